@@ -1,0 +1,3 @@
+DROP TABLE directory_version;
+DROP TABLE locations;
+DROP TABLE physicians;

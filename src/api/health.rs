@@ -1,0 +1,64 @@
+//! Liveness and readiness probes.
+
+use std::time::SystemTime;
+
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::AppState;
+use super::params::{NoParams, QueryParams};
+use crate::clock::rfc3339;
+use crate::error::{Error, Problem};
+
+/// The process is up.
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    #[schema(example = "ok")]
+    pub status: String,
+}
+
+/// The snapshot the service answers from.
+#[derive(Serialize, ToSchema)]
+pub struct Readiness {
+    #[schema(example = "ready")]
+    pub status: String,
+    /// Directory version the snapshot was built from.
+    #[schema(example = 1)]
+    pub version: i64,
+    #[schema(example = 3000)]
+    pub physicians: usize,
+    #[schema(example = 4650)]
+    pub locations: usize,
+    /// When the snapshot was built (UTC).
+    #[schema(example = "2026-11-24T12:00:00Z")]
+    pub built_at: String,
+    /// Seconds since it was built.
+    #[schema(example = 12.5)]
+    pub age_seconds: f64,
+}
+
+/// Liveness: answers while the process runs.
+#[utoipa::path(tag = "operations", params(NoParams), responses((status = 200, body = Health), (status = 400, body = Problem, content_type = "application/problem+json")))]
+#[get("/healthz")]
+pub async fn healthz(req: HttpRequest) -> Result<HttpResponse, Error> {
+    QueryParams::parse::<NoParams>(req.query_string()).finish(())?;
+    Ok(HttpResponse::Ok().json(Health { status: "ok".into() }))
+}
+
+/// Readiness: the directory snapshot is loaded; its version, size and age.
+#[utoipa::path(tag = "operations", params(NoParams), responses((status = 200, body = Readiness), (status = 400, body = Problem, content_type = "application/problem+json")))]
+#[get("/readyz")]
+pub async fn readyz(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, Error> {
+    QueryParams::parse::<NoParams>(req.query_string()).finish(())?;
+    let snapshot = state.snapshot();
+    let built_at = snapshot.built_at();
+    Ok(HttpResponse::Ok().json(Readiness {
+        status: "ready".into(),
+        version: snapshot.version(),
+        physicians: snapshot.physician_count(),
+        locations: snapshot.location_count(),
+        built_at: rfc3339(built_at),
+        age_seconds: SystemTime::now().duration_since(built_at).map_or(0.0, |d| d.as_secs_f64()),
+    }))
+}

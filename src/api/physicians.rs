@@ -1,0 +1,234 @@
+//! `GET /v1/physicians` (search or list) and `GET /v1/physicians/{npi}`.
+
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use serde::Serialize;
+use utoipa::{IntoParams, ToSchema};
+
+use super::dto::PhysicianView;
+use super::params::{NoParams, QueryParams};
+use super::{AppState, location};
+use crate::domain::text::fold;
+use crate::domain::{Condition, Gender, Language, Npi, Radius, Service, Specialty, Unit};
+use crate::error::{Error, Problem};
+use crate::geocode::Origin;
+use crate::search::{Cursor, Filters, Position, SearchQuery};
+
+const DEFAULT_LIMIT: usize = 20;
+const MAX_LIMIT: usize = 100;
+const MAX_NAME_QUERY: usize = 100;
+
+/// Search parameters. Give at most one location form (`lat`+`lng`, `zip`, or
+/// `city`+`state`); with one, results are ranked by distance within `radius`,
+/// without one, every match is listed by family name then given name.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // a declaration: read by utoipa and by the strict parser
+pub struct SearchParams {
+    /// Latitude of the search origin in decimal degrees (-90 to 90); needs `lng`.
+    #[param(example = 40.7484)]
+    lat: Option<f64>,
+    /// Longitude of the search origin in decimal degrees (-180 to 180); needs `lat`.
+    #[param(example = -73.9967)]
+    lng: Option<f64>,
+    /// ZIP code of the search origin: 5 digits or ZIP+4.
+    #[param(example = "10001")]
+    zip: Option<String>,
+    /// City of the search origin (case- and accent-insensitive); needs `state`.
+    #[param(example = "San Juan")]
+    city: Option<String>,
+    /// Two-letter state or territory code for `city`.
+    #[param(example = "PR")]
+    state: Option<String>,
+    /// Search radius, greater than 0 and at most 1000 mi (1609.344 km). Default 50.
+    #[param(example = 50, minimum = 0, maximum = 1609.344)]
+    radius: Option<f64>,
+    /// Unit of `radius` and of the distances returned.
+    #[param(value_type = Option<Unit>, example = "mi")]
+    unit: Option<String>,
+    /// Specialty slug or NUCC taxonomy code; repeat for any of several.
+    #[param(example = json!(["neuromuscular-medicine"]))]
+    specialty: Vec<String>,
+    /// Condition treated (slug, see `/v1/conditions`); repeat for any of several.
+    #[param(example = json!(["lems"]))]
+    condition: Vec<String>,
+    /// Service offered at a location (slug, see `/v1/services`); repeat for any
+    /// of several. The nearest location offering one is the one reported.
+    #[param(example = json!(["emg"]))]
+    service: Vec<String>,
+    /// Only physicians accepting (true) or not accepting (false) new patients.
+    #[param(example = true)]
+    accepting_new_patients: Option<bool>,
+    /// Only physicians offering (true) or not offering (false) telehealth.
+    #[param(example = true)]
+    telehealth: Option<bool>,
+    /// A language spoken, as an ISO 639-1 code.
+    #[param(example = "es")]
+    language: Option<String>,
+    /// Physician gender.
+    #[param(value_type = Option<Gender>, example = "female")]
+    gender: Option<String>,
+    /// Text the physician's name contains (case- and accent-insensitive, 1 to 100 characters).
+    #[param(example = "nunez")]
+    q: Option<String>,
+    /// Results per page, 1 to 100. Default 20.
+    #[param(example = 20, minimum = 1, maximum = 100)]
+    limit: Option<u32>,
+    /// `next_cursor` from the previous page of the same query.
+    cursor: Option<String>,
+}
+
+/// The radius a ranked search used.
+#[derive(Serialize, ToSchema)]
+pub struct RadiusView {
+    #[schema(example = 50.0)]
+    pub value: f64,
+    pub unit: Unit,
+}
+
+/// One search result.
+#[derive(Serialize, ToSchema)]
+pub struct SearchResult {
+    pub physician: PhysicianView,
+    /// Geodesic distance (WGS84) from the origin to the nearest matching
+    /// location, in the request's unit, unrounded; null without an origin.
+    #[schema(example = 1.8342)]
+    pub distance: Option<f64>,
+    /// The `id` of that location among `physician.locations`; null without an origin.
+    #[schema(example = "1234567893-1")]
+    pub nearest_location_id: Option<String>,
+}
+
+/// A page of search results.
+#[derive(Serialize, ToSchema)]
+pub struct SearchResponse {
+    /// The point distances are measured from; null when listing by name.
+    pub origin: Option<Origin>,
+    /// The radius searched; null when listing by name.
+    pub radius: Option<RadiusView>,
+    /// How many physicians match in all (within the radius, with an origin).
+    #[schema(example = 42)]
+    pub total: usize,
+    /// This page, nearest first (or by name).
+    pub results: Vec<SearchResult>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// A validated request: the query, its resolved origin, paging.
+struct SearchRequest {
+    query: SearchQuery,
+    origin: Option<Origin>,
+    limit: usize,
+    after: Option<Position>,
+}
+
+fn parse_search(query_string: &str) -> Result<SearchRequest, Error> {
+    let mut params = QueryParams::parse::<SearchParams>(query_string);
+    let origin = location::parse_origin(&mut params, false);
+    let unit = params.parsed("unit", |u| Unit::parse(u).ok_or_else(|| format!("unknown unit {u:?}; valid values: mi, km")));
+    let unit = unit.unwrap_or_default();
+    let radius_value = params.number("radius");
+    let radius = match origin {
+        Some(_) => Radius::new(radius_value.unwrap_or(Radius::DEFAULT_VALUE), unit)
+            .map_err(|message| params.reject("radius", message))
+            .ok(),
+        None => {
+            if params.has("radius") || params.has("unit") {
+                let name = if params.has("radius") { "radius" } else { "unit" };
+                params.reject(name, "needs a location: lat and lng, zip, or city and state");
+            }
+            None
+        }
+    };
+    let name = params.text("q").map(|q| fold(q.trim()));
+    if name.as_ref().is_some_and(|q| q.chars().count() > MAX_NAME_QUERY) {
+        params.reject("q", format!("must be at most {MAX_NAME_QUERY} characters"));
+    }
+    let filters = Filters {
+        specialties: params.list("specialty", Specialty::parse).into_iter().collect(),
+        conditions: params.list("condition", Condition::parse).into_iter().collect(),
+        services: params.list("service", Service::parse).into_iter().collect(),
+        accepting_new_patients: params.boolean("accepting_new_patients"),
+        telehealth: params.boolean("telehealth"),
+        language: params.parsed("language", Language::parse),
+        gender: params.parsed("gender", Gender::parse),
+        name,
+    };
+    let limit = params
+        .parsed("limit", |v| match v.parse::<usize>() {
+            Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+            _ => Err(format!("{v:?} is not a whole number from 1 to {MAX_LIMIT}")),
+        })
+        .unwrap_or(DEFAULT_LIMIT);
+    let near = origin.as_ref().zip(radius).map(|(o, r)| (o.point, r));
+    let query = SearchQuery { near, filters };
+    let after = params.text("cursor").and_then(|text| {
+        let ranked = near.is_some();
+        match Cursor::decode(&text, query.fingerprint()) {
+            Ok(Cursor { position, .. }) if matches!(position, Position::Distance { .. }) == ranked => Some(position),
+            Ok(_) => {
+                params.reject("cursor", "belongs to a different query");
+                None
+            }
+            Err(e) => {
+                params.reject("cursor", e.to_string());
+                None
+            }
+        }
+    });
+    params.finish(SearchRequest { query, origin, limit, after })
+}
+
+/// Search for physicians near a place, or list them by name.
+#[utoipa::path(
+    tag = "physicians",
+    params(SearchParams),
+    responses(
+        (status = 200, description = "A page of results", body = SearchResponse),
+        (status = 400, description = "A parameter is unknown, malformed or out of range", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/physicians")]
+pub async fn search(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, Error> {
+    let request = parse_search(req.query_string())?;
+    let snapshot = state.snapshot();
+    let unit = request.query.near.map(|(_, r)| r.unit()).unwrap_or_default();
+    let page = snapshot.search(&request.query, request.limit, request.after.as_ref());
+    let response = SearchResponse {
+        origin: request.origin,
+        radius: request.query.near.map(|(_, r)| RadiusView { value: r.value(), unit: r.unit() }),
+        total: page.total,
+        results: page
+            .hits
+            .iter()
+            .map(|hit| SearchResult {
+                physician: hit.physician.into(),
+                distance: hit.nearest.map(|(_, metres)| metres / unit.metres()),
+                nearest_location_id: hit.nearest.map(|(l, _)| l.id(hit.physician.npi)),
+            })
+            .collect(),
+        next_cursor: page.next.map(|c| c.encode()),
+    };
+    Ok(HttpResponse::Ok().json(response))
+}
+
+/// One physician with every practice location.
+#[utoipa::path(
+    tag = "physicians",
+    params(("npi" = String, Path, description = "National Provider Identifier: 10 digits with a valid check digit", example = "1234567893")),
+    responses(
+        (status = 200, description = "The physician", body = PhysicianView),
+        (status = 400, description = "Not an NPI (format or check digit)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No physician with this NPI in the directory", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/physicians/{npi}")]
+pub async fn detail(state: web::Data<AppState>, npi: web::Path<String>, req: HttpRequest) -> Result<HttpResponse, Error> {
+    QueryParams::parse::<NoParams>(req.query_string()).finish(())?;
+    let npi = Npi::parse(&npi).map_err(|e| Error::param("npi", e.to_string()))?;
+    let snapshot = state.snapshot();
+    let physician = snapshot
+        .physician(npi)
+        .ok_or_else(|| Error::NotFound(format!("no physician with NPI {npi} in the directory")))?;
+    Ok(HttpResponse::Ok().json(PhysicianView::from(physician)))
+}

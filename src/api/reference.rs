@@ -1,0 +1,144 @@
+//! What a client needs to build a search form: the vocabularies with counts,
+//! and the geocoder a search uses.
+
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use serde::Serialize;
+use utoipa::{IntoParams, ToSchema};
+
+use super::params::{NoParams, QueryParams};
+use super::{AppState, location};
+use crate::domain::vocabulary::{Kind, Term};
+use crate::error::{Error, Problem};
+use crate::geocode::Origin;
+
+/// A specialty and how many physicians in the directory hold it.
+#[derive(Serialize, ToSchema)]
+pub struct SpecialtyCount {
+    /// NUCC taxonomy code (accepted by the `specialty` filter too).
+    #[schema(example = "2084N0008X")]
+    pub code: String,
+    #[schema(example = "neuromuscular-medicine")]
+    pub slug: String,
+    #[schema(example = "Neuromuscular Medicine (Psychiatry & Neurology)")]
+    pub name: String,
+    /// NUCC grouping.
+    #[schema(example = "Psychiatry & Neurology")]
+    pub group: String,
+    /// Physicians listing it, as primary or secondary specialty.
+    #[schema(example = 341)]
+    pub physicians: usize,
+}
+
+/// The specialties a search can filter on.
+#[derive(Serialize, ToSchema)]
+pub struct SpecialtyList {
+    pub specialties: Vec<SpecialtyCount>,
+}
+
+/// A condition or service and how many physicians in the directory have it.
+#[derive(Serialize, ToSchema)]
+pub struct TermCount {
+    #[schema(example = "lems")]
+    pub slug: String,
+    #[schema(example = "Lambert-Eaton myasthenic syndrome")]
+    pub name: String,
+    #[schema(example = 287)]
+    pub physicians: usize,
+}
+
+/// Conditions or services a search can filter on, with counts.
+#[derive(Serialize, ToSchema)]
+pub struct TermList {
+    pub items: Vec<TermCount>,
+}
+
+fn term_list<K: Kind>(counts: impl Iterator<Item = (Term<K>, usize)>) -> TermList {
+    let items = counts
+        .map(|(term, physicians)| TermCount { slug: term.slug().to_owned(), name: term.entry().name.clone(), physicians })
+        .collect();
+    TermList { items }
+}
+
+/// Every specialty the directory knows, with how many physicians hold each.
+#[utoipa::path(
+    tag = "reference",
+    params(NoParams),
+    responses((status = 200, body = SpecialtyList), (status = 400, body = Problem, content_type = "application/problem+json"))
+)]
+#[get("/v1/specialties")]
+pub async fn specialties(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, Error> {
+    QueryParams::parse::<NoParams>(req.query_string()).finish(())?;
+    let snapshot = state.snapshot();
+    let specialties = snapshot
+        .specialty_counts()
+        .map(|(s, physicians)| {
+            let e = s.entry();
+            SpecialtyCount {
+                code: e.code.clone().unwrap_or_default(),
+                slug: e.slug.clone(),
+                name: e.name.clone(),
+                group: e.group.clone().unwrap_or_default(),
+                physicians,
+            }
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(SpecialtyList { specialties }))
+}
+
+/// Every condition the `condition` filter accepts, with how many physicians treat each.
+#[utoipa::path(
+    tag = "reference",
+    params(NoParams),
+    responses((status = 200, body = TermList), (status = 400, body = Problem, content_type = "application/problem+json"))
+)]
+#[get("/v1/conditions")]
+pub async fn conditions(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, Error> {
+    QueryParams::parse::<NoParams>(req.query_string()).finish(())?;
+    Ok(HttpResponse::Ok().json(term_list(state.snapshot().condition_counts())))
+}
+
+/// Every service the `service` filter accepts, with how many physicians offer
+/// each at one or more locations.
+#[utoipa::path(
+    tag = "reference",
+    params(NoParams),
+    responses((status = 200, body = TermList), (status = 400, body = Problem, content_type = "application/problem+json"))
+)]
+#[get("/v1/services")]
+pub async fn services(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, Error> {
+    QueryParams::parse::<NoParams>(req.query_string()).finish(())?;
+    Ok(HttpResponse::Ok().json(term_list(state.snapshot().service_counts())))
+}
+
+/// A place to geocode: `zip`, or `city` and `state`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // a declaration: read by utoipa and by the strict parser
+pub struct GeocodeParams {
+    /// ZIP code: 5 digits or ZIP+4.
+    #[param(example = "99546")]
+    zip: Option<String>,
+    /// City name (case- and accent-insensitive); needs `state`.
+    #[param(example = "Anchorage")]
+    city: Option<String>,
+    /// Two-letter state or territory code; needs `city`.
+    #[param(example = "AK")]
+    state: Option<String>,
+}
+
+/// The point and label a search would use for a ZIP code or a city.
+#[utoipa::path(
+    tag = "reference",
+    params(GeocodeParams),
+    responses(
+        (status = 200, body = Origin),
+        (status = 400, description = "No place given, or an unknown or malformed one", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/geocode")]
+pub async fn geocode(req: HttpRequest) -> Result<HttpResponse, Error> {
+    let mut params = QueryParams::parse::<GeocodeParams>(req.query_string());
+    let origin = location::parse_origin(&mut params, true);
+    let origin = params.finish(origin)?;
+    origin.map(|o| HttpResponse::Ok().json(o)).ok_or_else(|| Error::Internal("geocode resolved nothing".into()))
+}

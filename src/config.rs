@@ -1,0 +1,64 @@
+//! Command-line and environment configuration (no global mutable state).
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Default `DATABASE_URL`: a SQLite file in the working directory.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://physician-locator.sqlite3";
+
+#[derive(Debug, Parser)]
+#[command(name = "physician-locator", version, about = "Finds neurologists and neuromuscular specialists near a place")]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Settings for `serve`, the default subcommand.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (the default): migrate and seed the database if needed,
+    /// build the snapshot, listen.
+    Serve(ServeArgs),
+    /// Create or upgrade the database schema and load the seed if it is empty.
+    Migrate(DatabaseArgs),
+    /// Write a deterministic fictional directory in the CSV layout.
+    Generate(GenerateArgs),
+    /// Print the OpenAPI document.
+    Openapi {
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct DatabaseArgs {
+    /// `sqlite://PATH` (a relative PATH is in the working directory).
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    pub database_url: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, env = "LOCATOR_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: String,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// How many physicians.
+    #[arg(long, default_value_t = crate::generate::SEED_COUNT)]
+    pub count: usize,
+    /// Random seed: the same count and seed always give the same directory.
+    #[arg(long, default_value_t = crate::generate::SEED_SEED)]
+    pub seed: u64,
+    /// Write to this file instead of standard output.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}

@@ -1,0 +1,249 @@
+//! The directory's CSV layout: a header row, then one row per practice location
+//! with the physician's fields repeated (rows of one NPI must agree on them).
+//! Multi-valued fields are `;`-separated; the first specialty is the primary.
+//! This is what `generate` writes, what the seed is, and what imports read.
+
+use std::collections::HashMap;
+use std::io;
+
+use serde::{Deserialize, Serialize};
+
+use super::{Physician, FieldError};
+use crate::db::models::{LocationRow, PhysicianRow};
+
+/// One CSV row, in column order.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CsvRow {
+    pub npi: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub credentials: String,
+    pub gender: String,
+    pub specialties: String,
+    pub conditions: String,
+    pub languages: String,
+    pub accepting_new_patients: String,
+    pub telehealth: String,
+    pub last_updated: String,
+    pub practice_name: String,
+    pub street: String,
+    pub city: String,
+    pub state: String,
+    pub zip: String,
+    pub phone: String,
+    pub lat: String,
+    pub lng: String,
+    pub services: String,
+}
+
+/// A rejected row: its line in the file (the header is line 1), field and reason.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RowError {
+    pub line: u64,
+    pub field: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for RowError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {}: {}: {}", self.line, self.field, self.message)
+    }
+}
+
+fn parse_bool(field: &'static str, value: &str) -> Result<bool, FieldError> {
+    match value.trim() {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        other => Err(FieldError { field, message: format!("{other:?} is not true or false") }),
+    }
+}
+
+fn parse_degrees(field: &'static str, value: &str) -> Result<f64, FieldError> {
+    value
+        .trim()
+        .parse()
+        .map_err(|_| FieldError { field, message: format!("{value:?} is not a number") })
+}
+
+impl CsvRow {
+    fn split(&self) -> Result<(PhysicianRow, LocationRow), FieldError> {
+        let physician = PhysicianRow {
+            npi: self.npi.trim().to_owned(),
+            given_name: self.given_name.clone(),
+            family_name: self.family_name.clone(),
+            credentials: self.credentials.clone(),
+            gender: self.gender.clone(),
+            specialties: self.specialties.clone(),
+            conditions: self.conditions.clone(),
+            languages: self.languages.clone(),
+            accepting_new_patients: parse_bool("accepting_new_patients", &self.accepting_new_patients)?,
+            telehealth: parse_bool("telehealth", &self.telehealth)?,
+            last_updated: self.last_updated.clone(),
+        };
+        let location = LocationRow {
+            npi: physician.npi.clone(),
+            ordinal: 0, // assigned by position when the physician is assembled
+            practice_name: self.practice_name.clone(),
+            street: self.street.clone(),
+            city: self.city.clone(),
+            state: self.state.clone(),
+            zip: self.zip.clone(),
+            phone: self.phone.clone(),
+            lat: parse_degrees("lat", &self.lat)?,
+            lng: parse_degrees("lng", &self.lng)?,
+            services: self.services.clone(),
+        };
+        Ok((physician, location))
+    }
+
+    fn join(physician: &PhysicianRow, location: &LocationRow) -> Self {
+        CsvRow {
+            npi: physician.npi.clone(),
+            given_name: physician.given_name.clone(),
+            family_name: physician.family_name.clone(),
+            credentials: physician.credentials.clone(),
+            gender: physician.gender.clone(),
+            specialties: physician.specialties.clone(),
+            conditions: physician.conditions.clone(),
+            languages: physician.languages.clone(),
+            accepting_new_patients: physician.accepting_new_patients.to_string(),
+            telehealth: physician.telehealth.to_string(),
+            last_updated: physician.last_updated.clone(),
+            practice_name: location.practice_name.clone(),
+            street: location.street.clone(),
+            city: location.city.clone(),
+            state: location.state.clone(),
+            zip: location.zip.clone(),
+            phone: location.phone.clone(),
+            lat: location.lat.to_string(),
+            lng: location.lng.to_string(),
+            services: location.services.clone(),
+        }
+    }
+}
+
+/// Streams physicians out in the CSV layout, header first.
+pub struct Writer<W: io::Write>(::csv::Writer<W>);
+
+impl<W: io::Write> Writer<W> {
+    pub fn new(out: W) -> Self {
+        Writer(::csv::Writer::from_writer(out))
+    }
+
+    pub fn write(&mut self, physician: &Physician) -> io::Result<()> {
+        let (row, locations) = physician.to_rows();
+        for location in &locations {
+            self.0.serialize(CsvRow::join(&row, location)).map_err(io::Error::other)?;
+        }
+        Ok(())
+    }
+
+    pub fn finish(mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
+/// Writes physicians in the CSV layout.
+pub fn write<W: io::Write>(out: W, physicians: &[Physician]) -> io::Result<()> {
+    let mut writer = Writer::new(out);
+    for physician in physicians {
+        writer.write(physician)?;
+    }
+    writer.finish()
+}
+
+/// Reads a whole CSV file. Either every row is valid and the physicians come
+/// back in first-appearance order, or every bad row is reported.
+pub fn read<R: io::Read>(input: R) -> Result<Vec<Physician>, Vec<RowError>> {
+    let mut reader = ::csv::Reader::from_reader(input);
+    let mut errors = Vec::new();
+    let mut order: Vec<(PhysicianRow, Vec<LocationRow>, u64)> = Vec::new();
+    let mut by_npi: HashMap<String, usize> = HashMap::new();
+
+    for (i, record) in reader.deserialize::<CsvRow>().enumerate() {
+        let line = i as u64 + 2;
+        let row = match record {
+            Ok(row) => row,
+            Err(e) => {
+                let line = e.position().map_or(line, |p| p.line());
+                errors.push(RowError { line, field: "row".into(), message: e.to_string() });
+                continue;
+            }
+        };
+        let (physician, location) = match row.split() {
+            Ok(parts) => parts,
+            Err(e) => {
+                errors.push(RowError { line, field: e.field.into(), message: e.message });
+                continue;
+            }
+        };
+        match by_npi.get(&physician.npi) {
+            Some(&at) => {
+                let (first, locations, first_line) = &mut order[at];
+                if *first != physician {
+                    let message = format!("physician fields differ from line {first_line} for the same NPI");
+                    errors.push(RowError { line, field: "npi".into(), message });
+                    continue;
+                }
+                locations.push(location);
+            }
+            None => {
+                by_npi.insert(physician.npi.clone(), order.len());
+                order.push((physician, vec![location], line));
+            }
+        }
+    }
+
+    let physicians: Vec<Physician> = order
+        .iter()
+        .filter_map(|(row, locations, line)| match Physician::from_rows(row, locations) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                errors.push(RowError { line: *line, field: e.field.into(), message: e.message });
+                None
+            }
+        })
+        .collect();
+    if errors.is_empty() {
+        Ok(physicians)
+    } else {
+        errors.sort_by_key(|e| e.line);
+        Err(errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn write_then_read_round_trips() {
+        let (row, locations) = crate::directory::tests::sample_rows();
+        let physician = Physician::from_rows(&row, &locations).unwrap();
+        let mut second = physician.clone();
+        second.locations.push(second.locations[0].clone());
+        second.locations[1].ordinal = 2;
+        let mut out = Vec::new();
+        write(&mut out, std::slice::from_ref(&second)).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.starts_with("npi,given_name,"), "{text}");
+        assert_eq!(read(text.as_bytes()).unwrap(), vec![second]);
+    }
+
+    #[test]
+    fn reports_every_bad_row_with_its_line() {
+        let (row, locations) = crate::directory::tests::sample_rows();
+        let physician = Physician::from_rows(&row, &locations).unwrap();
+        let mut out = Vec::new();
+        write(&mut out, &[physician]).unwrap();
+        let good = String::from_utf8(out).unwrap();
+        let data_line = good.lines().nth(1).unwrap();
+        let bad_bool = data_line.replace(",true,false,", ",yes,false,");
+        let bad_npi = data_line.replace("1234567893", "1234567890");
+        let text = format!("{good}{bad_bool}\n{bad_npi}\n");
+        let errors = read(text.as_bytes()).unwrap_err();
+        let seen: Vec<(u64, &str)> = errors.iter().map(|e| (e.line, e.field.as_str())).collect();
+        assert_eq!(seen, vec![(3, "accepting_new_patients"), (4, "npi")]);
+    }
+}

@@ -1,0 +1,281 @@
+//! The directory's records: a physician with their practice locations, checked.
+//!
+//! The same fields travel as database rows ([`crate::db::models`]) and CSV rows
+//! ([`csv`]); both become a [`Physician`] only through [`Physician::from_rows`],
+//! so every path into the directory applies the same validation.
+
+pub mod csv;
+
+use crate::db::models::{LocationRow, PhysicianRow};
+use crate::domain::{
+    Condition, Credential, Gender, GeoPoint, Language, Npi, Service, Specialty, UsState, ZipCode,
+};
+
+/// Separator of multi-valued fields in rows (`neurology;neuromuscular-medicine`).
+pub const LIST_SEPARATOR: char = ';';
+
+/// A physician and where they practise.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Physician {
+    pub npi: Npi,
+    pub given_name: String,
+    pub family_name: String,
+    pub credentials: Credential,
+    pub gender: Gender,
+    /// Never empty; the first is the primary specialty.
+    pub specialties: Vec<Specialty>,
+    pub conditions: Vec<Condition>,
+    pub languages: Vec<Language>,
+    pub accepting_new_patients: bool,
+    pub telehealth: bool,
+    /// ISO 8601 date (YYYY-MM-DD) the record was last confirmed.
+    pub last_updated: String,
+    /// Never empty; `locations[i].ordinal == i + 1`.
+    pub locations: Vec<Location>,
+}
+
+/// One practice location.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Location {
+    /// 1-based position among the physician's locations: with the NPI, the
+    /// location's stable identity.
+    pub ordinal: u8,
+    pub practice_name: String,
+    pub street: String,
+    pub city: String,
+    pub state: UsState,
+    pub zip: ZipCode,
+    /// `NNN-NNN-NNNN`.
+    pub phone: String,
+    pub point: GeoPoint,
+    pub services: Vec<Service>,
+}
+
+impl Location {
+    /// The public identifier, `{npi}-{ordinal}`.
+    pub fn id(&self, npi: Npi) -> String {
+        format!("{npi}-{}", self.ordinal)
+    }
+}
+
+/// A field that failed validation, named as in the row layout.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+fn field_error(field: &'static str) -> impl Fn(String) -> FieldError {
+    move |message| FieldError { field, message }
+}
+
+fn required(field: &'static str, value: &str) -> Result<String, FieldError> {
+    let trimmed = value.trim();
+    if trimmed.is_empty() {
+        return Err(field_error(field)("is required".into()));
+    }
+    Ok(trimmed.to_owned())
+}
+
+fn list<T>(
+    field: &'static str,
+    value: &str,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> Result<Vec<T>, FieldError> {
+    value
+        .split(LIST_SEPARATOR)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| parse(s).map_err(field_error(field)))
+        .collect()
+}
+
+fn join<T>(items: &[T], show: impl Fn(&T) -> &str) -> String {
+    let parts: Vec<&str> = items.iter().map(show).collect();
+    parts.join(&LIST_SEPARATOR.to_string())
+}
+
+fn check_date(field: &'static str, value: &str) -> Result<String, FieldError> {
+    let b = value.as_bytes();
+    let number = |r: std::ops::Range<usize>| value.get(r).and_then(|s| s.parse::<u32>().ok());
+    let shape = b.len() == 10 && b[4] == b'-' && b[7] == b'-';
+    let valid = shape
+        && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+        && matches!(number(5..7), Some(1..=12))
+        && matches!(number(8..10), Some(1..=31));
+    if !valid {
+        return Err(field_error(field)(format!("{value:?} is not a date (YYYY-MM-DD)")));
+    }
+    Ok(value.to_owned())
+}
+
+fn check_phone(field: &'static str, value: &str) -> Result<String, FieldError> {
+    let b = value.as_bytes();
+    let valid = b.len() == 12
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| if i == 3 || i == 7 { *c == b'-' } else { c.is_ascii_digit() });
+    if !valid {
+        return Err(field_error(field)(format!("{value:?} is not a phone number (NNN-NNN-NNNN)")));
+    }
+    Ok(value.to_owned())
+}
+
+impl Physician {
+    /// Checks a physician row and its location rows (in ordinal order).
+    pub fn from_rows(row: &PhysicianRow, locations: &[LocationRow]) -> Result<Self, FieldError> {
+        let npi = Npi::parse(row.npi.trim()).map_err(|e| field_error("npi")(e.to_string()))?;
+        let specialties = list("specialties", &row.specialties, Specialty::parse)?;
+        if specialties.is_empty() {
+            return Err(field_error("specialties")("at least one specialty is required".into()));
+        }
+        if locations.is_empty() {
+            return Err(field_error("locations")("at least one practice location is required".into()));
+        }
+        if locations.len() > usize::from(u8::MAX) {
+            return Err(field_error("locations")("at most 255 locations per physician".into()));
+        }
+        Ok(Physician {
+            npi,
+            given_name: required("given_name", &row.given_name)?,
+            family_name: required("family_name", &row.family_name)?,
+            credentials: Credential::parse(row.credentials.trim()).map_err(field_error("credentials"))?,
+            gender: Gender::parse(row.gender.trim()).map_err(field_error("gender"))?,
+            specialties,
+            conditions: list("conditions", &row.conditions, Condition::parse)?,
+            languages: list("languages", &row.languages, Language::parse)?,
+            accepting_new_patients: row.accepting_new_patients,
+            telehealth: row.telehealth,
+            last_updated: check_date("last_updated", row.last_updated.trim())?,
+            locations: locations
+                .iter()
+                .zip(1u8..)
+                .map(|(l, ordinal)| Location::from_row(l, ordinal))
+                .collect::<Result<_, _>>()?,
+        })
+    }
+
+    /// The rows that store this physician.
+    pub fn to_rows(&self) -> (PhysicianRow, Vec<LocationRow>) {
+        let npi = self.npi.to_string();
+        let row = PhysicianRow {
+            npi: npi.clone(),
+            given_name: self.given_name.clone(),
+            family_name: self.family_name.clone(),
+            credentials: self.credentials.as_str().to_owned(),
+            gender: self.gender.as_str().to_owned(),
+            specialties: join(&self.specialties, |s| s.entry().code.as_deref().unwrap_or(s.slug())),
+            conditions: join(&self.conditions, |c| c.slug()),
+            languages: join(&self.languages, Language::as_str),
+            accepting_new_patients: self.accepting_new_patients,
+            telehealth: self.telehealth,
+            last_updated: self.last_updated.clone(),
+        };
+        let locations = self
+            .locations
+            .iter()
+            .map(|l| LocationRow {
+                npi: npi.clone(),
+                ordinal: i32::from(l.ordinal),
+                practice_name: l.practice_name.clone(),
+                street: l.street.clone(),
+                city: l.city.clone(),
+                state: l.state.code().to_owned(),
+                zip: l.zip.to_string(),
+                phone: l.phone.clone(),
+                lat: l.point.lat(),
+                lng: l.point.lng(),
+                services: join(&l.services, |s| s.slug()),
+            })
+            .collect();
+        (row, locations)
+    }
+}
+
+impl Location {
+    fn from_row(row: &LocationRow, ordinal: u8) -> Result<Self, FieldError> {
+        let point = GeoPoint::new(row.lat, row.lng).map_err(|e| {
+            let field = match e {
+                crate::domain::geo::CoordinateError::Latitude => "lat",
+                crate::domain::geo::CoordinateError::Longitude => "lng",
+            };
+            field_error(field)(e.to_string())
+        })?;
+        Ok(Location {
+            ordinal,
+            practice_name: required("practice_name", &row.practice_name)?,
+            street: required("street", &row.street)?,
+            city: required("city", &row.city)?,
+            state: UsState::parse(row.state.trim()).map_err(field_error("state"))?,
+            zip: ZipCode::parse(row.zip.trim()).map_err(field_error("zip"))?,
+            phone: check_phone("phone", row.phone.trim())?,
+            point,
+            services: list("services", &row.services, Service::parse)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn sample_rows() -> (PhysicianRow, Vec<LocationRow>) {
+        let physician = PhysicianRow {
+            npi: "1234567893".into(),
+            given_name: "Ada".into(),
+            family_name: "Núñez".into(),
+            credentials: "MD".into(),
+            gender: "female".into(),
+            specialties: "2084N0008X;neurology".into(),
+            conditions: "lems;myasthenia-gravis".into(),
+            languages: "en;es".into(),
+            accepting_new_patients: true,
+            telehealth: false,
+            last_updated: "2026-10-01".into(),
+        };
+        let location = LocationRow {
+            npi: "1234567893".into(),
+            ordinal: 1,
+            practice_name: "Example Neuromuscular Clinic".into(),
+            street: "1 Example Way".into(),
+            city: "New York".into(),
+            state: "NY".into(),
+            zip: "10001".into(),
+            phone: "212-555-0100".into(),
+            lat: 40.75,
+            lng: -73.99,
+            services: "emg;infusion".into(),
+        };
+        (physician, vec![location])
+    }
+
+    #[test]
+    fn rows_round_trip_through_the_checked_form() {
+        let (row, locations) = sample_rows();
+        let physician = Physician::from_rows(&row, &locations).unwrap();
+        assert_eq!(physician.specialties[0].slug(), "neuromuscular-medicine");
+        let (row2, locations2) = physician.to_rows();
+        assert_eq!(Physician::from_rows(&row2, &locations2).unwrap(), physician);
+        assert_eq!(locations2, locations);
+    }
+
+    #[test]
+    fn each_bad_field_is_named() {
+        let cases: [(&str, fn(&mut PhysicianRow, &mut LocationRow)); 8] = [
+            ("npi", |p, _| p.npi = "1234567890".into()),
+            ("specialties", |p, _| p.specialties = "".into()),
+            ("conditions", |p, _| p.conditions = "lems;flu".into()),
+            ("last_updated", |p, _| p.last_updated = "2026-13-01".into()),
+            ("phone", |_, l| l.phone = "2125550100".into()),
+            ("lat", |_, l| l.lat = f64::NAN),
+            ("state", |_, l| l.state = "ZZ".into()),
+            ("given_name", |p, _| p.given_name = "  ".into()),
+        ];
+        for (field, spoil) in cases {
+            let (mut row, mut locations) = sample_rows();
+            spoil(&mut row, &mut locations[0]);
+            let error = Physician::from_rows(&row, &locations).unwrap_err();
+            assert_eq!(error.field, field, "{error:?}");
+        }
+    }
+}

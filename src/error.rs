@@ -1,0 +1,132 @@
+//! The one error type. Over HTTP every error is an RFC 9457
+//! `application/problem+json` document; on the command line, one line.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// A parameter that was refused, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ParamError {
+    /// The query parameter, path segment or field at fault.
+    #[schema(example = "radius")]
+    pub parameter: String,
+    /// What is wrong with it and what is accepted instead.
+    #[schema(example = "must be a number greater than 0 and at most 1000 mi")]
+    pub message: String,
+}
+
+impl ParamError {
+    pub fn new(parameter: impl Into<String>, message: impl Into<String>) -> Self {
+        ParamError { parameter: parameter.into(), message: message.into() }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The request's parameters are wrong (400); each fault is listed.
+    #[error("invalid request: {}", summary(.0))]
+    InvalidParams(Vec<ParamError>),
+    /// Nothing at this address (404).
+    #[error("{0}")]
+    NotFound(String),
+    /// Unusable configuration: a bad URL, an unusable file, a taken port.
+    #[error("{0}")]
+    Config(String),
+    /// The database failed.
+    #[error("database: {0}")]
+    Database(String),
+    /// A bug or an unexpected failure (500).
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+fn summary(errors: &[ParamError]) -> String {
+    let parts: Vec<String> = errors.iter().map(|e| format!("{}: {}", e.parameter, e.message)).collect();
+    parts.join("; ")
+}
+
+impl Error {
+    /// A single-parameter 400.
+    pub fn param(parameter: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::InvalidParams(vec![ParamError::new(parameter, message)])
+    }
+}
+
+impl From<diesel::result::Error> for Error {
+    fn from(e: diesel::result::Error) -> Self {
+        Error::Database(e.to_string())
+    }
+}
+
+impl From<diesel::ConnectionError> for Error {
+    fn from(e: diesel::ConnectionError) -> Self {
+        Error::Database(e.to_string())
+    }
+}
+
+/// RFC 9457 problem details, as every 4xx and 5xx answer carries them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI reference identifying the problem type; `about:blank` means the
+    /// HTTP status says it all.
+    #[schema(example = "about:blank")]
+    pub r#type: String,
+    /// Short summary of the problem type.
+    #[schema(example = "Bad Request")]
+    pub title: String,
+    /// The HTTP status code.
+    #[schema(example = 400)]
+    pub status: u16,
+    /// What went wrong with this request, in words.
+    #[schema(example = "radius: must be a number greater than 0 and at most 1000 mi")]
+    pub detail: String,
+    /// Per-parameter faults (empty unless the request itself was invalid).
+    pub errors: Vec<ParamError>,
+}
+
+/// The media type of every error body.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+impl Problem {
+    pub fn new(status: StatusCode, detail: impl Into<String>, errors: Vec<ParamError>) -> Self {
+        Problem {
+            r#type: "about:blank".into(),
+            title: status.canonical_reason().unwrap_or("Error").into(),
+            status: status.as_u16(),
+            detail: detail.into(),
+            errors,
+        }
+    }
+
+    pub fn response(&self) -> HttpResponse {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        HttpResponse::build(status).content_type(PROBLEM_JSON).json(self)
+    }
+}
+
+impl ResponseError for Error {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Error::InvalidParams(_) => StatusCode::BAD_REQUEST,
+            Error::NotFound(_) => StatusCode::NOT_FOUND,
+            Error::Database(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Config(_) | Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        let (detail, errors) = match self {
+            Error::InvalidParams(errors) => (summary(errors), errors.clone()),
+            Error::NotFound(what) => (what.clone(), Vec::new()),
+            // Internals stay in the server log, not in the answer.
+            Error::Database(_) | Error::Config(_) | Error::Internal(_) => {
+                log::error!("{self}");
+                ("the server could not complete the request".to_owned(), Vec::new())
+            }
+        };
+        Problem::new(status, detail, errors).response()
+    }
+}

@@ -1,0 +1,10 @@
+//! The search engine: an immutable [`Snapshot`] of the directory with its
+//! spatial index, and the queries it answers. No HTTP, no database.
+
+pub mod cursor;
+mod query;
+mod snapshot;
+
+pub use self::cursor::{Cursor, CursorError, Position};
+pub use self::query::{Filters, Hit, Page, SearchQuery};
+pub use self::snapshot::Snapshot;

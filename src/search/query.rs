@@ -1,0 +1,202 @@
+//! Answering a search from a snapshot: filters, geodesic ranking, paging.
+
+use std::collections::{BTreeSet, HashMap};
+
+use super::cursor::{Cursor, Position, fnv1a};
+use super::snapshot::{Snapshot, by_distance};
+use crate::directory::{Location, Physician};
+use crate::domain::geo::{MEAN_EARTH_RADIUS_M, SPHERE_SLACK};
+use crate::domain::{Condition, Gender, GeoPoint, Language, Radius, Service, Specialty};
+
+/// What a physician must satisfy. Empty sets and `None` mean "any".
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Filters {
+    /// Any of these specialties (primary or not).
+    pub specialties: BTreeSet<Specialty>,
+    /// Treats any of these conditions.
+    pub conditions: BTreeSet<Condition>,
+    /// A location offering any of these; it then decides the nearest location.
+    pub services: BTreeSet<Service>,
+    pub accepting_new_patients: Option<bool>,
+    pub telehealth: Option<bool>,
+    pub language: Option<Language>,
+    pub gender: Option<Gender>,
+    /// Folded text the folded "given family" name must contain.
+    pub name: Option<String>,
+}
+
+impl Filters {
+    fn accepts(&self, physician: &Physician, folded_name: &str) -> bool {
+        let any = |wanted_empty: bool, found: bool| wanted_empty || found;
+        any(self.specialties.is_empty(), physician.specialties.iter().any(|s| self.specialties.contains(s)))
+            && any(self.conditions.is_empty(), physician.conditions.iter().any(|c| self.conditions.contains(c)))
+            && self.accepting_new_patients.is_none_or(|v| v == physician.accepting_new_patients)
+            && self.telehealth.is_none_or(|v| v == physician.telehealth)
+            && self.language.is_none_or(|l| physician.languages.contains(&l))
+            && self.gender.is_none_or(|g| g == physician.gender)
+            && self.name.as_deref().is_none_or(|q| folded_name.contains(q))
+    }
+
+    fn accepts_location(&self, location: &Location) -> bool {
+        self.services.is_empty() || location.services.iter().any(|s| self.services.contains(s))
+    }
+}
+
+/// A validated search.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SearchQuery {
+    /// With an origin, results within the radius ranked by distance; without,
+    /// every match listed by family then given name.
+    pub near: Option<(GeoPoint, Radius)>,
+    pub filters: Filters,
+}
+
+impl SearchQuery {
+    /// Identifies the query (not the page) so a cursor is only honoured for the
+    /// query that issued it.
+    pub fn fingerprint(&self) -> u64 {
+        let near = self.near.map(|(p, r)| (p.lat().to_bits(), p.lng().to_bits(), r.value().to_bits(), r.unit()));
+        fnv1a(format!("{near:?}|{:?}", self.filters).as_bytes())
+    }
+}
+
+/// One result: a physician, and with an origin, their nearest matching location
+/// and its geodesic distance in metres.
+#[derive(Debug)]
+pub struct Hit<'a> {
+    pub physician: &'a Physician,
+    pub nearest: Option<(&'a Location, f64)>,
+}
+
+/// One page of results.
+#[derive(Debug)]
+pub struct Page<'a> {
+    /// How many physicians match in all (within the radius, with an origin).
+    pub total: usize,
+    pub hits: Vec<Hit<'a>>,
+    /// Present when more results follow.
+    pub next: Option<Cursor>,
+}
+
+impl Snapshot {
+    /// Answers `query`, returning at most `limit` results after `after`.
+    pub fn search(&self, query: &SearchQuery, limit: usize, after: Option<&Position>) -> Page<'_> {
+        match query.near {
+            Some((origin, radius)) => self.ranked(query, origin, radius, limit, after),
+            None => self.listed(query, limit, after),
+        }
+    }
+
+    /// Every physician within `radius` at their nearest matching location,
+    /// ordered by (geodesic distance, NPI).
+    ///
+    /// The sphere finds candidates: a geodesic distance within the radius is a
+    /// spherical distance within `radius / (1 - SPHERE_SLACK)`, a chord bound the
+    /// R-tree answers directly. The ellipsoid then decides membership and order.
+    fn ranked(&self, query: &SearchQuery, origin: GeoPoint, radius: Radius, limit: usize, after: Option<&Position>) -> Page<'_> {
+        let radius_m = radius.metres();
+        let sphere_bound = radius_m / (1.0 - SPHERE_SLACK);
+        let half_angle = (sphere_bound / (2.0 * MEAN_EARTH_RADIUS_M)).min(std::f64::consts::FRAC_PI_2);
+        let chord2 = (2.0 * half_angle.sin()).powi(2) * (1.0 + 1e-12);
+        let centre = origin.unit_vector();
+
+        let mut best: HashMap<u32, (f64, u8)> = HashMap::new();
+        let mut verdicts: HashMap<u32, bool> = HashMap::new();
+        for entry in self.tree.locate_within_distance(centre, chord2) {
+            let (p, l) = entry.data;
+            let physician = &self.physicians[p as usize];
+            let location = &physician.locations[usize::from(l)];
+            let accepted = *verdicts
+                .entry(p)
+                .or_insert_with(|| query.filters.accepts(physician, &self.names[p as usize].full));
+            if !accepted || !query.filters.accepts_location(location) {
+                continue;
+            }
+            let metres = origin.geodesic_m(location.point);
+            if metres > radius_m {
+                continue;
+            }
+            best.entry(p)
+                .and_modify(|b| {
+                    if (metres, l) < *b {
+                        *b = (metres, l);
+                    }
+                })
+                .or_insert((metres, l));
+        }
+
+        let total = best.len();
+        let key = |p: u32, metres: f64| (metres, self.physicians[p as usize].npi);
+        let mut rest: Vec<(u32, f64, u8)> = best
+            .into_iter()
+            .map(|(p, (m, l))| (p, m, l))
+            .filter(|&(p, m, _)| match after {
+                Some(Position::Distance { metres, npi }) => by_distance(key(p, m), (*metres, *npi)).is_gt(),
+                _ => true,
+            })
+            .collect();
+        let more = rest.len() > limit;
+        if more {
+            rest.select_nth_unstable_by(limit, |a, b| by_distance(key(a.0, a.1), key(b.0, b.1)));
+            rest.truncate(limit);
+        }
+        rest.sort_unstable_by(|a, b| by_distance(key(a.0, a.1), key(b.0, b.1)));
+        let hits: Vec<Hit<'_>> = rest
+            .iter()
+            .map(|&(p, metres, l)| {
+                let physician = &self.physicians[p as usize];
+                Hit { physician, nearest: Some((&physician.locations[usize::from(l)], metres)) }
+            })
+            .collect();
+        let next = more.then(|| {
+            let (_, metres, _) = rest[rest.len() - 1];
+            let npi = hits[hits.len() - 1].physician.npi;
+            Cursor { fingerprint: query.fingerprint(), position: Position::Distance { metres, npi } }
+        });
+        Page { total, hits, next }
+    }
+
+    /// Every matching physician in name order.
+    fn listed(&self, query: &SearchQuery, limit: usize, after: Option<&Position>) -> Page<'_> {
+        let matches = |p: u32| {
+            let physician = &self.physicians[p as usize];
+            query.filters.accepts(physician, &self.names[p as usize].full)
+                && physician.locations.iter().any(|l| query.filters.accepts_location(l))
+        };
+        let start = match after {
+            Some(Position::Name { family, given, npi }) => self
+                .by_name
+                .partition_point(|&p| self.name_key(p) <= (family.as_str(), given.as_str(), *npi)),
+            _ => 0,
+        };
+        let mut total = 0;
+        let mut page = Vec::new();
+        let mut more = false;
+        for (i, &p) in self.by_name.iter().enumerate() {
+            if !matches(p) {
+                continue;
+            }
+            total += 1;
+            if i < start {
+                continue;
+            }
+            if page.len() < limit {
+                page.push(p);
+            } else {
+                more = true;
+            }
+        }
+        let next = more.then(|| {
+            let (family, given, npi) = self.name_key(page[page.len() - 1]);
+            Cursor {
+                fingerprint: query.fingerprint(),
+                position: Position::Name { family: family.to_owned(), given: given.to_owned(), npi },
+            }
+        });
+        let hits = page
+            .into_iter()
+            .map(|p| Hit { physician: &self.physicians[p as usize], nearest: None })
+            .collect();
+        Page { total, hits, next }
+    }
+}
