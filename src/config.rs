@@ -7,7 +7,11 @@ use std::path::PathBuf;
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://physician-locator.sqlite3";
 
 #[derive(Debug, Parser)]
-#[command(name = "physician-locator", version, about = "Finds neurologists and neuromuscular specialists near a place")]
+#[command(
+    name = "physician-locator",
+    version,
+    about = "Finds neurologists and neuromuscular specialists near a place"
+)]
 #[command(args_conflicts_with_subcommands = true)]
 pub struct Cli {
     #[command(subcommand)]

@@ -18,6 +18,7 @@ pub const SEED_COUNT: usize = 3000;
 pub const SEED_SEED: u64 = 2026;
 
 /// 2020 census populations in thousands: the weight of each state's share.
+#[rustfmt::skip]
 const POPULATION: [(&str, u32); 52] = [
     ("AL", 5024), ("AK", 733), ("AZ", 7152), ("AR", 3012), ("CA", 39538), ("CO", 5774),
     ("CT", 3606), ("DE", 990), ("DC", 690), ("FL", 21538), ("GA", 10712), ("HI", 1455),
@@ -35,37 +36,186 @@ const POPULATION: [(&str, u32); 52] = [
 const FIXED_PLACES: [&str; 3] = ["99546", "99685", "96910"];
 
 const GIVEN_FEMALE: &[&str] = &[
-    "Abigail", "Adaeze", "Aiko", "Amara", "Ana", "Anaïs", "Beatriz", "Camila", "Chloé", "Dana",
-    "Daniela", "Elena", "Eliza", "Esperanza", "Farah", "Fatima", "Grace", "Hana", "Ingrid", "Isabel",
-    "Jia", "Joanna", "Karin", "Leilani", "Lucía", "Mai", "Maren", "Marisol", "Meera", "Mira",
-    "Nadia", "Noor", "Olga", "Paloma", "Priya", "Renée", "Rosa", "Ruth", "Sakura", "Sofía",
-    "Tamar", "Thu", "Valentina", "Wren", "Ximena", "Yara", "Yesenia", "Zoë",
+    "Abigail",
+    "Adaeze",
+    "Aiko",
+    "Amara",
+    "Ana",
+    "Anaïs",
+    "Beatriz",
+    "Camila",
+    "Chloé",
+    "Dana",
+    "Daniela",
+    "Elena",
+    "Eliza",
+    "Esperanza",
+    "Farah",
+    "Fatima",
+    "Grace",
+    "Hana",
+    "Ingrid",
+    "Isabel",
+    "Jia",
+    "Joanna",
+    "Karin",
+    "Leilani",
+    "Lucía",
+    "Mai",
+    "Maren",
+    "Marisol",
+    "Meera",
+    "Mira",
+    "Nadia",
+    "Noor",
+    "Olga",
+    "Paloma",
+    "Priya",
+    "Renée",
+    "Rosa",
+    "Ruth",
+    "Sakura",
+    "Sofía",
+    "Tamar",
+    "Thu",
+    "Valentina",
+    "Wren",
+    "Ximena",
+    "Yara",
+    "Yesenia",
+    "Zoë",
 ];
 const GIVEN_MALE: &[&str] = &[
-    "Aarav", "Adrián", "Ahmed", "Andrés", "Arjun", "Bartosz", "Bongani", "Caleb", "Chen", "Darius",
-    "Diego", "Emeka", "Étienne", "Felipe", "François", "Gabriel", "Hamid", "Hiroshi", "Ibrahim", "Ivan",
-    "Jakub", "Jamal", "Joaquín", "Jonas", "Kai", "Kwame", "Lars", "Liam", "Luis", "Malik",
-    "Marco", "Mateo", "Minh", "Nikolai", "Omar", "Pavel", "Rafael", "Ravi", "Samuel", "Sebastián",
-    "Sung-min", "Tariq", "Thomas", "Tomás", "Viktor", "Wei", "Yusuf", "Zoltán",
+    "Aarav",
+    "Adrián",
+    "Ahmed",
+    "Andrés",
+    "Arjun",
+    "Bartosz",
+    "Bongani",
+    "Caleb",
+    "Chen",
+    "Darius",
+    "Diego",
+    "Emeka",
+    "Étienne",
+    "Felipe",
+    "François",
+    "Gabriel",
+    "Hamid",
+    "Hiroshi",
+    "Ibrahim",
+    "Ivan",
+    "Jakub",
+    "Jamal",
+    "Joaquín",
+    "Jonas",
+    "Kai",
+    "Kwame",
+    "Lars",
+    "Liam",
+    "Luis",
+    "Malik",
+    "Marco",
+    "Mateo",
+    "Minh",
+    "Nikolai",
+    "Omar",
+    "Pavel",
+    "Rafael",
+    "Ravi",
+    "Samuel",
+    "Sebastián",
+    "Sung-min",
+    "Tariq",
+    "Thomas",
+    "Tomás",
+    "Viktor",
+    "Wei",
+    "Yusuf",
+    "Zoltán",
 ];
 const FAMILY: &[&str] = &[
-    "Abara", "Acosta", "Adeyemi", "Albright", "Andrade", "Bakshi", "Balogun", "Becker", "Bergström",
-    "Brannigan", "Castellanos", "Chaudhry", "Cortés", "Dąbrowski", "Delacroix", "Demir", "Dunmore",
-    "Eklund", "Esposito", "Farrow", "Fitzgerald", "Galloway", "García-Ruiz", "Haddad", "Halvorsen",
-    "Hargrove", "Ibarra", "Ishikawa", "Jovanović", "Kapoor", "Kealoha", "Kowalczyk", "Lindqvist",
-    "Llewellyn", "Lozano", "Mahlangu", "Marchetti", "Moreau", "Muñoz", "Nakamura", "Ndiaye",
-    "Novák", "Núñez", "Okafor", "Olatunji", "O'Rourke", "Pacheco", "Petrov", "Quintero", "Rahman",
-    "Ramírez", "Rasmussen", "Rinaldi", "Sandoval", "Schäfer", "Sepúlveda", "Soto", "Strand",
-    "Suleiman", "Takahashi", "Thorne", "Trần", "Uchenna", "Valdés", "Varga", "Vasquez", "Wachowski",
-    "Whitfield", "Xu", "Yamamoto", "Yilmaz", "Zielinski", "Zúñiga",
+    "Abara",
+    "Acosta",
+    "Adeyemi",
+    "Albright",
+    "Andrade",
+    "Bakshi",
+    "Balogun",
+    "Becker",
+    "Bergström",
+    "Brannigan",
+    "Castellanos",
+    "Chaudhry",
+    "Cortés",
+    "Dąbrowski",
+    "Delacroix",
+    "Demir",
+    "Dunmore",
+    "Eklund",
+    "Esposito",
+    "Farrow",
+    "Fitzgerald",
+    "Galloway",
+    "García-Ruiz",
+    "Haddad",
+    "Halvorsen",
+    "Hargrove",
+    "Ibarra",
+    "Ishikawa",
+    "Jovanović",
+    "Kapoor",
+    "Kealoha",
+    "Kowalczyk",
+    "Lindqvist",
+    "Llewellyn",
+    "Lozano",
+    "Mahlangu",
+    "Marchetti",
+    "Moreau",
+    "Muñoz",
+    "Nakamura",
+    "Ndiaye",
+    "Novák",
+    "Núñez",
+    "Okafor",
+    "Olatunji",
+    "O'Rourke",
+    "Pacheco",
+    "Petrov",
+    "Quintero",
+    "Rahman",
+    "Ramírez",
+    "Rasmussen",
+    "Rinaldi",
+    "Sandoval",
+    "Schäfer",
+    "Sepúlveda",
+    "Soto",
+    "Strand",
+    "Suleiman",
+    "Takahashi",
+    "Thorne",
+    "Trần",
+    "Uchenna",
+    "Valdés",
+    "Varga",
+    "Vasquez",
+    "Wachowski",
+    "Whitfield",
+    "Xu",
+    "Yamamoto",
+    "Yilmaz",
+    "Zielinski",
+    "Zúñiga",
 ];
 const NAME_ROOTS: &[&str] = &[
-    "Al", "Bren", "Cor", "Dal", "Es", "Fen", "Gal", "Hol", "Ivor", "Jas", "Kel", "Lor", "Mar",
-    "Nor", "Or", "Pel", "Quen", "Ros", "Sel", "Tor", "Ul", "Ven", "Wil", "Yar", "Zel",
+    "Al", "Bren", "Cor", "Dal", "Es", "Fen", "Gal", "Hol", "Ivor", "Jas", "Kel", "Lor", "Mar", "Nor", "Or",
+    "Pel", "Quen", "Ros", "Sel", "Tor", "Ul", "Ven", "Wil", "Yar", "Zel",
 ];
-const NAME_ENDINGS: &[&str] = &[
-    "ada", "bury", "crest", "dale", "ford", "haven", "mere", "more", "ton", "wick", "wood", "vale",
-];
+const NAME_ENDINGS: &[&str] =
+    &["ada", "bury", "crest", "dale", "ford", "haven", "mere", "more", "ton", "wick", "wood", "vale"];
 const STREET_KINDS: &[&str] = &["Street", "Avenue", "Road", "Boulevard", "Lane", "Parkway", "Drive"];
 
 /// A small, fast, portable PRNG (SplitMix64): the output must never depend on a
@@ -91,8 +241,8 @@ impl Rng {
         (self.next() >> 11) as f64 / (1u64 << 53) as f64 <= p
     }
 
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
+    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+        items[self.below(items.len())]
     }
 
     /// An index drawn with the given weights.
@@ -124,42 +274,72 @@ struct Profile {
 const PROFILES: [Profile; 4] = [
     Profile {
         primaries: &[
-            ("neuromuscular-medicine", 12), ("clinical-neurophysiology", 8),
-            ("pmr-neuromuscular-medicine", 3), ("electrodiagnostic-medicine", 1),
+            ("neuromuscular-medicine", 12),
+            ("clinical-neurophysiology", 8),
+            ("pmr-neuromuscular-medicine", 3),
+            ("electrodiagnostic-medicine", 1),
         ],
         secondaries: &["neurology", "clinical-neurophysiology", "neuromuscular-medicine"],
         conditions: &[
-            ("myasthenia-gravis", 0.9), ("lems", 0.35), ("cidp", 0.7), ("guillain-barre-syndrome", 0.6),
-            ("als", 0.5), ("peripheral-neuropathy", 0.8), ("inflammatory-myopathy", 0.5),
-            ("muscular-dystrophy", 0.4), ("spinal-muscular-atrophy", 0.25), ("paraneoplastic-syndromes", 0.2),
+            ("myasthenia-gravis", 0.9),
+            ("lems", 0.35),
+            ("cidp", 0.7),
+            ("guillain-barre-syndrome", 0.6),
+            ("als", 0.5),
+            ("peripheral-neuropathy", 0.8),
+            ("inflammatory-myopathy", 0.5),
+            ("muscular-dystrophy", 0.4),
+            ("spinal-muscular-atrophy", 0.25),
+            ("paraneoplastic-syndromes", 0.2),
         ],
         services: &[
-            ("emg", 0.85), ("nerve-conduction", 0.85), ("repetitive-nerve-stimulation", 0.4),
-            ("antibody-testing", 0.4), ("infusion", 0.3), ("plasma-exchange", 0.1), ("physical-therapy", 0.2),
+            ("emg", 0.85),
+            ("nerve-conduction", 0.85),
+            ("repetitive-nerve-stimulation", 0.4),
+            ("antibody-testing", 0.4),
+            ("infusion", 0.3),
+            ("plasma-exchange", 0.1),
+            ("physical-therapy", 0.2),
         ],
         practice: &["Neuromuscular Center", "Nerve & Muscle Clinic", "Neuromuscular Associates"],
     },
     Profile {
         primaries: &[
-            ("neurology", 40), ("child-neurology", 8), ("vascular-neurology", 5),
-            ("behavioral-neurology", 3), ("neurocritical-care", 3),
+            ("neurology", 40),
+            ("child-neurology", 8),
+            ("vascular-neurology", 5),
+            ("behavioral-neurology", 3),
+            ("neurocritical-care", 3),
         ],
-        secondaries: &["neurology", "clinical-neurophysiology", "vascular-neurology", "neuromuscular-medicine"],
+        secondaries: &[
+            "neurology",
+            "clinical-neurophysiology",
+            "vascular-neurology",
+            "neuromuscular-medicine",
+        ],
         conditions: &[
-            ("myasthenia-gravis", 0.35), ("lems", 0.06), ("peripheral-neuropathy", 0.5),
-            ("multiple-sclerosis", 0.5), ("epilepsy", 0.6), ("stroke", 0.5), ("guillain-barre-syndrome", 0.2),
-            ("cidp", 0.15), ("spinal-muscular-atrophy", 0.05), ("muscular-dystrophy", 0.05),
+            ("myasthenia-gravis", 0.35),
+            ("lems", 0.06),
+            ("peripheral-neuropathy", 0.5),
+            ("multiple-sclerosis", 0.5),
+            ("epilepsy", 0.6),
+            ("stroke", 0.5),
+            ("guillain-barre-syndrome", 0.2),
+            ("cidp", 0.15),
+            ("spinal-muscular-atrophy", 0.05),
+            ("muscular-dystrophy", 0.05),
         ],
-        services: &[
-            ("emg", 0.3), ("nerve-conduction", 0.3), ("infusion", 0.15), ("antibody-testing", 0.1),
-        ],
+        services: &[("emg", 0.3), ("nerve-conduction", 0.3), ("infusion", 0.15), ("antibody-testing", 0.1)],
         practice: &["Neurology Associates", "Neurology Clinic", "Neuroscience Institute"],
     },
     Profile {
         primaries: &[("physical-medicine-rehabilitation", 8)],
         secondaries: &["pmr-neuromuscular-medicine"],
         conditions: &[
-            ("peripheral-neuropathy", 0.5), ("muscular-dystrophy", 0.2), ("als", 0.15), ("stroke", 0.4),
+            ("peripheral-neuropathy", 0.5),
+            ("muscular-dystrophy", 0.2),
+            ("als", 0.15),
+            ("stroke", 0.4),
             ("lems", 0.03),
         ],
         services: &[("emg", 0.7), ("nerve-conduction", 0.7), ("physical-therapy", 0.7)],
@@ -168,17 +348,26 @@ const PROFILES: [Profile; 4] = [
     Profile {
         primaries: &[("medical-oncology", 6), ("hematology-oncology", 3)],
         secondaries: &["medical-oncology", "hematology-oncology"],
-        conditions: &[
-            ("small-cell-lung-cancer", 0.7), ("paraneoplastic-syndromes", 0.4), ("lems", 0.12),
-        ],
+        conditions: &[("small-cell-lung-cancer", 0.7), ("paraneoplastic-syndromes", 0.4), ("lems", 0.12)],
         services: &[("infusion", 0.9), ("ct-imaging", 0.7)],
         practice: &["Cancer Center", "Oncology Associates"],
     },
 ];
 
 const EXTRA_LANGUAGES: &[(&str, f64)] = &[
-    ("es", 0.18), ("zh", 0.04), ("fr", 0.03), ("hi", 0.03), ("vi", 0.02), ("ko", 0.02), ("tl", 0.02),
-    ("ar", 0.02), ("ru", 0.02), ("pt", 0.02), ("de", 0.01), ("pl", 0.01), ("ht", 0.01),
+    ("es", 0.18),
+    ("zh", 0.04),
+    ("fr", 0.03),
+    ("hi", 0.03),
+    ("vi", 0.02),
+    ("ko", 0.02),
+    ("tl", 0.02),
+    ("ar", 0.02),
+    ("ru", 0.02),
+    ("pt", 0.02),
+    ("de", 0.01),
+    ("pl", 0.01),
+    ("ht", 0.01),
 ];
 
 fn term<T>(parse: fn(&str) -> Result<T, String>, slug: &str) -> T {
@@ -199,7 +388,11 @@ fn zips_by_state(gazetteer: &Gazetteer) -> BTreeMap<UsState, Vec<&ZipPlace>> {
 
 /// Generates `count` physicians from `seed`, handing each to `sink` in turn
 /// (so a million need not be held in memory).
-pub fn generate<E>(count: usize, seed: u64, mut sink: impl FnMut(Physician) -> Result<(), E>) -> Result<(), E> {
+pub fn generate<E>(
+    count: usize,
+    seed: u64,
+    mut sink: impl FnMut(Physician) -> Result<(), E>,
+) -> Result<(), E> {
     let gazetteer = Gazetteer::get();
     let by_state = zips_by_state(gazetteer);
     let states: Vec<(UsState, u32)> = POPULATION
@@ -218,12 +411,12 @@ pub fn generate<E>(count: usize, seed: u64, mut sink: impl FnMut(Physician) -> R
     for i in 0..count {
         // Every state first, then the fixed places, then by population.
         let home: &ZipPlace = if i < states.len() {
-            *rng.pick(&by_state[&states[i].0])
+            rng.pick(&by_state[&states[i].0])
         } else if i < states.len() + fixed.len() {
             fixed[i - states.len()]
         } else {
             let state = states[rng.weighted(&weights)].0;
-            *rng.pick(&by_state[&state])
+            rng.pick(&by_state[&state])
         };
         let is_fixed = (states.len()..states.len() + fixed.len()).contains(&i);
         // The fixed places are neuromuscular practices that know LEMS, so that a
@@ -258,7 +451,7 @@ fn physician(
     let primary = term(Specialty::parse, profile.primaries[rng.weighted(&primary_weights)].0);
     let mut specialties = vec![primary];
     if rng.chance(0.25) {
-        let secondary = term(Specialty::parse, *rng.pick(profile.secondaries));
+        let secondary = term(Specialty::parse, rng.pick(profile.secondaries));
         if secondary != primary {
             specialties.push(secondary);
         }
@@ -279,18 +472,19 @@ fn physician(
             .map(|&(code, _)| term(Language::parse, code)),
     );
     let (year, month, day) = civil_from_days(20_089 + rng.below(690) as i64); // from 2025-01-01
-    let practice = format!("{}{} {}", rng.pick(NAME_ROOTS), rng.pick(NAME_ENDINGS), rng.pick(profile.practice));
+    let practice =
+        format!("{}{} {}", rng.pick(NAME_ROOTS), rng.pick(NAME_ENDINGS), rng.pick(profile.practice));
     let location_count = [1, 1, 1, 1, 1, 1, 2, 2, 2, 3][rng.below(10)];
     let locations = (1..=location_count)
         .map(|ordinal| {
-            let place = if ordinal == 1 { home } else { *rng.pick(&by_state[&home.state]) };
+            let place = if ordinal == 1 { home } else { rng.pick(&by_state[&home.state]) };
             location(rng, ordinal, &practice, profile, place)
         })
         .collect();
     Physician {
         npi,
-        given_name: (*given).to_owned(),
-        family_name: (*family).to_owned(),
+        given_name: given.to_owned(),
+        family_name: family.to_owned(),
         credentials: if rng.chance(0.12) { Credential::Do } else { Credential::Md },
         gender,
         specialties,
@@ -316,7 +510,13 @@ fn location(rng: &mut Rng, ordinal: u8, practice: &str, profile: &Profile, place
     Location {
         ordinal,
         practice_name: format!("{practice}{suffix}"),
-        street: format!("{} {}{} {}", 10 + rng.below(9_990), rng.pick(NAME_ROOTS), rng.pick(NAME_ENDINGS), rng.pick(STREET_KINDS)),
+        street: format!(
+            "{} {}{} {}",
+            10 + rng.below(9_990),
+            rng.pick(NAME_ROOTS),
+            rng.pick(NAME_ENDINGS),
+            rng.pick(STREET_KINDS)
+        ),
         city: place.city.clone(),
         state: place.state,
         zip: place.zip,
@@ -354,7 +554,8 @@ mod tests {
     #[test]
     fn covers_every_state_dc_pr_and_the_aleutians() {
         let physicians = collect(100, 9);
-        let mut states: Vec<&str> = physicians.iter().flat_map(|p| &p.locations).map(|l| l.state.code()).collect();
+        let mut states: Vec<&str> =
+            physicians.iter().flat_map(|p| &p.locations).map(|l| l.state.code()).collect();
         states.sort();
         states.dedup();
         assert_eq!(states.len(), 53, "50 states, DC, PR and GU: {states:?}");

@@ -99,9 +99,8 @@ impl Gazetteer {
         });
         for (place, names) in raw {
             for name in names {
-                let entry = members
-                    .entry((fold(name), place.state))
-                    .or_insert_with(|| (name.clone(), Vec::new()));
+                let entry =
+                    members.entry((fold(name), place.state)).or_insert_with(|| (name.clone(), Vec::new()));
                 if !entry.1.contains(&place.point) {
                     entry.1.push(place.point);
                 }
@@ -142,11 +141,7 @@ impl Gazetteer {
             .cities
             .get(&(fold(city.trim()), state))
             .ok_or_else(|| format!("no city named {city:?} in {}", state.name()))?;
-        Ok(Origin {
-            point: *point,
-            label: format!("{name}, {state}"),
-            source: OriginSource::City,
-        })
+        Ok(Origin { point: *point, label: format!("{name}, {state}"), source: OriginSource::City })
     }
 }
 

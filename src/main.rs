@@ -65,7 +65,8 @@ fn serve(args: ServeArgs) -> Result<(), Error> {
 fn output(path: Option<std::path::PathBuf>) -> Result<Box<dyn Write>, Error> {
     Ok(match path {
         Some(path) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(&path).map_err(|e| Error::Config(format!("cannot write {}: {e}", path.display())))?,
+            std::fs::File::create(&path)
+                .map_err(|e| Error::Config(format!("cannot write {}: {e}", path.display())))?,
         )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     })

@@ -15,7 +15,8 @@ pub fn parse_origin(params: &mut QueryParams, required: bool) -> Option<Origin> 
     let city_given = params.has("city") || params.has("state");
     let forms = [point_given, zip_given, city_given].iter().filter(|&&g| g).count();
     if forms > 1 {
-        let first = ["lat", "lng", "zip", "city", "state"].into_iter().find(|n| params.has(n)).unwrap_or("zip");
+        let first =
+            ["lat", "lng", "zip", "city", "state"].into_iter().find(|n| params.has(n)).unwrap_or("zip");
         params.reject(first, ONE_FORM);
         return None;
     }
@@ -28,8 +29,10 @@ pub fn parse_origin(params: &mut QueryParams, required: bool) -> Option<Origin> 
             }
         }
         // Check each coordinate on its own so that both faults are reported.
-        let lat = lat.filter(|&v| GeoPoint::new(v, 0.0).map_err(|e| params.reject("lat", e.to_string())).is_ok());
-        let lng = lng.filter(|&v| GeoPoint::new(0.0, v).map_err(|e| params.reject("lng", e.to_string())).is_ok());
+        let lat =
+            lat.filter(|&v| GeoPoint::new(v, 0.0).map_err(|e| params.reject("lat", e.to_string())).is_ok());
+        let lng =
+            lng.filter(|&v| GeoPoint::new(0.0, v).map_err(|e| params.reject("lng", e.to_string())).is_ok());
         let point = GeoPoint::new(lat?, lng?);
         return point.ok().map(Origin::at);
     }
@@ -45,10 +48,7 @@ pub fn parse_origin(params: &mut QueryParams, required: bool) -> Option<Origin> 
                 params.reject(name, format!("is required with {other}"));
             }
         }
-        return Gazetteer::get()
-            .locate_city(&city?, state?)
-            .map_err(|m| params.reject("city", m))
-            .ok();
+        return Gazetteer::get().locate_city(&city?, state?).map_err(|m| params.reject("city", m)).ok();
     }
     if required {
         params.reject("zip", "a location is required: zip, or city and state");

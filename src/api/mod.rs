@@ -114,7 +114,11 @@ pub fn app(
         .wrap(
             Logger::new("%{route}xi %s %Dms")
                 .custom_request_replace("route", |req| {
-                    format!("{} {}", req.method(), req.match_pattern().unwrap_or_else(|| "(unmatched)".into()))
+                    format!(
+                        "{} {}",
+                        req.method(),
+                        req.match_pattern().unwrap_or_else(|| "(unmatched)".into())
+                    )
                 })
                 .log_target("access"),
         )

@@ -20,7 +20,8 @@ pub struct QueryParams {
 impl QueryParams {
     /// Decodes `query` and refuses names that `P` does not declare.
     pub fn parse<P: IntoParams>(query: &str) -> Self {
-        let allowed: Vec<String> = P::into_params(|| Some(ParameterIn::Query)).into_iter().map(|p| p.name).collect();
+        let allowed: Vec<String> =
+            P::into_params(|| Some(ParameterIn::Query)).into_iter().map(|p| p.name).collect();
         let mut params = QueryParams { pairs: Vec::new(), errors: Vec::new() };
         for (name, value) in form_urlencoded::parse(query.as_bytes()) {
             if allowed.iter().any(|a| *a == name) {
@@ -59,11 +60,9 @@ impl QueryParams {
 
     /// Every value of a repeatable parameter, each parsed.
     pub fn list<T>(&mut self, name: &str, parse: impl Fn(&str) -> Result<T, String>) -> Vec<T> {
-        let values: Vec<String> = self.pairs.iter().filter(|(n, _)| n == name).map(|(_, v)| v.clone()).collect();
-        values
-            .iter()
-            .filter_map(|v| parse(v).map_err(|message| self.fail(name, message)).ok())
-            .collect()
+        let values: Vec<String> =
+            self.pairs.iter().filter(|(n, _)| n == name).map(|(_, v)| v.clone()).collect();
+        values.iter().filter_map(|v| parse(v).map_err(|message| self.fail(name, message)).ok()).collect()
     }
 
     /// A single value, parsed.

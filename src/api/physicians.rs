@@ -125,7 +125,9 @@ struct SearchRequest {
 fn parse_search(query_string: &str) -> Result<SearchRequest, Error> {
     let mut params = QueryParams::parse::<SearchParams>(query_string);
     let origin = location::parse_origin(&mut params, false);
-    let unit = params.parsed("unit", |u| Unit::parse(u).ok_or_else(|| format!("unknown unit {u:?}; valid values: mi, km")));
+    let unit = params.parsed("unit", |u| {
+        Unit::parse(u).ok_or_else(|| format!("unknown unit {u:?}; valid values: mi, km"))
+    });
     let unit = unit.unwrap_or_default();
     let radius_value = params.number("radius");
     let radius = match origin {
@@ -165,7 +167,9 @@ fn parse_search(query_string: &str) -> Result<SearchRequest, Error> {
     let after = params.text("cursor").and_then(|text| {
         let ranked = near.is_some();
         match Cursor::decode(&text, query.fingerprint()) {
-            Ok(Cursor { position, .. }) if matches!(position, Position::Distance { .. }) == ranked => Some(position),
+            Ok(Cursor { position, .. }) if matches!(position, Position::Distance { .. }) == ranked => {
+                Some(position)
+            }
             Ok(_) => {
                 params.reject("cursor", "belongs to a different query");
                 None
@@ -223,7 +227,11 @@ pub async fn search(state: web::Data<AppState>, req: HttpRequest) -> Result<Http
     )
 )]
 #[get("/v1/physicians/{npi}")]
-pub async fn detail(state: web::Data<AppState>, npi: web::Path<String>, req: HttpRequest) -> Result<HttpResponse, Error> {
+pub async fn detail(
+    state: web::Data<AppState>,
+    npi: web::Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse, Error> {
     QueryParams::parse::<NoParams>(req.query_string()).finish(())?;
     let npi = Npi::parse(&npi).map_err(|e| Error::param("npi", e.to_string()))?;
     let snapshot = state.snapshot();

@@ -54,7 +54,11 @@ pub struct TermList {
 
 fn term_list<K: Kind>(counts: impl Iterator<Item = (Term<K>, usize)>) -> TermList {
     let items = counts
-        .map(|(term, physicians)| TermCount { slug: term.slug().to_owned(), name: term.entry().name.clone(), physicians })
+        .map(|(term, physicians)| TermCount {
+            slug: term.slug().to_owned(),
+            name: term.entry().name.clone(),
+            physicians,
+        })
         .collect();
     TermList { items }
 }
@@ -140,5 +144,7 @@ pub async fn geocode(req: HttpRequest) -> Result<HttpResponse, Error> {
     let mut params = QueryParams::parse::<GeocodeParams>(req.query_string());
     let origin = location::parse_origin(&mut params, true);
     let origin = params.finish(origin)?;
-    origin.map(|o| HttpResponse::Ok().json(o)).ok_or_else(|| Error::Internal("geocode resolved nothing".into()))
+    origin
+        .map(|o| HttpResponse::Ok().json(o))
+        .ok_or_else(|| Error::Internal("geocode resolved nothing".into()))
 }

@@ -64,7 +64,9 @@ impl Database {
     /// and enforced foreign keys.
     pub fn connect(&self) -> Result<SqliteConnection, Error> {
         let DatabaseUrl::Sqlite(path) = &self.url;
-        let unusable = |e: &dyn std::fmt::Display| Error::Config(format!("cannot use database file {}: {e}", path.display()));
+        let unusable = |e: &dyn std::fmt::Display| {
+            Error::Config(format!("cannot use database file {}: {e}", path.display()))
+        };
         if path.is_dir() {
             return Err(unusable(&"it is a directory"));
         }
@@ -84,9 +86,8 @@ impl Database {
         if version > 0 {
             return Ok(version);
         }
-        let seed = crate::directory::csv::read(SEED_CSV.as_bytes()).map_err(|errors| {
-            Error::Internal(format!("the embedded seed is invalid: {}", errors[0]))
-        })?;
+        let seed = crate::directory::csv::read(SEED_CSV.as_bytes())
+            .map_err(|errors| Error::Internal(format!("the embedded seed is invalid: {}", errors[0])))?;
         upsert(&mut conn, &seed)
     }
 
@@ -112,7 +113,10 @@ impl Database {
                         own.push(l);
                     }
                     Physician::from_rows(row, &own).map_err(|e| {
-                        Error::Database(format!("physician {} is invalid in the database: {}: {}", row.npi, e.field, e.message))
+                        Error::Database(format!(
+                            "physician {} is invalid in the database: {}: {}",
+                            row.npi, e.field, e.message
+                        ))
                     })
                 })
                 .collect::<Result<Vec<_>, Error>>()?;
@@ -150,7 +154,10 @@ pub fn upsert(conn: &mut SqliteConnection, physicians: &[Physician]) -> Result<i
         }
         let now = crate::clock::now_rfc3339();
         diesel::update(directory_version::table)
-            .set((directory_version::version.eq(directory_version::version + 1), directory_version::updated_at.eq(now)))
+            .set((
+                directory_version::version.eq(directory_version::version + 1),
+                directory_version::updated_at.eq(now),
+            ))
             .execute(conn)?;
         current_version(conn)
     })

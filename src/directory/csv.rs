@@ -8,7 +8,7 @@ use std::io;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Physician, FieldError};
+use super::{FieldError, Physician};
 use crate::db::models::{LocationRow, PhysicianRow};
 
 /// One CSV row, in column order.
@@ -60,10 +60,7 @@ fn parse_bool(field: &'static str, value: &str) -> Result<bool, FieldError> {
 }
 
 fn parse_degrees(field: &'static str, value: &str) -> Result<f64, FieldError> {
-    value
-        .trim()
-        .parse()
-        .map_err(|_| FieldError { field, message: format!("{value:?} is not a number") })
+    value.trim().parse().map_err(|_| FieldError { field, message: format!("{value:?} is not a number") })
 }
 
 impl CsvRow {

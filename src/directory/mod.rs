@@ -112,9 +112,7 @@ fn check_date(field: &'static str, value: &str) -> Result<String, FieldError> {
 fn check_phone(field: &'static str, value: &str) -> Result<String, FieldError> {
     let b = value.as_bytes();
     let valid = b.len() == 12
-        && b.iter()
-            .enumerate()
-            .all(|(i, c)| if i == 3 || i == 7 { *c == b'-' } else { c.is_ascii_digit() });
+        && b.iter().enumerate().all(|(i, c)| if i == 3 || i == 7 { *c == b'-' } else { c.is_ascii_digit() });
     if !valid {
         return Err(field_error(field)(format!("{value:?} is not a phone number (NNN-NNN-NNNN)")));
     }
@@ -261,7 +259,8 @@ mod tests {
 
     #[test]
     fn each_bad_field_is_named() {
-        let cases: [(&str, fn(&mut PhysicianRow, &mut LocationRow)); 8] = [
+        type Spoil = fn(&mut PhysicianRow, &mut LocationRow);
+        let cases: [(&str, Spoil); 8] = [
             ("npi", |p, _| p.npi = "1234567890".into()),
             ("specialties", |p, _| p.specialties = "".into()),
             ("conditions", |p, _| p.conditions = "lems;flu".into()),

@@ -65,10 +65,7 @@ impl GeoPoint {
 
     /// Geodesic distance on the WGS84 ellipsoid, in metres.
     pub fn geodesic_m(self, other: GeoPoint) -> f64 {
-        Geodesic.distance(
-            Point::new(self.lng, self.lat),
-            Point::new(other.lng, other.lat),
-        )
+        Geodesic.distance(Point::new(self.lng, self.lat), Point::new(other.lng, other.lat))
     }
 
     /// The point as a 3-D unit vector: chord length between two such vectors
@@ -151,10 +148,7 @@ impl Radius {
     pub fn new(value: f64, unit: Unit) -> Result<Self, String> {
         let max = MAX_RADIUS_M / unit.metres();
         if !value.is_finite() || value <= 0.0 || value > max {
-            return Err(format!(
-                "must be a number greater than 0 and at most {max} {}",
-                unit.as_str()
-            ));
+            return Err(format!("must be a number greater than 0 and at most {max} {}", unit.as_str()));
         }
         Ok(Radius { value, unit })
     }

@@ -55,9 +55,7 @@ impl Vocabulary {
     }
 
     fn position(&self, value: &str) -> Option<usize> {
-        self.entries
-            .iter()
-            .position(|e| e.slug == value || e.code.as_deref() == Some(value))
+        self.entries.iter().position(|e| e.slug == value || e.code.as_deref() == Some(value))
     }
 
     fn valid_slugs(&self) -> String {
@@ -86,11 +84,7 @@ impl<K: Kind> Term<K> {
         let vocabulary = K::vocabulary();
         match vocabulary.position(value) {
             Some(i) => Ok(Term::at(i)),
-            None => Err(format!(
-                "unknown {} {value:?}; valid values: {}",
-                K::NOUN,
-                vocabulary.valid_slugs()
-            )),
+            None => Err(format!("unknown {} {value:?}; valid values: {}", K::NOUN, vocabulary.valid_slugs())),
         }
     }
 
@@ -100,10 +94,7 @@ impl<K: Kind> Term<K> {
     }
 
     fn at(index: usize) -> Self {
-        Term {
-            index: u16::try_from(index).expect("vocabularies are small"),
-            kind: PhantomData,
-        }
+        Term { index: u16::try_from(index).expect("vocabularies are small"), kind: PhantomData }
     }
 
     pub fn entry(self) -> &'static Entry {

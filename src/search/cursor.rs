@@ -35,7 +35,9 @@ pub struct Cursor {
 pub enum CursorError {
     #[error("is malformed or has been altered; pass next_cursor exactly as received")]
     Malformed,
-    #[error("belongs to a different query; repeat the same parameters with it, or start again without a cursor")]
+    #[error(
+        "belongs to a different query; repeat the same parameters with it, or start again without a cursor"
+    )]
     OtherQuery,
 }
 
@@ -87,7 +89,9 @@ impl Cursor {
                 }
                 Position::Distance { metres, npi: reader.npi()? }
             }
-            [b'n'] => Position::Name { family: reader.string()?, given: reader.string()?, npi: reader.npi()? },
+            [b'n'] => {
+                Position::Name { family: reader.string()?, given: reader.string()?, npi: reader.npi()? }
+            }
             _ => return Err(CursorError::Malformed),
         };
         if !reader.0.is_empty() {
@@ -161,7 +165,11 @@ mod tests {
                     let mut bytes = raw.clone();
                     bytes[i] ^= flip;
                     let text = URL_SAFE_NO_PAD.encode(&bytes);
-                    assert_eq!(Cursor::decode(&text, cursor.fingerprint), Err(CursorError::Malformed), "byte {i}");
+                    assert_eq!(
+                        Cursor::decode(&text, cursor.fingerprint),
+                        Err(CursorError::Malformed),
+                        "byte {i}"
+                    );
                 }
             }
             let text = cursor.encode();

@@ -29,7 +29,10 @@ impl Filters {
     fn accepts(&self, physician: &Physician, folded_name: &str) -> bool {
         let any = |wanted_empty: bool, found: bool| wanted_empty || found;
         any(self.specialties.is_empty(), physician.specialties.iter().any(|s| self.specialties.contains(s)))
-            && any(self.conditions.is_empty(), physician.conditions.iter().any(|c| self.conditions.contains(c)))
+            && any(
+                self.conditions.is_empty(),
+                physician.conditions.iter().any(|c| self.conditions.contains(c)),
+            )
             && self.accepting_new_patients.is_none_or(|v| v == physician.accepting_new_patients)
             && self.telehealth.is_none_or(|v| v == physician.telehealth)
             && self.language.is_none_or(|l| physician.languages.contains(&l))
@@ -55,7 +58,8 @@ impl SearchQuery {
     /// Identifies the query (not the page) so a cursor is only honoured for the
     /// query that issued it.
     pub fn fingerprint(&self) -> u64 {
-        let near = self.near.map(|(p, r)| (p.lat().to_bits(), p.lng().to_bits(), r.value().to_bits(), r.unit()));
+        let near =
+            self.near.map(|(p, r)| (p.lat().to_bits(), p.lng().to_bits(), r.value().to_bits(), r.unit()));
         fnv1a(format!("{near:?}|{:?}", self.filters).as_bytes())
     }
 }
@@ -93,7 +97,14 @@ impl Snapshot {
     /// The sphere finds candidates: a geodesic distance within the radius is a
     /// spherical distance within `radius / (1 - SPHERE_SLACK)`, a chord bound the
     /// R-tree answers directly. The ellipsoid then decides membership and order.
-    fn ranked(&self, query: &SearchQuery, origin: GeoPoint, radius: Radius, limit: usize, after: Option<&Position>) -> Page<'_> {
+    fn ranked(
+        &self,
+        query: &SearchQuery,
+        origin: GeoPoint,
+        radius: Radius,
+        limit: usize,
+        after: Option<&Position>,
+    ) -> Page<'_> {
         let radius_m = radius.metres();
         let sphere_bound = radius_m / (1.0 - SPHERE_SLACK);
         let half_angle = (sphere_bound / (2.0 * MEAN_EARTH_RADIUS_M)).min(std::f64::consts::FRAC_PI_2);
@@ -164,9 +175,9 @@ impl Snapshot {
                 && physician.locations.iter().any(|l| query.filters.accepts_location(l))
         };
         let start = match after {
-            Some(Position::Name { family, given, npi }) => self
-                .by_name
-                .partition_point(|&p| self.name_key(p) <= (family.as_str(), given.as_str(), *npi)),
+            Some(Position::Name { family, given, npi }) => {
+                self.by_name.partition_point(|&p| self.name_key(p) <= (family.as_str(), given.as_str(), *npi))
+            }
             _ => 0,
         };
         let mut total = 0;

@@ -64,7 +64,11 @@ impl Snapshot {
         let mut by_name: Vec<u32> = (0..physicians.len() as u32).collect();
         by_name.sort_by(|&a, &b| {
             let (x, y) = (&names[a as usize], &names[b as usize]);
-            (&x.family, &x.given, physicians[a as usize].npi).cmp(&(&y.family, &y.given, physicians[b as usize].npi))
+            (&x.family, &x.given, physicians[a as usize].npi).cmp(&(
+                &y.family,
+                &y.given,
+                physicians[b as usize].npi,
+            ))
         });
         let entries = physicians
             .iter()
@@ -83,12 +87,14 @@ impl Snapshot {
             physicians.iter().flat_map(|p| p.conditions.iter().copied()),
         );
         // A physician counts once per service however many locations offer it.
-        let service_counts = counts::<crate::domain::vocabulary::ServiceKind>(physicians.iter().flat_map(|p| {
-            let mut services: Vec<Service> = p.locations.iter().flat_map(|l| l.services.iter().copied()).collect();
-            services.sort();
-            services.dedup();
-            services
-        }));
+        let service_counts =
+            counts::<crate::domain::vocabulary::ServiceKind>(physicians.iter().flat_map(|p| {
+                let mut services: Vec<Service> =
+                    p.locations.iter().flat_map(|l| l.services.iter().copied()).collect();
+                services.sort();
+                services.dedup();
+                services
+            }));
         Snapshot {
             version,
             built_at: SystemTime::now(),
@@ -120,10 +126,7 @@ impl Snapshot {
 
     /// One physician by NPI.
     pub fn physician(&self, npi: Npi) -> Option<&Physician> {
-        self.physicians
-            .binary_search_by(|p| p.npi.cmp(&npi))
-            .ok()
-            .map(|i| &self.physicians[i])
+        self.physicians.binary_search_by(|p| p.npi.cmp(&npi)).ok().map(|i| &self.physicians[i])
     }
 
     /// How many physicians list each specialty, in vocabulary order.

@@ -1,0 +1,129 @@
+//! The real binary, as a user runs it: a real port, a real file, clear failures.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_physician-locator");
+
+/// Kills the server when the test ends, however it ends.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A plain HTTP/1.1 GET; returns (status, body).
+fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    let status = response.split(' ').nth(1)?.parse().ok()?;
+    let body = response.split_once("\r\n\r\n")?.1.to_owned();
+    Some((status, body))
+}
+
+fn wait_ready(port: u16, server: &mut Server) {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(60) {
+        if let Some((200, _)) = http_get(port, "/readyz") {
+            return;
+        }
+        if let Ok(Some(status)) = server.0.try_wait() {
+            panic!("server exited early: {status}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("server not ready within 60 s");
+}
+
+/// Runs the binary to completion with `args`; returns (exit ok, stderr).
+fn run(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> (bool, String) {
+    let output = Command::new(BIN)
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .env_remove("LOCATOR_BIND")
+        .envs(env.iter().copied())
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    (output.status.success(), String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+#[test]
+fn serves_from_any_directory_with_the_default_database_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut server = Server(
+        Command::new(BIN)
+            .env("LOCATOR_BIND", format!("127.0.0.1:{port}"))
+            .env_remove("DATABASE_URL")
+            .current_dir(dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_ready(port, &mut server);
+    assert!(dir.path().join("physician-locator.sqlite3").exists(), "default sqlite file created");
+    let (status, body) = http_get(port, "/v1/physicians?zip=10001&specialty=neuromuscular-medicine").unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"distance\""), "{body}");
+
+    // The same port again is a clear, non-zero failure.
+    let bind = format!("127.0.0.1:{port}");
+    let (ok, stderr) =
+        run(dir.path(), &["serve", "--bind", &bind, "--database-url", "sqlite://other.sqlite3"], &[]);
+    assert!(!ok);
+    assert!(stderr.contains(&format!("cannot listen on {bind}")), "{stderr}");
+}
+
+#[test]
+fn bad_configuration_fails_with_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "not a database, just text ".repeat(200)).unwrap();
+    std::fs::create_dir(dir.path().join("folder")).unwrap();
+    let cases: [(&str, &str); 5] = [
+        ("mysql://localhost/x", "unsupported database URL"),
+        ("sqlite://", "names no file"),
+        ("sqlite://folder", "is a directory"),
+        ("sqlite://notes.txt", "cannot"),
+        ("sqlite://missing/dir/x.sqlite3", "cannot use database file"),
+    ];
+    for (url, expected) in cases {
+        let (ok, stderr) = run(dir.path(), &["migrate", "--database-url", url], &[]);
+        assert!(!ok, "{url} should fail");
+        let error_lines: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error: ")).collect();
+        assert_eq!(error_lines.len(), 1, "{url}: {stderr}");
+        assert!(error_lines[0].contains(expected), "{url}: {stderr}");
+    }
+    // The text file was left untouched.
+    let text = std::fs::read_to_string(dir.path().join("notes.txt")).unwrap();
+    assert!(text.starts_with("not a database"));
+    // DATABASE_URL from the environment is honoured too.
+    let (ok, stderr) = run(dir.path(), &["migrate"], &[("DATABASE_URL", "postgres://localhost/x")]);
+    assert!(!ok && stderr.contains("unsupported database URL"), "{stderr}");
+}
+
+#[test]
+fn generate_writes_the_documented_csv_layout() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, stderr) = run(dir.path(), &["generate", "--count", "25", "--seed", "7", "--out", "d.csv"], &[]);
+    assert!(ok, "{stderr}");
+    let text = std::fs::read_to_string(dir.path().join("d.csv")).unwrap();
+    assert!(text.starts_with("npi,"));
+    let physicians = physician_locator::directory::csv::read(text.as_bytes()).unwrap();
+    assert_eq!(physicians.len(), 25);
+}

@@ -1,0 +1,125 @@
+//! `spawn_app()`: a fresh SQLite database per test, migrated and seeded the way
+//! the server does it, and the real application in front of it.
+
+use std::rc::Rc;
+
+use actix_web::body::BoxBody;
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::test;
+use actix_web::web;
+use futures_util::future::LocalBoxFuture;
+use serde_json::Value;
+use tempfile::TempDir;
+
+use physician_locator::api::{self, AppState};
+use physician_locator::db::{Database, DatabaseUrl};
+use physician_locator::directory::Physician;
+use physician_locator::search::Snapshot;
+
+type Call = Box<dyn Fn(actix_http::Request) -> LocalBoxFuture<'static, ServiceResponse<BoxBody>>>;
+
+pub struct TestApp {
+    call: Call,
+    pub db: Database,
+    /// The directory as loaded from the database: the oracle's data.
+    pub physicians: Vec<Physician>,
+    /// Holds the database file until the test ends.
+    _dir: TempDir,
+}
+
+/// What a request got back.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub content_type: String,
+    pub body: Value,
+}
+
+pub async fn spawn_app() -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("test.sqlite3").display());
+    let db = Database::new(DatabaseUrl::parse(&url).expect("url"));
+    db.prepare().expect("migrate and seed");
+    let (version, physicians) = db.load().expect("load");
+    let state = web::Data::new(AppState::new(Snapshot::build(version, physicians.clone())));
+    let service = Rc::new(test::init_service(api::app(state)).await);
+    let call: Call = Box::new(move |req| {
+        let service = service.clone();
+        Box::pin(async move { service.call(req).await.expect("service").map_into_boxed_body() })
+    });
+    TestApp { call, db, physicians, _dir: dir }
+}
+
+impl TestApp {
+    pub async fn get(&self, uri: &str) -> Reply {
+        let response = (self.call)(test::TestRequest::get().uri(uri).to_request()).await;
+        let status = response.status().as_u16();
+        let content_type =
+            response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+        let bytes = test::read_body(response).await;
+        let body = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()));
+        Reply { status, content_type, body }
+    }
+
+    /// A request that must succeed with JSON.
+    pub async fn ok(&self, uri: &str) -> Value {
+        let reply = self.get(uri).await;
+        assert_eq!(reply.status, 200, "{uri}: {:?}", reply.body);
+        assert_eq!(reply.content_type, "application/json", "{uri}");
+        reply.body
+    }
+
+    /// Follows `next_cursor` from `uri` to the end, returning every result.
+    pub async fn all_pages(&self, uri: &str) -> Vec<Value> {
+        let mut results = Vec::new();
+        let mut next = self.ok(uri).await;
+        loop {
+            let total = next["total"].as_u64().expect("total");
+            results.extend(next["results"].as_array().expect("results").iter().cloned());
+            match next["next_cursor"].as_str() {
+                Some(cursor) => {
+                    assert!(results.len() < total as usize, "a cursor after the last result");
+                    let cursor = cursor.to_owned();
+                    next = self.ok(&format!("{uri}&cursor={cursor}")).await;
+                    assert_eq!(next["total"].as_u64(), Some(total), "total is stable across pages");
+                }
+                None => return results,
+            }
+        }
+    }
+}
+
+/// A 400 problem+json naming `parameter`.
+pub fn assert_problem(reply: &Reply, status: u16, parameter: Option<&str>) {
+    assert_eq!(reply.status, status, "{:?}", reply.body);
+    assert_eq!(reply.content_type, "application/problem+json");
+    let body = &reply.body;
+    assert_eq!(body["status"], status);
+    for field in ["type", "title", "detail"] {
+        assert!(body[field].is_string(), "{field} in {body}");
+    }
+    let errors = body["errors"].as_array().expect("errors array");
+    if let Some(parameter) = parameter {
+        assert!(
+            errors
+                .iter()
+                .any(|e| e["parameter"] == parameter && e["message"].as_str().is_some_and(|m| !m.is_empty())),
+            "expected an error for {parameter}: {body}"
+        );
+    }
+}
+
+/// Deterministic pseudo-random numbers for test inputs.
+pub struct Lcg(pub u64);
+
+impl Lcg {
+    pub fn unit(&mut self) -> f64 {
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.unit() * n as f64) as usize % n
+    }
+}

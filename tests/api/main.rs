@@ -1,0 +1,9 @@
+//! Integration tests: the real application on a real SQLite database per test.
+
+mod binary;
+mod directory;
+mod errors;
+mod helpers;
+mod oracle;
+mod reference;
+mod search;

@@ -1,0 +1,111 @@
+//! Vocabularies with counts, the geocoder, probes and the OpenAPI document.
+
+use crate::helpers::spawn_app;
+
+#[actix_web::test]
+async fn vocabulary_counts_match_the_directory() {
+    let app = spawn_app().await;
+    let body = app.ok("/v1/specialties").await;
+    let specialties = body["specialties"].as_array().unwrap();
+    assert_eq!(specialties.len(), 12);
+    for s in specialties {
+        let slug = s["slug"].as_str().unwrap();
+        let expected =
+            app.physicians.iter().filter(|p| p.specialties.iter().any(|x| x.slug() == slug)).count();
+        assert_eq!(s["physicians"], expected, "{slug}");
+        assert!(s["code"].as_str().unwrap().ends_with('X'));
+    }
+    let body = app.ok("/v1/conditions").await;
+    let lems = body["items"].as_array().unwrap().iter().find(|c| c["slug"] == "lems").unwrap();
+    let expected = app.physicians.iter().filter(|p| p.conditions.iter().any(|c| c.slug() == "lems")).count();
+    assert_eq!(lems["physicians"], expected);
+    assert!(expected * 20 < app.physicians.len() * 4, "LEMS is a minority: {expected}");
+    let body = app.ok("/v1/services").await;
+    let emg = body["items"].as_array().unwrap().iter().find(|c| c["slug"] == "emg").unwrap();
+    let expected = app
+        .physicians
+        .iter()
+        .filter(|p| p.locations.iter().any(|l| l.services.iter().any(|s| s.slug() == "emg")))
+        .count();
+    assert_eq!(emg["physicians"], expected);
+}
+
+#[actix_web::test]
+async fn geocode_gives_the_point_a_search_uses() {
+    let app = spawn_app().await;
+    let g = app.ok("/v1/geocode?zip=99546").await;
+    assert_eq!(g["label"], "Adak, AK 99546");
+    let search = app.ok("/v1/physicians?zip=99546").await;
+    assert_eq!(search["origin"], g);
+    let city = app.ok("/v1/geocode?city=Hag%C3%A5t%C3%B1a&state=GU").await;
+    assert_eq!(city["source"], "city");
+    let city = app.ok("/v1/geocode?city=hagatna&state=gu").await;
+    assert!((city["lat"].as_f64().unwrap() - 13.47).abs() < 0.1);
+}
+
+#[actix_web::test]
+async fn probes_report_the_snapshot() {
+    let app = spawn_app().await;
+    assert_eq!(app.ok("/healthz").await["status"], "ok");
+    let ready = app.ok("/readyz").await;
+    assert_eq!(ready["status"], "ready");
+    assert_eq!(ready["version"], 1);
+    assert_eq!(ready["physicians"], app.physicians.len());
+    let locations: usize = app.physicians.iter().map(|p| p.locations.len()).sum();
+    assert_eq!(ready["locations"], locations);
+    assert!(ready["age_seconds"].as_f64().unwrap() >= 0.0);
+}
+
+#[actix_web::test]
+async fn the_served_openapi_document_is_the_committed_one() {
+    let app = spawn_app().await;
+    let served = app.ok("/openapi.json").await;
+    let committed: serde_json::Value =
+        serde_json::from_str(include_str!("../../openapi/openapi.json")).expect("committed spec is JSON");
+    assert!(
+        served == committed,
+        "openapi/openapi.json is stale: run `cargo run -- openapi --out openapi/openapi.json`"
+    );
+    assert_eq!(served["openapi"], "3.1.0");
+    let paths = served["paths"].as_object().unwrap();
+    for path in [
+        "/v1/physicians",
+        "/v1/physicians/{npi}",
+        "/v1/specialties",
+        "/v1/conditions",
+        "/v1/services",
+        "/v1/geocode",
+        "/healthz",
+        "/readyz",
+    ] {
+        assert!(paths.contains_key(path), "{path} missing from the spec");
+    }
+    // Every parameter carries a description and an example or schema.
+    for (path, item) in paths {
+        for parameter in item["get"]["parameters"].as_array().into_iter().flatten() {
+            assert!(parameter["description"].is_string(), "{path} {}", parameter["name"]);
+        }
+    }
+}
+
+#[actix_web::test]
+async fn swagger_ui_is_served_from_the_binary() {
+    let app = spawn_app().await;
+    let reply = app.get("/docs/").await;
+    assert_eq!(reply.status, 200);
+    assert!(reply.content_type.starts_with("text/html"));
+    let reply = app.get("/docs/swagger-ui.css").await;
+    assert_eq!(reply.status, 200);
+}
+
+#[actix_web::test]
+async fn detail_returns_every_location() {
+    let app = spawn_app().await;
+    let p = app.physicians.iter().find(|p| p.locations.len() == 3).expect("someone with three locations");
+    let body = app.ok(&format!("/v1/physicians/{}", p.npi)).await;
+    assert_eq!(body["npi"], p.npi.to_string());
+    assert_eq!(body["locations"].as_array().unwrap().len(), 3);
+    assert_eq!(body["locations"][2]["id"], format!("{}-3", p.npi));
+    let phone = body["locations"][0]["phone"].as_str().unwrap();
+    assert!(phone.ends_with(&phone[phone.len() - 4..]) && phone[4..].starts_with("555-01"), "{phone}");
+}
