@@ -5,5 +5,6 @@ mod directory;
 mod errors;
 mod helpers;
 mod oracle;
+mod readme;
 mod reference;
 mod search;
