@@ -16,14 +16,16 @@ use std::sync::Arc;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
-use actix_web::middleware::Logger;
-use actix_web::{App, HttpRequest, HttpResponse, web};
+use actix_web::http::header::CONTENT_TYPE;
+use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers, Logger};
+use actix_web::web::Redirect;
+use actix_web::{App, web};
 use arc_swap::ArcSwap;
 use utoipa::OpenApi;
 use utoipa_actix_web::{AppExt, UtoipaApp};
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::error::{ParamError, Problem};
+use crate::error::{PROBLEM_JSON, ParamError, Problem};
 use crate::search::Snapshot;
 
 /// Shared state: the current snapshot, replaced atomically when the directory
@@ -88,9 +90,24 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     routes(App::new().into_utoipa_app()).split_for_parts().1
 }
 
-async fn not_found(req: HttpRequest) -> HttpResponse {
+/// Turns every error answer that is not already problem+json (an unknown path,
+/// a method a route does not take, a failure inside actix itself) into one, so
+/// clients only ever parse one error format.
+fn bare_errors_as_problems<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_problem = res.headers().get(CONTENT_TYPE).is_some_and(|v| v.as_bytes() == PROBLEM_JSON.as_bytes());
+    if is_problem {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let (req, _) = res.into_parts();
     // The path only: a query string may locate a patient.
-    Problem::new(StatusCode::NOT_FOUND, format!("no resource at {}", req.path()), Vec::new()).response()
+    let detail = match status {
+        StatusCode::NOT_FOUND => format!("no resource at {}", req.path()),
+        StatusCode::METHOD_NOT_ALLOWED => format!("{} is not allowed on {}", req.method(), req.path()),
+        _ => status.canonical_reason().unwrap_or("error").to_owned(),
+    };
+    let response = Problem::new(status, detail, Vec::new()).response();
+    Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, response).map_into_right_body()))
 }
 
 /// The application: API routes, `/openapi.json`, Swagger UI at `/docs/`, and
@@ -110,7 +127,8 @@ pub fn app(
     let (app, api) = routes(App::new().into_utoipa_app()).split_for_parts();
     app.app_data(state)
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
-        .default_service(web::to(not_found))
+        .route("/docs", web::get().to(|| async { Redirect::to("/docs/").permanent() }))
+        .wrap(ErrorHandlers::new().default_handler(bare_errors_as_problems))
         .wrap(
             Logger::new("%{route}xi %s %Dms")
                 .custom_request_replace("route", |req| {

@@ -40,7 +40,7 @@ pub struct SearchParams {
     #[param(example = "PR")]
     state: Option<String>,
     /// Search radius, greater than 0 and at most 1000 mi (1609.344 km). Default 50.
-    #[param(example = 50, minimum = 0, maximum = 1609.344)]
+    #[param(example = 50, exclusive_minimum = 0, maximum = 1609.344)]
     radius: Option<f64>,
     /// Unit of `radius` and of the distances returned.
     #[param(value_type = Option<Unit>, example = "mi")]

@@ -159,3 +159,16 @@ async fn hostile_bytes_never_cause_a_server_error() {
         }
     }
 }
+
+#[actix_web::test]
+async fn other_methods_are_problems_too() {
+    // The API is read-only: routes answer GET only, and anything else finds no resource.
+    let app = spawn_app().await;
+    for method in
+        [actix_web::http::Method::POST, actix_web::http::Method::DELETE, actix_web::http::Method::PUT]
+    {
+        let reply =
+            app.request(actix_web::test::TestRequest::default().method(method).uri("/v1/physicians")).await;
+        assert_problem(&reply, 404, None);
+    }
+}

@@ -52,7 +52,11 @@ pub async fn spawn_app() -> TestApp {
 
 impl TestApp {
     pub async fn get(&self, uri: &str) -> Reply {
-        let response = (self.call)(test::TestRequest::get().uri(uri).to_request()).await;
+        self.request(test::TestRequest::get().uri(uri)).await
+    }
+
+    pub async fn request(&self, request: test::TestRequest) -> Reply {
+        let response = (self.call)(request.to_request()).await;
         let status = response.status().as_u16();
         let content_type =
             response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();

@@ -96,6 +96,7 @@ async fn swagger_ui_is_served_from_the_binary() {
     assert!(reply.content_type.starts_with("text/html"));
     let reply = app.get("/docs/swagger-ui.css").await;
     assert_eq!(reply.status, 200);
+    assert_eq!(app.get("/docs").await.status, 308, "/docs redirects to /docs/");
 }
 
 #[actix_web::test]
