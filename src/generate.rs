@@ -10,7 +10,9 @@ use std::collections::{BTreeMap, HashSet};
 
 use crate::clock::civil_from_days;
 use crate::directory::{Location, Physician};
-use crate::domain::{Condition, Credential, Gender, GeoPoint, Language, Npi, Service, Specialty, UsState};
+use crate::domain::{
+    Condition, Credential, Gender, GeoPoint, GeocodePrecision, Language, Npi, Service, Specialty, UsState,
+};
 use crate::geocode::{Gazetteer, ZipKind, ZipPlace};
 
 /// The seed's generation parameters (`generate --count 3000 --seed 2026`).
@@ -522,6 +524,7 @@ fn location(rng: &mut Rng, ordinal: u8, practice: &str, profile: &Profile, place
         zip: place.zip,
         phone,
         point: GeoPoint::new(lat, lng).unwrap_or(place.point),
+        precision: GeocodePrecision::Address,
         services: profile
             .services
             .iter()

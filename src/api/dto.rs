@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 
 use crate::directory::{Location, Physician};
 use crate::domain::vocabulary::{Kind, Term};
-use crate::domain::{Credential, Gender, Npi};
+use crate::domain::{Credential, Gender, GeocodePrecision, Npi};
 
 /// A specialty held by a physician.
 #[derive(Serialize, ToSchema)]
@@ -68,6 +68,9 @@ pub struct LocationView {
     pub lat: f64,
     #[schema(example = -73.9931)]
     pub lng: f64,
+    /// `address` when the coordinates are the practice's own, `zip` when they
+    /// are its ZIP code's centroid (the record had none).
+    pub geocode_precision: GeocodePrecision,
     /// Services offered here.
     pub services: Vec<TermView>,
 }
@@ -115,6 +118,7 @@ fn location_view(npi: Npi, l: &Location) -> LocationView {
         phone: l.phone.clone(),
         lat: l.point.lat(),
         lng: l.point.lng(),
+        geocode_precision: l.precision,
         services: l.services.iter().map(|&s| s.into()).collect(),
     }
 }

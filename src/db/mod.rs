@@ -1,33 +1,45 @@
-//! The directory of record: connection, embedded migrations, reads and the
-//! idempotent seed upsert.
+//! The directory of record: one connection type over SQLite and PostgreSQL
+//! (Diesel `MultiConnection`, backend from the URL scheme), embedded migrations
+//! per backend, and the queries the service and imports run.
 //!
 //! Diesel is synchronous: callers on the async side run these functions inside
-//! `web::block` (or before the server starts), never on an actix worker.
+//! `web::block` or on a thread of their own, never on an actix worker.
 
 pub mod models;
+pub mod queries;
 pub mod schema;
 
 use std::path::PathBuf;
 
 use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use diesel::sqlite::SqliteConnection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
-use self::models::{LocationRow, PhysicianRow};
 use crate::directory::Physician;
 use crate::error::Error;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
 /// The seeded directory, compiled in so the binary runs from any directory.
 pub const SEED_CSV: &str = include_str!("../../data/directory.csv");
+
+/// A connection to either backend; queries are written once against it.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Sqlite(SqliteConnection),
+    Postgres(PgConnection),
+}
 
 /// Where the directory lives, parsed from a `DATABASE_URL`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DatabaseUrl {
     /// `sqlite://PATH` (relative to the working directory, or `sqlite:///abs`).
     Sqlite(PathBuf),
+    /// `postgres://…` or `postgresql://…`, passed to libpq as given.
+    Postgres(String),
 }
 
 impl DatabaseUrl {
@@ -38,13 +50,35 @@ impl DatabaseUrl {
             }
             return Ok(DatabaseUrl::Sqlite(PathBuf::from(path)));
         }
-        let scheme = url.split_once("://").map_or("", |(s, _)| s);
-        let hint = if matches!(scheme, "postgres" | "postgresql") {
-            "PostgreSQL is not supported by this build yet"
-        } else {
-            "expected sqlite://PATH"
-        };
-        Err(Error::Config(format!("unsupported database URL {url:?}: {hint}")))
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(DatabaseUrl::Postgres(url.to_owned()));
+        }
+        let shown = redact(url);
+        Err(Error::Config(format!(
+            "unsupported database URL {shown:?}: expected sqlite://PATH or postgres://…"
+        )))
+    }
+
+    /// The URL for messages, without a password.
+    pub fn display(&self) -> String {
+        match self {
+            DatabaseUrl::Sqlite(path) => format!("sqlite://{}", path.display()),
+            DatabaseUrl::Postgres(url) => redact(url),
+        }
+    }
+}
+
+/// Hides the password part of `scheme://user:password@host`.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
     }
 }
 
@@ -59,106 +93,98 @@ impl Database {
         Database { url }
     }
 
-    /// Opens a connection with the settings every use needs: WAL so readers
+    pub fn url(&self) -> &DatabaseUrl {
+        &self.url
+    }
+
+    /// Opens a connection. SQLite gets what every use needs: WAL so readers
     /// never wait for a writer, a busy timeout instead of instant lock errors,
     /// and enforced foreign keys.
-    pub fn connect(&self) -> Result<SqliteConnection, Error> {
-        let DatabaseUrl::Sqlite(path) = &self.url;
-        let unusable = |e: &dyn std::fmt::Display| {
-            Error::Config(format!("cannot use database file {}: {e}", path.display()))
-        };
-        if path.is_dir() {
-            return Err(unusable(&"it is a directory"));
+    pub fn connect(&self) -> Result<DbConnection, Error> {
+        match &self.url {
+            DatabaseUrl::Sqlite(path) => {
+                let unusable = |e: &dyn std::fmt::Display| {
+                    Error::Config(format!("cannot use database file {}: {e}", path.display()))
+                };
+                if path.is_dir() {
+                    return Err(unusable(&"it is a directory"));
+                }
+                let mut conn =
+                    SqliteConnection::establish(&path.to_string_lossy()).map_err(|e| unusable(&e))?;
+                conn.batch_execute(
+                    "PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
+                     PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
+                )
+                .map_err(|e| unusable(&e))?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+            DatabaseUrl::Postgres(url) => {
+                PgConnection::establish(url).map(DbConnection::Postgres).map_err(|e| {
+                    Error::Config(format!("cannot connect to {}: {}", redact(url), one_line(&e.to_string())))
+                })
+            }
         }
-        let mut conn = SqliteConnection::establish(&path.to_string_lossy()).map_err(|e| unusable(&e))?;
-        conn.batch_execute("PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
-            .map_err(|e| unusable(&e))?;
-        Ok(conn)
     }
 
     /// Creates or upgrades the schema, then loads the seed if the directory has
     /// never been written. Returns the directory version.
     pub fn prepare(&self) -> Result<i64, Error> {
         let mut conn = self.connect()?;
-        conn.run_pending_migrations(SQLITE_MIGRATIONS)
-            .map_err(|e| Error::Config(format!("cannot migrate the database: {e}")))?;
-        let version = current_version(&mut conn)?;
+        let migrated = match &mut conn {
+            DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(drop),
+            DbConnection::Postgres(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(drop),
+        };
+        migrated.map_err(|e| {
+            Error::Config(format!("cannot migrate the database: {}", one_line(&e.to_string())))
+        })?;
+        let version = queries::version(&mut conn)?;
         if version > 0 {
             return Ok(version);
         }
         let seed = crate::directory::csv::read(SEED_CSV.as_bytes())
             .map_err(|errors| Error::Internal(format!("the embedded seed is invalid: {}", errors[0])))?;
-        upsert(&mut conn, &seed)
-    }
-
-    /// Every physician with their locations.
-    pub fn load(&self) -> Result<(i64, Vec<Physician>), Error> {
-        let mut conn = self.connect()?;
-        conn.transaction(|conn| {
-            let version = current_version(conn)?;
-            let rows: Vec<PhysicianRow> = schema::physicians::table
-                .order(schema::physicians::npi)
-                .select(PhysicianRow::as_select())
-                .load(conn)?;
-            let locations: Vec<LocationRow> = schema::locations::table
-                .order((schema::locations::npi, schema::locations::ordinal))
-                .select(LocationRow::as_select())
-                .load(conn)?;
-            let mut locations = locations.into_iter().peekable();
-            let physicians = rows
-                .iter()
-                .map(|row| {
-                    let mut own = Vec::new();
-                    while let Some(l) = locations.next_if(|l| l.npi == row.npi) {
-                        own.push(l);
-                    }
-                    Physician::from_rows(row, &own).map_err(|e| {
-                        Error::Database(format!(
-                            "physician {} is invalid in the database: {}: {}",
-                            row.npi, e.field, e.message
-                        ))
-                    })
-                })
-                .collect::<Result<Vec<_>, Error>>()?;
-            Ok((version, physicians))
+        conn.transaction::<_, Error, _>(|conn| {
+            queries::replace(conn, &seed)?;
+            queries::audit(conn, "seed", "seed", None)?;
+            Ok(queries::bump_version(conn)?)
         })
     }
 
-    /// The directory version: 0 until the first write.
+    /// Every physician with their locations, and the version they are at.
+    pub fn load(&self) -> Result<(i64, Vec<Physician>), Error> {
+        let mut conn = self.connect()?;
+        conn.transaction(|conn| {
+            let version = queries::version(conn)?;
+            Ok((version, queries::load_all(conn)?))
+        })
+    }
+
+    /// The directory version: 0 until the first write. Cheap enough to poll.
     pub fn version(&self) -> Result<i64, Error> {
-        current_version(&mut self.connect()?)
+        Ok(queries::version(&mut self.connect()?)?)
     }
 }
 
-fn current_version(conn: &mut SqliteConnection) -> Result<i64, Error> {
-    use schema::directory_version::dsl;
-    Ok(dsl::directory_version.select(dsl::version).first(conn)?)
+/// Error texts from libpq span lines; a CLI error is one line.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Inserts or replaces physicians (and all their locations) by NPI in one
-/// transaction and bumps the directory version. Running it twice with the same
-/// input leaves the same directory.
-pub fn upsert(conn: &mut SqliteConnection, physicians: &[Physician]) -> Result<i64, Error> {
-    use schema::{directory_version, locations, physicians as ph};
-    conn.transaction(|conn| {
-        for physician in physicians {
-            let (row, rows) = physician.to_rows();
-            diesel::insert_into(ph::table)
-                .values(&row)
-                .on_conflict(ph::npi)
-                .do_update()
-                .set(&row)
-                .execute(conn)?;
-            diesel::delete(locations::table.filter(locations::npi.eq(&row.npi))).execute(conn)?;
-            diesel::insert_into(locations::table).values(&rows).execute(conn)?;
-        }
-        let now = crate::clock::now_rfc3339();
-        diesel::update(directory_version::table)
-            .set((
-                directory_version::version.eq(directory_version::version + 1),
-                directory_version::updated_at.eq(now),
-            ))
-            .execute(conn)?;
-        current_version(conn)
-    })
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_pick_the_backend_and_hide_passwords() {
+        assert_eq!(DatabaseUrl::parse("sqlite://a.db").unwrap(), DatabaseUrl::Sqlite("a.db".into()));
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:///tmp/a.db").unwrap(),
+            DatabaseUrl::Sqlite("/tmp/a.db".into())
+        );
+        let pg = DatabaseUrl::parse("postgres://me:secret@db:5432/locator").unwrap();
+        assert_eq!(pg.display(), "postgres://me:***@db:5432/locator");
+        let Err(Error::Config(message)) = DatabaseUrl::parse("mysql://me:secret@db/x") else { panic!() };
+        assert!(!message.contains("secret"), "{message}");
+        assert!(DatabaseUrl::parse("sqlite://").is_err());
+    }
 }

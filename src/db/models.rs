@@ -4,7 +4,7 @@
 
 use diesel::prelude::*;
 
-use super::schema::{locations, physicians};
+use super::schema::{audit_log, locations, physicians};
 
 #[derive(Clone, Debug, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = physicians)]
@@ -36,4 +36,15 @@ pub struct LocationRow {
     pub lat: f64,
     pub lng: f64,
     pub services: String,
+    pub geocode_precision: String,
+}
+
+/// One line of the audit log.
+#[derive(Clone, Debug, Insertable)]
+#[diesel(table_name = audit_log)]
+pub struct NewAuditEntry<'a> {
+    pub at: String,
+    pub actor: &'a str,
+    pub action: &'a str,
+    pub npi: Option<String>,
 }

@@ -1,5 +1,5 @@
-// Diesel table definitions matching migrations/sqlite (kept in step by the
-// `schema_matches_migrations` test).
+// Diesel table definitions matching both migration trees, migrations/sqlite and
+// migrations/postgres (the integration tests run every query on both).
 
 diesel::table! {
     physicians (npi) {
@@ -30,6 +30,7 @@ diesel::table! {
         lat -> Double,
         lng -> Double,
         services -> Text,
+        geocode_precision -> Text,
     }
 }
 
@@ -38,6 +39,16 @@ diesel::table! {
         id -> Integer,
         version -> BigInt,
         updated_at -> Text,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        at -> Text,
+        actor -> Text,
+        action -> Text,
+        npi -> Nullable<Text>,
     }
 }
 

@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{FieldError, Physician};
 use crate::db::models::{LocationRow, PhysicianRow};
+use crate::domain::{GeocodePrecision, ZipCode};
+use crate::geocode::Gazetteer;
 
 /// One CSV row, in column order.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -63,8 +65,25 @@ fn parse_degrees(field: &'static str, value: &str) -> Result<f64, FieldError> {
     value.trim().parse().map_err(|_| FieldError { field, message: format!("{value:?} is not a number") })
 }
 
+/// A location's coordinates: as given, or, when both are blank, its ZIP code's
+/// centroid, labelled as such.
+pub fn coordinates(lat: &str, lng: &str, zip: &str) -> Result<(f64, f64, GeocodePrecision), FieldError> {
+    if lat.trim().is_empty() && lng.trim().is_empty() {
+        let place =
+            ZipCode::parse(zip.trim()).ok().and_then(|z| Gazetteer::get().zip(z)).ok_or_else(|| {
+                FieldError {
+                    field: "zip",
+                    message: format!("{zip:?} is not a known US ZIP code, and no lat/lng were given"),
+                }
+            })?;
+        return Ok((place.point.lat(), place.point.lng(), GeocodePrecision::Zip));
+    }
+    Ok((parse_degrees("lat", lat)?, parse_degrees("lng", lng)?, GeocodePrecision::Address))
+}
+
 impl CsvRow {
     fn split(&self) -> Result<(PhysicianRow, LocationRow), FieldError> {
+        let (lat, lng, precision) = coordinates(&self.lat, &self.lng, &self.zip)?;
         let physician = PhysicianRow {
             npi: self.npi.trim().to_owned(),
             given_name: self.given_name.clone(),
@@ -87,14 +106,16 @@ impl CsvRow {
             state: self.state.clone(),
             zip: self.zip.clone(),
             phone: self.phone.clone(),
-            lat: parse_degrees("lat", &self.lat)?,
-            lng: parse_degrees("lng", &self.lng)?,
+            lat,
+            lng,
             services: self.services.clone(),
+            geocode_precision: precision.as_str().to_owned(),
         };
         Ok((physician, location))
     }
 
     fn join(physician: &PhysicianRow, location: &LocationRow) -> Self {
+        let zip_precision = location.geocode_precision == GeocodePrecision::Zip.as_str();
         CsvRow {
             npi: physician.npi.clone(),
             given_name: physician.given_name.clone(),
@@ -113,8 +134,10 @@ impl CsvRow {
             state: location.state.clone(),
             zip: location.zip.clone(),
             phone: location.phone.clone(),
-            lat: location.lat.to_string(),
-            lng: location.lng.to_string(),
+            // A ZIP centroid is not a coordinate of the record: leave it out, so
+            // that reading the file back places it (and labels it) the same way.
+            lat: if zip_precision { String::new() } else { location.lat.to_string() },
+            lng: if zip_precision { String::new() } else { location.lng.to_string() },
             services: location.services.clone(),
         }
     }

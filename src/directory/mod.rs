@@ -8,8 +8,10 @@ pub mod csv;
 
 use crate::db::models::{LocationRow, PhysicianRow};
 use crate::domain::{
-    Condition, Credential, Gender, GeoPoint, Language, Npi, Service, Specialty, UsState, ZipCode,
+    Condition, Credential, Gender, GeoPoint, GeocodePrecision, Language, Npi, Service, Specialty, UsState,
+    ZipCode,
 };
+use crate::geocode::Gazetteer;
 
 /// Separator of multi-valued fields in rows (`neurology;neuromuscular-medicine`).
 pub const LIST_SEPARATOR: char = ';';
@@ -48,6 +50,7 @@ pub struct Location {
     /// `NNN-NNN-NNNN`.
     pub phone: String,
     pub point: GeoPoint,
+    pub precision: GeocodePrecision,
     pub services: Vec<Service>,
 }
 
@@ -184,6 +187,7 @@ impl Physician {
                 lat: l.point.lat(),
                 lng: l.point.lng(),
                 services: join(&l.services, |s| s.slug()),
+                geocode_precision: l.precision.as_str().to_owned(),
             })
             .collect();
         (row, locations)
@@ -199,15 +203,26 @@ impl Location {
             };
             field_error(field)(e.to_string())
         })?;
+        let state = UsState::parse(row.state.trim()).map_err(field_error("state"))?;
+        let zip = ZipCode::parse(row.zip.trim()).map_err(field_error("zip"))?;
+        match Gazetteer::get().zip(zip) {
+            None => return Err(field_error("zip")(format!("{zip} is not a known US ZIP code"))),
+            Some(place) if place.state != state => {
+                return Err(field_error("zip")(format!("ZIP code {zip} is in {}, not {state}", place.state)));
+            }
+            Some(_) => {}
+        }
         Ok(Location {
             ordinal,
             practice_name: required("practice_name", &row.practice_name)?,
             street: required("street", &row.street)?,
             city: required("city", &row.city)?,
-            state: UsState::parse(row.state.trim()).map_err(field_error("state"))?,
-            zip: ZipCode::parse(row.zip.trim()).map_err(field_error("zip"))?,
+            state,
+            zip,
             phone: check_phone("phone", row.phone.trim())?,
             point,
+            precision: GeocodePrecision::parse(&row.geocode_precision)
+                .map_err(field_error("geocode_precision"))?,
             services: list("services", &row.services, Service::parse)?,
         })
     }
@@ -243,6 +258,7 @@ mod tests {
             lat: 40.75,
             lng: -73.99,
             services: "emg;infusion".into(),
+            geocode_precision: "address".into(),
         };
         (physician, vec![location])
     }

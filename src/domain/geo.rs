@@ -99,6 +99,34 @@ pub fn sphere_m_from_chord2(chord2: f64) -> f64 {
     2.0 * MEAN_EARTH_RADIUS_M * (chord2.sqrt() / 2.0).min(1.0).asin()
 }
 
+/// How a location's coordinates were obtained.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum GeocodePrecision {
+    /// Given with the record: the practice's own position.
+    #[default]
+    Address,
+    /// The record had none: the centroid of its ZIP code.
+    Zip,
+}
+
+impl GeocodePrecision {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s {
+            "address" => Ok(GeocodePrecision::Address),
+            "zip" => Ok(GeocodePrecision::Zip),
+            _ => Err(format!("unknown geocode precision {s:?}; valid values: address, zip")),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GeocodePrecision::Address => "address",
+            GeocodePrecision::Zip => "zip",
+        }
+    }
+}
+
 /// The unit in which a client states its radius and reads distances.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]

@@ -8,7 +8,7 @@ pub mod place;
 pub mod text;
 pub mod vocabulary;
 
-pub use self::geo::{GeoPoint, Radius, Unit};
+pub use self::geo::{GeoPoint, GeocodePrecision, Radius, Unit};
 pub use self::npi::Npi;
 pub use self::person::{Credential, Gender, Language};
 pub use self::place::{UsState, ZipCode};

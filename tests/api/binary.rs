@@ -113,8 +113,11 @@ fn bad_configuration_fails_with_one_clear_line() {
     let text = std::fs::read_to_string(dir.path().join("notes.txt")).unwrap();
     assert!(text.starts_with("not a database"));
     // DATABASE_URL from the environment is honoured too.
-    let (ok, stderr) = run(dir.path(), &["migrate"], &[("DATABASE_URL", "postgres://localhost/x")]);
-    assert!(!ok && stderr.contains("unsupported database URL"), "{stderr}");
+    let unreachable = "postgres://someone:hunter2@127.0.0.1:1/x";
+    let (ok, stderr) = run(dir.path(), &["migrate"], &[("DATABASE_URL", unreachable)]);
+    assert!(!ok && stderr.contains("cannot connect to postgres://someone:***@127.0.0.1:1/x"), "{stderr}");
+    assert!(!stderr.contains("hunter2"), "the password is never shown: {stderr}");
+    assert_eq!(stderr.lines().filter(|l| l.starts_with("error: ")).count(), 1, "{stderr}");
 }
 
 #[test]

@@ -3,6 +3,8 @@
 use std::collections::HashSet;
 
 use crate::helpers::spawn_app;
+use crate::helpers::{Backend, both_backends};
+use diesel::Connection;
 use physician_locator::db;
 use physician_locator::directory::csv;
 use physician_locator::generate::{SEED_COUNT, SEED_SEED, generate};
@@ -19,9 +21,8 @@ fn the_committed_seed_is_the_generators_output() {
     );
 }
 
-#[actix_web::test]
-async fn the_seed_covers_the_country_and_is_fictional() {
-    let app = spawn_app().await;
+async fn the_seed_covers_the_country_and_is_fictional(backend: Backend) {
+    let app = spawn_app(backend).await;
     let physicians = &app.physicians;
     assert!(physicians.len() >= 3000);
     let states: HashSet<&str> =
@@ -41,25 +42,34 @@ async fn the_seed_covers_the_country_and_is_fictional() {
     assert!(readme.to_lowercase().contains("fictional"));
 }
 
-#[actix_web::test]
-async fn loading_the_seed_again_changes_nothing() {
-    let app = spawn_app().await;
+async fn loading_the_seed_again_changes_nothing(backend: Backend) {
+    let app = spawn_app(backend).await;
     let (version, before) = app.db.load().unwrap();
     // A second start: migrations are applied, the seed is not reloaded.
     assert_eq!(app.db.prepare().unwrap(), version);
     // Upserting the same records again leaves the same directory.
     let mut conn = app.db.connect().unwrap();
     let seed = csv::read(db::SEED_CSV.as_bytes()).unwrap();
-    let bumped = db::upsert(&mut conn, &seed).unwrap();
+    let bumped = conn
+        .transaction(|c| {
+            db::queries::replace(c, &seed)?;
+            db::queries::bump_version(c)
+        })
+        .unwrap();
     assert_eq!(bumped, version + 1);
     let (_, after) = app.db.load().unwrap();
     assert_eq!(before, after);
 }
 
-#[actix_web::test]
-async fn the_database_round_trips_the_seed_exactly() {
-    let app = spawn_app().await;
+async fn the_database_round_trips_the_seed_exactly(backend: Backend) {
+    let app = spawn_app(backend).await;
     let mut seed = csv::read(db::SEED_CSV.as_bytes()).unwrap();
     seed.sort_by_key(|p| p.npi);
     assert_eq!(app.physicians, seed);
 }
+
+both_backends!(
+    the_seed_covers_the_country_and_is_fictional,
+    loading_the_seed_again_changes_nothing,
+    the_database_round_trips_the_seed_exactly,
+);

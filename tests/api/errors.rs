@@ -1,10 +1,10 @@
 //! Every bad input is a problem+json answer naming the parameter; nothing is a 500.
 
+use crate::helpers::{Backend, both_backends};
 use crate::helpers::{assert_problem, spawn_app};
 
-#[actix_web::test]
-async fn bad_search_parameters_are_400_naming_the_parameter() {
-    let app = spawn_app().await;
+async fn bad_search_parameters_are_400_naming_the_parameter(backend: Backend) {
+    let app = spawn_app(backend).await;
     let cases: &[(&str, &str)] = &[
         ("foo=1", "foo"),
         ("zip=10001&foo=1", "foo"),
@@ -58,17 +58,15 @@ async fn bad_search_parameters_are_400_naming_the_parameter() {
     }
 }
 
-#[actix_web::test]
-async fn an_overlong_name_query_is_refused() {
-    let app = spawn_app().await;
+async fn an_overlong_name_query_is_refused(backend: Backend) {
+    let app = spawn_app(backend).await;
     let reply = app.get(&format!("/v1/physicians?q={}", "a".repeat(101))).await;
     assert_problem(&reply, 400, Some("q"));
     assert_eq!(app.get(&format!("/v1/physicians?q={}", "a".repeat(100))).await.status, 200);
 }
 
-#[actix_web::test]
-async fn all_faults_are_reported_at_once() {
-    let app = spawn_app().await;
+async fn all_faults_are_reported_at_once(backend: Backend) {
+    let app = spawn_app(backend).await;
     let reply = app.get("/v1/physicians?zip=10001&radius=0&limit=500&bogus=1").await;
     assert_problem(&reply, 400, Some("radius"));
     assert_problem(&reply, 400, Some("limit"));
@@ -76,17 +74,15 @@ async fn all_faults_are_reported_at_once() {
     assert!(reply.body["errors"][0]["message"].as_str().unwrap().contains("accepted: lat, lng"));
 }
 
-#[actix_web::test]
-async fn unknown_terms_list_the_valid_slugs() {
-    let app = spawn_app().await;
+async fn unknown_terms_list_the_valid_slugs(backend: Backend) {
+    let app = spawn_app(backend).await;
     let reply = app.get("/v1/physicians?condition=lambert-eaton").await;
     let message = reply.body["errors"][0]["message"].as_str().unwrap();
     assert!(message.contains("lems"), "{message}");
 }
 
-#[actix_web::test]
-async fn cursors_only_work_for_the_query_that_issued_them() {
-    let app = spawn_app().await;
+async fn cursors_only_work_for_the_query_that_issued_them(backend: Backend) {
+    let app = spawn_app(backend).await;
     let first = app.ok("/v1/physicians?zip=10001&limit=2").await;
     let cursor = first["next_cursor"].as_str().unwrap().to_owned();
     assert_eq!(app.get(&format!("/v1/physicians?zip=10001&limit=2&cursor={cursor}")).await.status, 200);
@@ -110,9 +106,8 @@ async fn cursors_only_work_for_the_query_that_issued_them() {
     assert_problem(&reply, 400, Some("cursor"));
 }
 
-#[actix_web::test]
-async fn detail_errors() {
-    let app = spawn_app().await;
+async fn detail_errors(backend: Backend) {
+    let app = spawn_app(backend).await;
     assert_problem(&app.get("/v1/physicians/123").await, 400, Some("npi"));
     assert_problem(&app.get("/v1/physicians/1234567890").await, 400, Some("npi"));
     assert_problem(&app.get("/v1/physicians/12345678ab").await, 400, Some("npi"));
@@ -121,9 +116,8 @@ async fn detail_errors() {
     assert_problem(&app.get(&format!("/v1/physicians/{npi}?x=1")).await, 400, Some("x"));
 }
 
-#[actix_web::test]
-async fn unknown_paths_and_parameters_elsewhere_are_problems() {
-    let app = spawn_app().await;
+async fn unknown_paths_and_parameters_elsewhere_are_problems(backend: Backend) {
+    let app = spawn_app(backend).await;
     assert_problem(&app.get("/v2/physicians").await, 404, None);
     assert_problem(&app.get("/").await, 404, None);
     for path in ["/v1/specialties", "/v1/conditions", "/v1/services", "/healthz", "/readyz"] {
@@ -134,9 +128,8 @@ async fn unknown_paths_and_parameters_elsewhere_are_problems() {
     assert_problem(&app.get("/v1/geocode?zip=99999").await, 400, Some("zip"));
 }
 
-#[actix_web::test]
-async fn hostile_bytes_never_cause_a_server_error() {
-    let app = spawn_app().await;
+async fn hostile_bytes_never_cause_a_server_error(backend: Backend) {
+    let app = spawn_app(backend).await;
     let queries = [
         "%FF%FE=1",
         "zip=%00%00%00%00%00",
@@ -160,10 +153,9 @@ async fn hostile_bytes_never_cause_a_server_error() {
     }
 }
 
-#[actix_web::test]
-async fn other_methods_are_problems_too() {
-    // The API is read-only: routes answer GET only, and anything else finds no resource.
-    let app = spawn_app().await;
+async fn other_methods_are_problems_too(backend: Backend) {
+    // The public routes answer GET only; anything else finds no resource.
+    let app = spawn_app(backend).await;
     for method in
         [actix_web::http::Method::POST, actix_web::http::Method::DELETE, actix_web::http::Method::PUT]
     {
@@ -172,3 +164,15 @@ async fn other_methods_are_problems_too() {
         assert_problem(&reply, 404, None);
     }
 }
+
+both_backends!(
+    bad_search_parameters_are_400_naming_the_parameter,
+    an_overlong_name_query_is_refused,
+    all_faults_are_reported_at_once,
+    unknown_terms_list_the_valid_slugs,
+    cursors_only_work_for_the_query_that_issued_them,
+    detail_errors,
+    unknown_paths_and_parameters_elsewhere_are_problems,
+    hostile_bytes_never_cause_a_server_error,
+    other_methods_are_problems_too,
+);

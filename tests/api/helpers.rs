@@ -2,6 +2,9 @@
 //! the server does it, and the real application in front of it.
 
 use std::rc::Rc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use diesel::{Connection, PgConnection, RunQueryDsl};
 
 use actix_web::body::BoxBody;
 use actix_web::dev::{Service, ServiceResponse};
@@ -23,9 +26,109 @@ pub struct TestApp {
     pub db: Database,
     /// The directory as loaded from the database: the oracle's data.
     pub physicians: Vec<Physician>,
-    /// Holds the database file until the test ends.
-    _dir: TempDir,
+    pub database: TestDatabase,
 }
+
+/// Which directory-of-record backend a test runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The PostgreSQL server tests may create databases on: a URL whose user can
+/// `CREATE DATABASE` (`.ci/run` sets it).
+pub const POSTGRES_ENV: &str = "LOCATOR_TEST_POSTGRES_URL";
+
+impl Backend {
+    /// Whether the PostgreSQL half runs; says once, on the terminal, if not.
+    pub fn postgres_enabled() -> bool {
+        static SAID: std::sync::Once = std::sync::Once::new();
+        let enabled = std::env::var(POSTGRES_ENV).is_ok_and(|v| !v.is_empty());
+        if !enabled {
+            SAID.call_once(|| {
+                // Written to the stream directly: the test harness captures print!.
+                use std::io::Write;
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "note: PostgreSQL tests skipped; set {POSTGRES_ENV}=postgres://USER:PASSWORD@HOST/postgres to run them"
+                );
+            });
+        }
+        enabled
+    }
+}
+
+/// A database of its own for one test, removed when the test ends.
+pub struct TestDatabase {
+    pub url: String,
+    _dir: TempDir,
+    postgres: Option<(String, String)>,
+}
+
+impl TestDatabase {
+    pub fn new(backend: Backend) -> Self {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let dir = tempfile::tempdir().expect("temp dir");
+        match backend {
+            Backend::Sqlite => {
+                let url = format!("sqlite://{}", dir.path().join("test.sqlite3").display());
+                TestDatabase { url, _dir: dir, postgres: None }
+            }
+            Backend::Postgres => {
+                let admin = std::env::var(POSTGRES_ENV).expect("PostgreSQL URL");
+                let name =
+                    format!("locator_test_{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::SeqCst));
+                let mut conn =
+                    PgConnection::establish(&admin).expect("connect to the test PostgreSQL server");
+                diesel::sql_query(format!("DROP DATABASE IF EXISTS {name}"))
+                    .execute(&mut conn)
+                    .expect("drop");
+                diesel::sql_query(format!("CREATE DATABASE {name}"))
+                    .execute(&mut conn)
+                    .expect("create database");
+                let (base, query) =
+                    admin.split_once('?').map_or((admin.as_str(), None), |(b, q)| (b, Some(q)));
+                let prefix = &base[..base.rfind('/').expect("URL has a path")];
+                let url = format!("{prefix}/{name}{}", query.map(|q| format!("?{q}")).unwrap_or_default());
+                TestDatabase { url, _dir: dir, postgres: Some((admin, name)) }
+            }
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = &self.postgres
+            && let Ok(mut conn) = PgConnection::establish(admin)
+        {
+            let _ =
+                diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn);
+        }
+    }
+}
+
+/// Runs each named `async fn(Backend)` once on SQLite and once on PostgreSQL
+/// (when enabled), as `sqlite::NAME` and `postgres::NAME`.
+macro_rules! both_backends {
+    ($($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $(#[actix_web::test]
+            async fn $name() {
+                super::$name(crate::helpers::Backend::Sqlite).await
+            })+
+        }
+        mod postgres {
+            $(#[actix_web::test]
+            async fn $name() {
+                if crate::helpers::Backend::postgres_enabled() {
+                    super::$name(crate::helpers::Backend::Postgres).await
+                }
+            })+
+        }
+    };
+}
+pub(crate) use both_backends;
 
 /// What a request got back.
 #[derive(Debug)]
@@ -35,10 +138,9 @@ pub struct Reply {
     pub body: Value,
 }
 
-pub async fn spawn_app() -> TestApp {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!("sqlite://{}", dir.path().join("test.sqlite3").display());
-    let db = Database::new(DatabaseUrl::parse(&url).expect("url"));
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    let database = TestDatabase::new(backend);
+    let db = Database::new(DatabaseUrl::parse(&database.url).expect("url"));
     db.prepare().expect("migrate and seed");
     let (version, physicians) = db.load().expect("load");
     let state = web::Data::new(AppState::new(Snapshot::build(version, physicians.clone())));
@@ -47,7 +149,7 @@ pub async fn spawn_app() -> TestApp {
         let service = service.clone();
         Box::pin(async move { service.call(req).await.expect("service").map_into_boxed_body() })
     });
-    TestApp { call, db, physicians, _dir: dir }
+    TestApp { call, db, physicians, database }
 }
 
 impl TestApp {

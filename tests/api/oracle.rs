@@ -5,6 +5,7 @@
 use geo::{Distance, Geodesic, Point};
 use serde_json::Value;
 
+use crate::helpers::{Backend, both_backends};
 use crate::helpers::{Lcg, spawn_app};
 use physician_locator::directory::Physician;
 
@@ -95,9 +96,8 @@ const SPECIALTIES: [&str; 4] =
 const CONDITIONS: [&str; 3] = ["lems", "myasthenia-gravis", "small-cell-lung-cancer"];
 const SERVICES: [&str; 3] = ["emg", "infusion", "plasma-exchange"];
 
-#[actix_web::test]
-async fn random_searches_equal_the_brute_force_oracle() {
-    let app = spawn_app().await;
+async fn random_searches_equal_the_brute_force_oracle(backend: Backend) {
+    let app = spawn_app(backend).await;
     let mut rng = Lcg(20261124);
     let locations: Vec<(f64, f64)> =
         app.physicians.iter().flat_map(|p| &p.locations).map(|l| (l.point.lat(), l.point.lng())).collect();
@@ -149,9 +149,8 @@ async fn random_searches_equal_the_brute_force_oracle() {
     assert!(nonempty > 30, "the oracle test must exercise real results, got {nonempty}");
 }
 
-#[actix_web::test]
-async fn the_far_western_aleutians_reach_adak_across_the_antimeridian() {
-    let app = spawn_app().await;
+async fn the_far_western_aleutians_reach_adak_across_the_antimeridian(backend: Backend) {
+    let app = spawn_app(backend).await;
     // Attu Island, east of the 180th meridian; Adak is west of it.
     let query = Query {
         lat: 52.84,
@@ -176,3 +175,8 @@ async fn the_far_western_aleutians_reach_adak_across_the_antimeridian() {
     assert!((400.0..470.0).contains(&first.1), "{first:?}");
     assert_matches_oracle(&query, &got, &query.brute_force(&app.physicians));
 }
+
+both_backends!(
+    random_searches_equal_the_brute_force_oracle,
+    the_far_western_aleutians_reach_adak_across_the_antimeridian,
+);

@@ -1,10 +1,10 @@
 //! The README's curl examples really work.
 
 use crate::helpers::spawn_app;
+use crate::helpers::{Backend, both_backends};
 
-#[actix_web::test]
-async fn every_curl_example_in_the_readme_answers_as_documented() {
-    let app = spawn_app().await;
+async fn every_curl_example_in_the_readme_answers_as_documented(backend: Backend) {
+    let app = spawn_app(backend).await;
     let readme = include_str!("../../README.md");
     let prefix = "curl -s 'http://127.0.0.1:8080";
     let mut checked = 0;
@@ -21,3 +21,5 @@ async fn every_curl_example_in_the_readme_answers_as_documented() {
     }
     assert!(checked >= 10, "found only {checked} examples");
 }
+
+both_backends!(every_curl_example_in_the_readme_answers_as_documented,);

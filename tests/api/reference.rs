@@ -1,10 +1,10 @@
 //! Vocabularies with counts, the geocoder, probes and the OpenAPI document.
 
 use crate::helpers::spawn_app;
+use crate::helpers::{Backend, both_backends};
 
-#[actix_web::test]
-async fn vocabulary_counts_match_the_directory() {
-    let app = spawn_app().await;
+async fn vocabulary_counts_match_the_directory(backend: Backend) {
+    let app = spawn_app(backend).await;
     let body = app.ok("/v1/specialties").await;
     let specialties = body["specialties"].as_array().unwrap();
     assert_eq!(specialties.len(), 12);
@@ -30,9 +30,8 @@ async fn vocabulary_counts_match_the_directory() {
     assert_eq!(emg["physicians"], expected);
 }
 
-#[actix_web::test]
-async fn geocode_gives_the_point_a_search_uses() {
-    let app = spawn_app().await;
+async fn geocode_gives_the_point_a_search_uses(backend: Backend) {
+    let app = spawn_app(backend).await;
     let g = app.ok("/v1/geocode?zip=99546").await;
     assert_eq!(g["label"], "Adak, AK 99546");
     let search = app.ok("/v1/physicians?zip=99546").await;
@@ -43,9 +42,8 @@ async fn geocode_gives_the_point_a_search_uses() {
     assert!((city["lat"].as_f64().unwrap() - 13.47).abs() < 0.1);
 }
 
-#[actix_web::test]
-async fn probes_report_the_snapshot() {
-    let app = spawn_app().await;
+async fn probes_report_the_snapshot(backend: Backend) {
+    let app = spawn_app(backend).await;
     assert_eq!(app.ok("/healthz").await["status"], "ok");
     let ready = app.ok("/readyz").await;
     assert_eq!(ready["status"], "ready");
@@ -56,9 +54,8 @@ async fn probes_report_the_snapshot() {
     assert!(ready["age_seconds"].as_f64().unwrap() >= 0.0);
 }
 
-#[actix_web::test]
-async fn the_served_openapi_document_is_the_committed_one() {
-    let app = spawn_app().await;
+async fn the_served_openapi_document_is_the_committed_one(backend: Backend) {
+    let app = spawn_app(backend).await;
     let served = app.ok("/openapi.json").await;
     let committed: serde_json::Value =
         serde_json::from_str(include_str!("../../openapi/openapi.json")).expect("committed spec is JSON");
@@ -88,9 +85,8 @@ async fn the_served_openapi_document_is_the_committed_one() {
     }
 }
 
-#[actix_web::test]
-async fn swagger_ui_is_served_from_the_binary() {
-    let app = spawn_app().await;
+async fn swagger_ui_is_served_from_the_binary(backend: Backend) {
+    let app = spawn_app(backend).await;
     let reply = app.get("/docs/").await;
     assert_eq!(reply.status, 200);
     assert!(reply.content_type.starts_with("text/html"));
@@ -99,9 +95,8 @@ async fn swagger_ui_is_served_from_the_binary() {
     assert_eq!(app.get("/docs").await.status, 308, "/docs redirects to /docs/");
 }
 
-#[actix_web::test]
-async fn detail_returns_every_location() {
-    let app = spawn_app().await;
+async fn detail_returns_every_location(backend: Backend) {
+    let app = spawn_app(backend).await;
     let p = app.physicians.iter().find(|p| p.locations.len() == 3).expect("someone with three locations");
     let body = app.ok(&format!("/v1/physicians/{}", p.npi)).await;
     assert_eq!(body["npi"], p.npi.to_string());
@@ -110,3 +105,12 @@ async fn detail_returns_every_location() {
     let phone = body["locations"][0]["phone"].as_str().unwrap();
     assert!(phone.ends_with(&phone[phone.len() - 4..]) && phone[4..].starts_with("555-01"), "{phone}");
 }
+
+both_backends!(
+    vocabulary_counts_match_the_directory,
+    geocode_gives_the_point_a_search_uses,
+    probes_report_the_snapshot,
+    the_served_openapi_document_is_the_committed_one,
+    swagger_ui_is_served_from_the_binary,
+    detail_returns_every_location,
+);

@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use serde_json::Value;
 
 use crate::helpers::spawn_app;
+use crate::helpers::{Backend, both_backends};
 use physician_locator::domain::text::fold;
 
 fn npis(results: &[Value]) -> Vec<String> {
@@ -15,9 +16,8 @@ fn distances(results: &[Value]) -> Vec<f64> {
     results.iter().map(|r| r["distance"].as_f64().unwrap()).collect()
 }
 
-#[actix_web::test]
-async fn neuromuscular_specialists_near_10001_come_in_distance_order() {
-    let app = spawn_app().await;
+async fn neuromuscular_specialists_near_10001_come_in_distance_order(backend: Backend) {
+    let app = spawn_app(backend).await;
     let body = app.ok("/v1/physicians?zip=10001&specialty=neuromuscular-medicine").await;
     assert_eq!(body["origin"]["label"], "New York, NY 10001");
     assert_eq!(body["origin"]["source"], "zip");
@@ -36,9 +36,8 @@ async fn neuromuscular_specialists_near_10001_come_in_distance_order() {
     }
 }
 
-#[actix_web::test]
-async fn paging_with_every_limit_gives_each_physician_exactly_once() {
-    let app = spawn_app().await;
+async fn paging_with_every_limit_gives_each_physician_exactly_once(backend: Backend) {
+    let app = spawn_app(backend).await;
     let base = "/v1/physicians?zip=10001&radius=120";
     let whole = app.ok(&format!("{base}&limit=100")).await;
     let total = whole["total"].as_u64().unwrap() as usize;
@@ -58,9 +57,8 @@ async fn paging_with_every_limit_gives_each_physician_exactly_once() {
     }
 }
 
-#[actix_web::test]
-async fn without_a_location_everyone_is_listed_by_family_then_given_name() {
-    let app = spawn_app().await;
+async fn without_a_location_everyone_is_listed_by_family_then_given_name(backend: Backend) {
+    let app = spawn_app(backend).await;
     let results = app.all_pages("/v1/physicians?limit=100").await;
     assert_eq!(results.len(), app.physicians.len());
     let keys: Vec<(String, String, String)> = results
@@ -81,9 +79,8 @@ async fn without_a_location_everyone_is_listed_by_family_then_given_name() {
     assert_eq!(body["total"], app.physicians.len());
 }
 
-#[actix_web::test]
-async fn name_search_ignores_case_and_accents() {
-    let app = spawn_app().await;
+async fn name_search_ignores_case_and_accents(backend: Backend) {
+    let app = spawn_app(backend).await;
     let expected = app.physicians.iter().filter(|p| p.family_name == "Núñez").count();
     assert!(expected > 0, "the seed has a Núñez");
     // "nunez", "NÚÑEZ" (precomposed) and "Núñez" (decomposed), percent-encoded.
@@ -94,9 +91,8 @@ async fn name_search_ignores_case_and_accents() {
     }
 }
 
-#[actix_web::test]
-async fn every_filter_holds_on_every_result() {
-    let app = spawn_app().await;
+async fn every_filter_holds_on_every_result(backend: Backend) {
+    let app = spawn_app(backend).await;
     let uri = "/v1/physicians?zip=60601&radius=500&condition=lems&condition=myasthenia-gravis\
                &accepting_new_patients=true&telehealth=false&language=en&gender=female&limit=100";
     let results = app.all_pages(uri).await;
@@ -113,9 +109,8 @@ async fn every_filter_holds_on_every_result() {
     }
 }
 
-#[actix_web::test]
-async fn a_service_filter_decides_the_nearest_location() {
-    let app = spawn_app().await;
+async fn a_service_filter_decides_the_nearest_location(backend: Backend) {
+    let app = spawn_app(backend).await;
     let results = app.all_pages("/v1/physicians?zip=10001&radius=300&service=plasma-exchange&limit=50").await;
     assert!(!results.is_empty());
     for r in &results {
@@ -129,9 +124,8 @@ async fn a_service_filter_decides_the_nearest_location() {
     }
 }
 
-#[actix_web::test]
-async fn zip_plus_four_po_box_and_territory_zips_are_searchable() {
-    let app = spawn_app().await;
+async fn zip_plus_four_po_box_and_territory_zips_are_searchable(backend: Backend) {
+    let app = spawn_app(backend).await;
     let plain = app.ok("/v1/physicians?zip=10001").await;
     let plus4 = app.ok("/v1/physicians?zip=10001-2062").await;
     assert_eq!(plain["origin"], plus4["origin"]);
@@ -156,9 +150,8 @@ async fn zip_plus_four_po_box_and_territory_zips_are_searchable() {
     assert!(gu["total"].as_u64().unwrap() >= 1, "Guam has a practice");
 }
 
-#[actix_web::test]
-async fn city_and_state_search_from_the_city_centroid() {
-    let app = spawn_app().await;
+async fn city_and_state_search_from_the_city_centroid(backend: Backend) {
+    let app = spawn_app(backend).await;
     let body = app.ok("/v1/physicians?city=san%20juan&state=pr&radius=30&unit=km").await;
     assert_eq!(body["origin"]["label"], "San Juan, PR");
     assert_eq!(body["origin"]["source"], "city");
@@ -167,9 +160,8 @@ async fn city_and_state_search_from_the_city_centroid() {
     assert!(d.iter().all(|&x| x <= 30.0));
 }
 
-#[actix_web::test]
-async fn kilometres_and_miles_agree() {
-    let app = spawn_app().await;
+async fn kilometres_and_miles_agree(backend: Backend) {
+    let app = spawn_app(backend).await;
     let mi = app.ok("/v1/physicians?lat=41.88&lng=-87.63&radius=10&limit=100").await;
     let km = app.ok("/v1/physicians?lat=41.88&lng=-87.63&radius=16.09344&unit=km&limit=100").await;
     assert_eq!(mi["total"], km["total"]);
@@ -178,3 +170,15 @@ async fn kilometres_and_miles_agree() {
         assert!((m * 1.609344 - k).abs() < 1e-9, "{m} mi vs {k} km");
     }
 }
+
+both_backends!(
+    neuromuscular_specialists_near_10001_come_in_distance_order,
+    paging_with_every_limit_gives_each_physician_exactly_once,
+    without_a_location_everyone_is_listed_by_family_then_given_name,
+    name_search_ignores_case_and_accents,
+    every_filter_holds_on_every_result,
+    a_service_filter_decides_the_nearest_location,
+    zip_plus_four_po_box_and_territory_zips_are_searchable,
+    city_and_state_search_from_the_city_centroid,
+    kilometres_and_miles_agree,
+);

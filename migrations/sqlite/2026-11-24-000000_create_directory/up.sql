@@ -28,6 +28,9 @@ CREATE TABLE locations (
     lat DOUBLE NOT NULL CHECK (lat BETWEEN -90 AND 90),
     lng DOUBLE NOT NULL CHECK (lng BETWEEN -180 AND 180),
     services TEXT NOT NULL,
+    -- 'address' when the coordinates came with the record, 'zip' when they are
+    -- the ZIP code's centroid.
+    geocode_precision TEXT NOT NULL CHECK (geocode_precision IN ('address', 'zip')),
     PRIMARY KEY (npi, ordinal)
 );
 
@@ -38,3 +41,12 @@ CREATE TABLE directory_version (
     updated_at TEXT NOT NULL
 );
 INSERT INTO directory_version (id, version, updated_at) VALUES (1, 0, '1970-01-01T00:00:00Z');
+
+-- Who changed what through the admin API or an import.
+CREATE TABLE audit_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    npi TEXT
+);

@@ -1,0 +1,4 @@
+DROP TABLE audit_log;
+DROP TABLE directory_version;
+DROP TABLE locations;
+DROP TABLE physicians;

@@ -1,0 +1,136 @@
+//! The queries, written once for both backends.
+//!
+//! Writes replace whole physicians (delete, then insert) rather than using
+//! `ON CONFLICT`, which a `MultiConnection` cannot express; inside one
+//! transaction the effect is the same upsert by NPI.
+
+use diesel::prelude::*;
+
+use super::DbConnection;
+use super::models::{LocationRow, NewAuditEntry, PhysicianRow};
+use super::schema::{audit_log, directory_version, locations, physicians};
+use crate::directory::Physician;
+use crate::error::Error;
+
+/// Rows per statement: well under SQLite's 32,766 and PostgreSQL's 65,535 bind
+/// parameters for the widest table.
+pub const CHUNK: usize = 1_000;
+
+pub fn version(conn: &mut DbConnection) -> QueryResult<i64> {
+    directory_version::table.select(directory_version::version).first(conn)
+}
+
+/// Bumps the directory version (every write does) and returns the new one.
+pub fn bump_version(conn: &mut DbConnection) -> QueryResult<i64> {
+    diesel::update(directory_version::table)
+        .set((
+            directory_version::version.eq(directory_version::version + 1),
+            directory_version::updated_at.eq(crate::clock::now_rfc3339()),
+        ))
+        .execute(conn)?;
+    version(conn)
+}
+
+pub fn audit(conn: &mut DbConnection, actor: &str, action: &str, npi: Option<String>) -> QueryResult<()> {
+    let entry = NewAuditEntry { at: crate::clock::now_rfc3339(), actor, action, npi };
+    diesel::insert_into(audit_log::table).values(&entry).execute(conn).map(drop)
+}
+
+/// Assembles physicians from their rows (locations in NPI, ordinal order).
+fn assemble(rows: Vec<PhysicianRow>, locations: Vec<LocationRow>) -> Result<Vec<Physician>, Error> {
+    let mut locations = locations.into_iter().peekable();
+    rows.iter()
+        .map(|row| {
+            let mut own = Vec::new();
+            while let Some(l) = locations.next_if(|l| l.npi <= row.npi) {
+                if l.npi == row.npi {
+                    own.push(l);
+                }
+            }
+            Physician::from_rows(row, &own).map_err(|e| {
+                Error::Database(format!(
+                    "physician {} is invalid in the database: {}: {}",
+                    row.npi, e.field, e.message
+                ))
+            })
+        })
+        .collect()
+}
+
+/// Every physician, by NPI.
+pub fn load_all(conn: &mut DbConnection) -> Result<Vec<Physician>, Error> {
+    let rows = physicians::table.order(physicians::npi).select(PhysicianRow::as_select()).load(conn)?;
+    let locations = locations::table
+        .order((locations::npi, locations::ordinal))
+        .select(LocationRow::as_select())
+        .load(conn)?;
+    assemble(rows, locations)
+}
+
+/// The physicians among `npis` that exist, by NPI.
+pub fn load_some(conn: &mut DbConnection, npis: &[String]) -> Result<Vec<Physician>, Error> {
+    let rows = physicians::table
+        .filter(physicians::npi.eq_any(npis))
+        .order(physicians::npi)
+        .select(PhysicianRow::as_select())
+        .load(conn)?;
+    let locations = locations::table
+        .filter(locations::npi.eq_any(npis))
+        .order((locations::npi, locations::ordinal))
+        .select(LocationRow::as_select())
+        .load(conn)?;
+    assemble(rows, locations)
+}
+
+/// Every NPI in the directory.
+pub fn all_npis(conn: &mut DbConnection) -> QueryResult<Vec<String>> {
+    physicians::table.select(physicians::npi).order(physicians::npi).load(conn)
+}
+
+/// Deletes physicians (and their locations); returns how many existed.
+pub fn delete(conn: &mut DbConnection, npis: &[String]) -> QueryResult<usize> {
+    let mut deleted = 0;
+    for chunk in npis.chunks(CHUNK) {
+        diesel::delete(locations::table.filter(locations::npi.eq_any(chunk))).execute(conn)?;
+        deleted += diesel::delete(physicians::table.filter(physicians::npi.eq_any(chunk))).execute(conn)?;
+    }
+    Ok(deleted)
+}
+
+macro_rules! insert_rows_for {
+    ($name:ident, $connection:ty) => {
+        fn $name(
+            conn: &mut $connection,
+            rows: &[PhysicianRow],
+            locations: &[LocationRow],
+        ) -> QueryResult<()> {
+            diesel::insert_into(physicians::table).values(rows).execute(conn)?;
+            for part in locations.chunks(CHUNK) {
+                diesel::insert_into(locations::table).values(part).execute(conn)?;
+            }
+            Ok(())
+        }
+    };
+}
+
+insert_rows_for!(insert_rows_sqlite, diesel::sqlite::SqliteConnection);
+insert_rows_for!(insert_rows_postgres, diesel::pg::PgConnection);
+
+/// Inserts or replaces physicians by NPI with all their locations. Call it
+/// inside a transaction: it deletes before it inserts.
+pub fn replace(conn: &mut DbConnection, physicians: &[Physician]) -> QueryResult<()> {
+    for chunk in physicians.chunks(CHUNK / 4) {
+        let (rows, locations): (Vec<PhysicianRow>, Vec<Vec<LocationRow>>) =
+            chunk.iter().map(Physician::to_rows).unzip();
+        let npis: Vec<String> = rows.iter().map(|r| r.npi.clone()).collect();
+        delete(conn, &npis)?;
+        let locations: Vec<LocationRow> = locations.into_iter().flatten().collect();
+        // Multi-row INSERT is the one statement `MultiConnection` cannot express
+        // for SQLite, so it is spelled out per backend (the same code twice).
+        match conn {
+            DbConnection::Sqlite(c) => insert_rows_sqlite(c, &rows, &locations)?,
+            DbConnection::Postgres(c) => insert_rows_postgres(c, &rows, &locations)?,
+        }
+    }
+    Ok(())
+}
