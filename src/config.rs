@@ -28,6 +28,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Create or upgrade the database schema and load the seed if it is empty.
     Migrate(DatabaseArgs),
+    /// Load a file into the directory: validated, all-or-nothing, one transaction.
+    Import(ImportArgs),
     /// Write a deterministic fictional directory in the CSV layout.
     Generate(GenerateArgs),
     /// Print the OpenAPI document.
@@ -50,6 +52,16 @@ pub struct ServeArgs {
     /// Address and port to listen on.
     #[arg(long, env = "LOCATOR_BIND", default_value = "127.0.0.1:8080")]
     pub bind: String,
+    /// Admin API tokens as `name:token` pairs, comma-separated (each token at
+    /// least 16 characters). Without any, the admin API is off.
+    #[arg(long, env = "LOCATOR_ADMIN_TOKENS", hide_env_values = true)]
+    pub admin_tokens: Option<String>,
+    /// A file of `name:token` lines, instead of or beside `--admin-tokens`.
+    #[arg(long, env = "LOCATOR_ADMIN_TOKENS_FILE")]
+    pub admin_tokens_file: Option<PathBuf>,
+    /// How often to check the directory version for other instances' writes.
+    #[arg(long, env = "LOCATOR_POLL_MS", default_value_t = 1000)]
+    pub poll_ms: u64,
     #[command(flatten)]
     pub database: DatabaseArgs,
 }
@@ -65,4 +77,25 @@ pub struct GenerateArgs {
     /// Write to this file instead of standard output.
     #[arg(long)]
     pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The file to import.
+    pub file: PathBuf,
+    /// Its layout; by default guessed from the name (`.ndjson`/`.jsonl`,
+    /// `npidata_pfile_*` for NPPES, otherwise the project's CSV).
+    #[arg(long, value_enum)]
+    pub format: Option<crate::import::Format>,
+    /// Report what would change (added, updated, removed, unchanged) without writing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Also remove physicians that are not in the file.
+    #[arg(long)]
+    pub prune: bool,
+    /// Apply the valid rows even if some rows are invalid (they are reported).
+    #[arg(long)]
+    pub skip_invalid: bool,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
 }

@@ -31,6 +31,12 @@ pub enum Error {
     /// Nothing at this address (404).
     #[error("{0}")]
     NotFound(String),
+    /// No valid admin token (401).
+    #[error("a valid admin bearer token is required")]
+    Unauthorized,
+    /// The request body is unusable (400 for malformed, 422 for invalid rows).
+    #[error("{}", .0.detail)]
+    Rejected(Box<Problem>),
     /// Unusable configuration: a bad URL, an unusable file, a taken port.
     #[error("{0}")]
     Config(String),
@@ -84,6 +90,9 @@ pub struct Problem {
     pub detail: String,
     /// Per-parameter faults (empty unless the request itself was invalid).
     pub errors: Vec<ParamError>,
+    /// For a rejected import: what it found (nothing was applied).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub report: Option<crate::import::ImportReport>,
 }
 
 /// The media type of every error body.
@@ -97,6 +106,7 @@ impl Problem {
             status: status.as_u16(),
             detail: detail.into(),
             errors,
+            report: None,
         }
     }
 
@@ -111,6 +121,10 @@ impl ResponseError for Error {
         match self {
             Error::InvalidParams(_) => StatusCode::BAD_REQUEST,
             Error::NotFound(_) => StatusCode::NOT_FOUND,
+            Error::Unauthorized => StatusCode::UNAUTHORIZED,
+            Error::Rejected(problem) => {
+                StatusCode::from_u16(problem.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY)
+            }
             Error::Database(_) => StatusCode::SERVICE_UNAVAILABLE,
             Error::Config(_) | Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -121,6 +135,15 @@ impl ResponseError for Error {
         let (detail, errors) = match self {
             Error::InvalidParams(errors) => (summary(errors), errors.clone()),
             Error::NotFound(what) => (what.clone(), Vec::new()),
+            Error::Unauthorized => {
+                let mut response = Problem::new(status, self.to_string(), Vec::new()).response();
+                response.headers_mut().insert(
+                    actix_web::http::header::WWW_AUTHENTICATE,
+                    actix_web::http::header::HeaderValue::from_static("Bearer"),
+                );
+                return response;
+            }
+            Error::Rejected(problem) => return problem.response(),
             // Internals stay in the server log, not in the answer.
             Error::Database(_) | Error::Config(_) | Error::Internal(_) => {
                 log::error!("{self}");

@@ -15,6 +15,7 @@ pub mod domain;
 pub mod error;
 pub mod generate;
 pub mod geocode;
+pub mod import;
 pub mod search;
 
 pub use error::Error;

@@ -2,15 +2,18 @@
 
 use std::io::Write;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::{HttpServer, web};
 use clap::Parser;
 
+use physician_locator::api::auth::AdminTokens;
 use physician_locator::api::{self, AppState};
-use physician_locator::config::{Cli, Command, GenerateArgs, ServeArgs};
+use physician_locator::config::{Cli, Command, GenerateArgs, ImportArgs, ServeArgs};
 use physician_locator::db::{Database, DatabaseUrl};
 use physician_locator::directory::csv;
-use physician_locator::search::Snapshot;
+use physician_locator::import::{self, Format, Options, progress::Progress};
 use physician_locator::{Error, generate};
 
 fn main() -> ExitCode {
@@ -20,6 +23,7 @@ fn main() -> ExitCode {
         None => serve(cli.serve),
         Some(Command::Serve(args)) => serve(args),
         Some(Command::Migrate(args)) => migrate(&args.database_url),
+        Some(Command::Import(args)) => import(args),
         Some(Command::Generate(args)) => write_generated(args),
         Some(Command::Openapi { out }) => write_openapi(out),
     };
@@ -43,23 +47,74 @@ fn migrate(url: &str) -> Result<(), Error> {
 }
 
 fn serve(args: ServeArgs) -> Result<(), Error> {
+    let mut tokens = args.admin_tokens.clone().unwrap_or_default();
+    if let Some(path) = &args.admin_tokens_file {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::Config(format!("cannot read admin tokens file {}: {e}", path.display())))?;
+        tokens = format!("{tokens}\n{text}");
+    }
+    let admin = AdminTokens::parse(&tokens)?;
     let db = open(&args.database.database_url)?;
     db.prepare()?;
-    let (version, physicians) = db.load()?;
-    let snapshot = Snapshot::build(version, physicians);
+    let state = Arc::new(AppState::load(db, admin)?);
+    let snapshot = state.snapshot();
     log::info!(
-        "directory version {version}: {} physicians, {} locations",
+        "directory version {}: {} physicians, {} locations; admin API {}",
+        snapshot.version(),
         snapshot.physician_count(),
-        snapshot.location_count()
+        snapshot.location_count(),
+        if state.admin().is_enabled() { "on" } else { "off" }
     );
-    let state = web::Data::new(AppState::new(snapshot));
+    state.clone().watch(Duration::from_millis(args.poll_ms.max(50)));
+    let data = web::Data::from(state);
     actix_web::rt::System::new().block_on(async move {
-        let server = HttpServer::new(move || api::app(state.clone()))
+        let server = HttpServer::new(move || api::app(data.clone()))
             .bind(&args.bind)
             .map_err(|e| Error::Config(format!("cannot listen on {}: {e}", args.bind)))?;
         log::info!("listening on http://{}", args.bind);
         server.run().await.map_err(|e| Error::Internal(e.to_string()))
     })
+}
+
+fn import(args: ImportArgs) -> Result<(), Error> {
+    let db = open(&args.database.database_url)?;
+    db.prepare()?;
+    let file = std::fs::File::open(&args.file)
+        .map_err(|e| Error::Config(format!("cannot read {}: {e}", args.file.display())))?;
+    let size = file.metadata().map_or(0, |m| m.len());
+    let (input, mut progress) = Progress::for_file(std::io::BufReader::new(file), size);
+    let format = args.format.unwrap_or_else(|| Format::from_path(&args.file));
+    let options = Options { dry_run: args.dry_run, prune: args.prune, skip_invalid: args.skip_invalid };
+    let started = std::time::Instant::now();
+    let report = import::import(&mut db.connect()?, input, format, options, "cli", &mut progress)?;
+    for e in &report.errors {
+        eprintln!("line {}: {}: {}", e.line, e.field, e.message);
+    }
+    if report.invalid > report.errors.len() {
+        eprintln!("… and {} more invalid rows", report.invalid - report.errors.len());
+    }
+    let verb = if report.applied {
+        "applied"
+    } else if report.dry_run {
+        "dry run, nothing written"
+    } else {
+        "nothing applied"
+    };
+    eprintln!(
+        "{verb}: {} added, {} updated, {} removed, {} unchanged, {} invalid, {} skipped; directory version {} ({:.1} s)",
+        report.added,
+        report.updated,
+        report.removed,
+        report.unchanged,
+        report.invalid,
+        report.skipped,
+        report.version,
+        started.elapsed().as_secs_f64()
+    );
+    if report.invalid > 0 && !args.skip_invalid {
+        return Err(Error::Config(format!("{} invalid rows: the import was not applied", report.invalid)));
+    }
+    Ok(())
 }
 
 fn output(path: Option<std::path::PathBuf>) -> Result<Box<dyn Write>, Error> {

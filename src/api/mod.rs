@@ -4,6 +4,8 @@
 //! and render as views. Every route is registered through `utoipa-actix-web`, so
 //! the served OpenAPI document cannot miss one.
 
+pub mod admin;
+pub mod auth;
 pub mod dto;
 pub mod health;
 mod location;
@@ -12,6 +14,7 @@ pub mod physicians;
 pub mod reference;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
@@ -21,22 +24,30 @@ use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers, Logger};
 use actix_web::web::Redirect;
 use actix_web::{App, web};
 use arc_swap::ArcSwap;
-use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::{AppExt, UtoipaApp};
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::error::{PROBLEM_JSON, ParamError, Problem};
+use self::auth::AdminTokens;
+use crate::db::Database;
+use crate::error::{Error, PROBLEM_JSON, ParamError, Problem};
 use crate::search::Snapshot;
 
 /// Shared state: the current snapshot, replaced atomically when the directory
-/// changes; readers never lock.
+/// changes (readers never lock), the directory of record, the admin tokens.
 pub struct AppState {
     snapshot: ArcSwap<Snapshot>,
+    database: Database,
+    admin: AdminTokens,
 }
 
 impl AppState {
-    pub fn new(snapshot: Snapshot) -> Self {
-        AppState { snapshot: ArcSwap::from_pointee(snapshot) }
+    /// Loads the directory and builds the first snapshot (blocking).
+    pub fn load(database: Database, admin: AdminTokens) -> Result<Self, Error> {
+        let (version, physicians) = database.load()?;
+        let snapshot = ArcSwap::from_pointee(Snapshot::build(version, physicians));
+        Ok(AppState { snapshot, database, admin })
     }
 
     /// The snapshot to answer the current request from.
@@ -44,9 +55,64 @@ impl AppState {
         self.snapshot.load_full()
     }
 
-    /// Installs a newer snapshot; requests in flight keep the one they hold.
-    pub fn replace(&self, snapshot: Snapshot) {
-        self.snapshot.store(Arc::new(snapshot));
+    pub fn database(&self) -> &Database {
+        &self.database
+    }
+
+    pub fn admin(&self) -> &AdminTokens {
+        &self.admin
+    }
+
+    /// Rebuilds the snapshot from the database (blocking: call it off the
+    /// request path). A snapshot never replaces a newer one, so concurrent
+    /// refreshes cannot go back in time.
+    pub fn refresh(&self) -> Result<i64, Error> {
+        let (version, physicians) = self.database.load()?;
+        let fresh = Arc::new(Snapshot::build(version, physicians));
+        self.snapshot
+            .rcu(|current| if current.version() > version { current.clone() } else { fresh.clone() });
+        Ok(version)
+    }
+
+    /// Polls the directory version every `interval` on a thread of its own and
+    /// rebuilds when it moved: how each instance sees the others' writes.
+    /// Failures are logged and retried; the current snapshot keeps serving.
+    pub fn watch(self: Arc<Self>, interval: Duration) {
+        std::thread::Builder::new()
+            .name("snapshot-refresh".into())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(interval);
+                    let current = self.snapshot().version();
+                    match self.database.version() {
+                        Ok(version) if version != current => match self.refresh() {
+                            Ok(v) => log::info!("directory version {current} -> {v}: snapshot rebuilt"),
+                            Err(e) => log::warn!("snapshot rebuild failed: {e}"),
+                        },
+                        Ok(_) => {}
+                        Err(e) => log::warn!("cannot poll the directory version: {e}"),
+                    }
+                }
+            })
+            .expect("spawn the snapshot refresh thread");
+    }
+}
+
+/// Adds the admin bearer-token scheme to the document.
+struct AdminSecurity;
+
+impl Modify for AdminSecurity {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "admin_token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("An admin token from LOCATOR_ADMIN_TOKENS (name:token pairs)"))
+                    .build(),
+            ),
+        );
     }
 }
 
@@ -65,8 +131,10 @@ parameters are refused.",
         (name = "physicians", description = "Search the directory and read one physician"),
         (name = "reference", description = "Vocabularies for search forms, and the geocoder"),
         (name = "operations", description = "Health probes"),
+        (name = "admin", description = "Writes to the directory (bearer token; off unless tokens are configured)"),
     ),
-    components(schemas(Problem, ParamError))
+    components(schemas(Problem, ParamError)),
+    modifiers(&AdminSecurity)
 )]
 struct ApiDoc;
 
@@ -83,6 +151,9 @@ where
         .service(reference::geocode)
         .service(health::healthz)
         .service(health::readyz)
+        .service(admin::put_physician)
+        .service(admin::delete_physician)
+        .service(admin::post_import)
 }
 
 /// The OpenAPI document, as served at `/openapi.json`.
@@ -126,6 +197,7 @@ pub fn app(
 > {
     let (app, api) = routes(App::new().into_utoipa_app()).split_for_parts();
     app.app_data(state)
+        .app_data(web::PayloadConfig::new(admin::MAX_IMPORT_BYTES))
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
         .route("/docs", web::get().to(|| async { Redirect::to("/docs/").permanent() }))
         .wrap(ErrorHandlers::new().default_handler(bare_errors_as_problems))

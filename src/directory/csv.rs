@@ -3,7 +3,6 @@
 //! Multi-valued fields are `;`-separated; the first specialty is the primary.
 //! This is what `generate` writes, what the seed is, and what imports read.
 
-use std::collections::HashMap;
 use std::io;
 
 use serde::{Deserialize, Serialize};
@@ -45,6 +44,9 @@ pub struct RowError {
     pub line: u64,
     pub field: String,
     pub message: String,
+    /// The row's NPI as written, when it has one: an import with `--prune`
+    /// must not remove a physician just because their row was invalid.
+    pub npi: Option<String>,
 }
 
 impl std::fmt::Display for RowError {
@@ -82,7 +84,7 @@ pub fn coordinates(lat: &str, lng: &str, zip: &str) -> Result<(f64, f64, Geocode
 }
 
 impl CsvRow {
-    fn split(&self) -> Result<(PhysicianRow, LocationRow), FieldError> {
+    pub(crate) fn split(&self) -> Result<(PhysicianRow, LocationRow), FieldError> {
         let (lat, lng, precision) = coordinates(&self.lat, &self.lng, &self.zip)?;
         let physician = PhysicianRow {
             npi: self.npi.trim().to_owned(),
@@ -174,62 +176,14 @@ pub fn write<W: io::Write>(out: W, physicians: &[Physician]) -> io::Result<()> {
 }
 
 /// Reads a whole CSV file. Either every row is valid and the physicians come
-/// back in first-appearance order, or every bad row is reported.
+/// back in file order, or every bad row is reported.
 pub fn read<R: io::Read>(input: R) -> Result<Vec<Physician>, Vec<RowError>> {
-    let mut reader = ::csv::Reader::from_reader(input);
-    let mut errors = Vec::new();
-    let mut order: Vec<(PhysicianRow, Vec<LocationRow>, u64)> = Vec::new();
-    let mut by_npi: HashMap<String, usize> = HashMap::new();
-
-    for (i, record) in reader.deserialize::<CsvRow>().enumerate() {
-        let line = i as u64 + 2;
-        let row = match record {
-            Ok(row) => row,
-            Err(e) => {
-                let line = e.position().map_or(line, |p| p.line());
-                errors.push(RowError { line, field: "row".into(), message: e.to_string() });
-                continue;
-            }
-        };
-        let (physician, location) = match row.split() {
-            Ok(parts) => parts,
-            Err(e) => {
-                errors.push(RowError { line, field: e.field.into(), message: e.message });
-                continue;
-            }
-        };
-        match by_npi.get(&physician.npi) {
-            Some(&at) => {
-                let (first, locations, first_line) = &mut order[at];
-                if *first != physician {
-                    let message = format!("physician fields differ from line {first_line} for the same NPI");
-                    errors.push(RowError { line, field: "npi".into(), message });
-                    continue;
-                }
-                locations.push(location);
-            }
-            None => {
-                by_npi.insert(physician.npi.clone(), order.len());
-                order.push((physician, vec![location], line));
-            }
-        }
-    }
-
-    let physicians: Vec<Physician> = order
-        .iter()
-        .filter_map(|(row, locations, line)| match Physician::from_rows(row, locations) {
-            Ok(p) => Some(p),
-            Err(e) => {
-                errors.push(RowError { line: *line, field: e.field.into(), message: e.message });
-                None
-            }
-        })
-        .collect();
+    let (records, errors): (Vec<_>, Vec<_>) =
+        crate::import::source::CsvSource::new(input).partition(Result::is_ok);
     if errors.is_empty() {
-        Ok(physicians)
+        Ok(records.into_iter().filter_map(Result::ok).map(|r| r.physician).collect())
     } else {
-        errors.sort_by_key(|e| e.line);
-        Err(errors)
+        Err(errors.into_iter().filter_map(Result::err).collect())
     }
 }
 

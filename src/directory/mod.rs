@@ -5,6 +5,7 @@
 //! so every path into the directory applies the same validation.
 
 pub mod csv;
+pub mod json;
 
 use crate::db::models::{LocationRow, PhysicianRow};
 use crate::domain::{

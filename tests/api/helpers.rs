@@ -14,15 +14,16 @@ use futures_util::future::LocalBoxFuture;
 use serde_json::Value;
 use tempfile::TempDir;
 
+use physician_locator::api::auth::AdminTokens;
 use physician_locator::api::{self, AppState};
 use physician_locator::db::{Database, DatabaseUrl};
 use physician_locator::directory::Physician;
-use physician_locator::search::Snapshot;
 
 type Call = Box<dyn Fn(actix_http::Request) -> LocalBoxFuture<'static, ServiceResponse<BoxBody>>>;
 
 pub struct TestApp {
     call: Call,
+    pub state: web::Data<AppState>,
     pub db: Database,
     /// The directory as loaded from the database: the oracle's data.
     pub physicians: Vec<Physician>,
@@ -138,18 +139,28 @@ pub struct Reply {
     pub body: Value,
 }
 
+/// The admin token every test app accepts (named `tests` in the audit log).
+pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
+
 pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, &format!("tests:{ADMIN_TOKEN}")).await
+}
+
+/// An app with the given admin token configuration (empty: admin API off).
+pub async fn spawn_app_with(backend: Backend, admin_tokens: &str) -> TestApp {
     let database = TestDatabase::new(backend);
     let db = Database::new(DatabaseUrl::parse(&database.url).expect("url"));
     db.prepare().expect("migrate and seed");
-    let (version, physicians) = db.load().expect("load");
-    let state = web::Data::new(AppState::new(Snapshot::build(version, physicians.clone())));
+    let admin = AdminTokens::parse(admin_tokens).expect("tokens");
+    let state = web::Data::new(AppState::load(db.clone(), admin).expect("load"));
+    let (_, physicians) = db.load().expect("load");
+    let state_for_test = state.clone();
     let service = Rc::new(test::init_service(api::app(state)).await);
     let call: Call = Box::new(move |req| {
         let service = service.clone();
         Box::pin(async move { service.call(req).await.expect("service").map_into_boxed_body() })
     });
-    TestApp { call, db, physicians, database }
+    TestApp { call, state: state_for_test, db, physicians, database }
 }
 
 impl TestApp {

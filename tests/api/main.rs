@@ -1,5 +1,6 @@
 //! Integration tests: the real application on a real SQLite database per test.
 
+mod admin;
 mod binary;
 mod directory;
 mod errors;

@@ -1,0 +1,211 @@
+//! The admin API: replace or delete one physician, and imports over HTTP.
+//! Bearer tokens from configuration; off (404) when none is configured. Every
+//! write is audited with the token's name and bumps the directory version; the
+//! instance that wrote rebuilds its snapshot before answering, the others
+//! notice within their poll interval.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, delete, post, put, web};
+use diesel::Connection;
+use utoipa::IntoParams;
+
+use super::AppState;
+use super::dto::PhysicianView;
+use super::params::QueryParams;
+use crate::db::queries;
+use crate::directory::json;
+use crate::domain::Npi;
+use crate::error::{Error, ParamError, Problem};
+use crate::import::{self, Format, ImportReport, Options, progress::Progress};
+
+/// The largest import body accepted over HTTP; larger files go through the CLI.
+pub const MAX_IMPORT_BYTES: usize = 64 * 1024 * 1024;
+
+/// Runs a blocking database job off the actix workers, then rebuilds this
+/// instance's snapshot if the directory changed.
+async fn write<T: Send + 'static>(
+    state: &web::Data<AppState>,
+    job: impl FnOnce(&mut crate::db::DbConnection) -> Result<(T, bool), Error> + Send + 'static,
+) -> Result<T, Error> {
+    let state = state.clone().into_inner();
+    web::block(move || {
+        let mut conn = state.database().connect()?;
+        let (value, changed) = job(&mut conn)?;
+        if changed {
+            state.refresh()?;
+        }
+        Ok(value)
+    })
+    .await
+    .map_err(|e| Error::Internal(e.to_string()))?
+}
+
+fn parse_npi(npi: &str) -> Result<Npi, Error> {
+    Npi::parse(npi).map_err(|e| Error::param("npi", e.to_string()))
+}
+
+/// Creates or replaces one physician with all locations. The body is the
+/// physician as `GET /v1/physicians/{npi}` returns it.
+#[utoipa::path(
+    tag = "admin",
+    params(("npi" = String, Path, description = "National Provider Identifier: 10 digits with a valid check digit", example = "1234567893")),
+    request_body(content = PhysicianView, description = "The physician, as GET /v1/physicians/{npi} returns it; `display_name`, term names, location ids and `geocode_precision` are ignored, and a location without lat/lng is placed at its ZIP centroid"),
+    responses(
+        (status = 200, description = "Replaced (or unchanged)", body = PhysicianView),
+        (status = 201, description = "Created", body = PhysicianView),
+        (status = 400, description = "Malformed NPI or body, or a field fails validation", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid admin token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The admin API is not enabled", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("admin_token" = []))
+)]
+#[put("/v1/admin/physicians/{npi}")]
+pub async fn put_physician(
+    state: web::Data<AppState>,
+    npi: web::Path<String>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, Error> {
+    let actor = state.admin().authenticate(&req)?;
+    QueryParams::parse::<super::params::NoParams>(req.query_string()).finish(())?;
+    let npi = parse_npi(&npi)?;
+    let text = std::str::from_utf8(&body).map_err(|_| Error::param("body", "is not UTF-8 text"))?;
+    let physician = json::parse(text).map_err(|e| Error::param(format!("body.{}", e.field), e.message))?;
+    if physician.npi != npi {
+        return Err(Error::param(
+            "body.npi",
+            format!("{} does not match the NPI in the path, {npi}", physician.npi),
+        ));
+    }
+    let stored = physician.clone();
+    let created = write(&state, move |conn| {
+        conn.transaction::<_, Error, _>(|conn| {
+            let key = [npi.to_string()];
+            let existing = queries::load_some(conn, &key)?.pop();
+            if existing.as_ref() == Some(&stored) {
+                return Ok((false, false));
+            }
+            queries::replace(conn, std::slice::from_ref(&stored))?;
+            let action = if existing.is_some() { "replace" } else { "create" };
+            queries::audit(conn, &actor, action, Some(npi.to_string()))?;
+            queries::bump_version(conn)?;
+            Ok((existing.is_none(), true))
+        })
+    })
+    .await?;
+    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok(HttpResponse::build(status).json(PhysicianView::from(&physician)))
+}
+
+/// Removes one physician and all their locations.
+#[utoipa::path(
+    tag = "admin",
+    params(("npi" = String, Path, description = "National Provider Identifier", example = "1234567893")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 400, description = "Malformed NPI", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid admin token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such physician, or the admin API is not enabled", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("admin_token" = []))
+)]
+#[delete("/v1/admin/physicians/{npi}")]
+pub async fn delete_physician(
+    state: web::Data<AppState>,
+    npi: web::Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse, Error> {
+    let actor = state.admin().authenticate(&req)?;
+    QueryParams::parse::<super::params::NoParams>(req.query_string()).finish(())?;
+    let npi = parse_npi(&npi)?;
+    write(&state, move |conn| {
+        conn.transaction::<_, Error, _>(|conn| {
+            if queries::delete(conn, &[npi.to_string()])? == 0 {
+                return Err(Error::NotFound(format!("no physician with NPI {npi} in the directory")));
+            }
+            queries::audit(conn, &actor, "delete", Some(npi.to_string()))?;
+            queries::bump_version(conn)?;
+            Ok(((), true))
+        })
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// How to apply an import posted over HTTP.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // a declaration: read by utoipa and by the strict parser
+pub struct ImportParams {
+    /// `csv` (the project's layout), `ndjson` or `nppes`; by default from the
+    /// Content-Type (`application/x-ndjson` is NDJSON, anything else CSV).
+    #[param(value_type = Option<Format>, example = "csv")]
+    format: Option<String>,
+    /// Report what would change without writing.
+    #[param(example = false)]
+    dry_run: Option<bool>,
+    /// Also remove physicians absent from the body.
+    #[param(example = false)]
+    prune: Option<bool>,
+    /// Apply the valid rows even if some are invalid.
+    #[param(example = false)]
+    skip_invalid: Option<bool>,
+}
+
+/// Imports a CSV, NDJSON or NPPES body: every row validated, all-or-nothing
+/// (unless `skip_invalid`), one transaction.
+#[utoipa::path(
+    tag = "admin",
+    params(ImportParams),
+    request_body(content = String, description = "The file: CSV (text/csv) or NDJSON (application/x-ndjson)", content_type = "text/csv"),
+    responses(
+        (status = 200, description = "Applied, or with dry_run, what would change", body = ImportReport),
+        (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid admin token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The admin API is not enabled", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body larger than 64 MiB", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid rows: nothing was applied; `report` lists them", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("admin_token" = []))
+)]
+#[post("/v1/admin/imports")]
+pub async fn post_import(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, Error> {
+    let actor = state.admin().authenticate(&req)?;
+    let mut params = QueryParams::parse::<ImportParams>(req.query_string());
+    let format = params.parsed("format", |f| match f {
+        "csv" => Ok(Format::Csv),
+        "ndjson" => Ok(Format::Ndjson),
+        "nppes" => Ok(Format::Nppes),
+        _ => Err(format!("unknown format {f:?}; valid values: csv, ndjson, nppes")),
+    });
+    let options = Options {
+        dry_run: params.boolean("dry_run").unwrap_or(false),
+        prune: params.boolean("prune").unwrap_or(false),
+        skip_invalid: params.boolean("skip_invalid").unwrap_or(false),
+    };
+    params.finish(())?;
+    let ndjson = req.content_type().ends_with("ndjson");
+    let format = format.unwrap_or(if ndjson { Format::Ndjson } else { Format::Csv });
+    let report = write(&state, move |conn| {
+        let report = import::import(conn, &body[..], format, options, &actor, &mut Progress::Silent)?;
+        let changed = report.applied && report.added + report.updated + report.removed > 0;
+        Ok((report, changed))
+    })
+    .await?;
+    if !report.applied && !report.dry_run {
+        let errors = report
+            .errors
+            .iter()
+            .map(|e| ParamError::new(format!("body line {}: {}", e.line, e.field), e.message.clone()))
+            .collect();
+        let detail = format!("{} invalid rows: nothing was applied", report.invalid);
+        let mut problem = Problem::new(StatusCode::UNPROCESSABLE_ENTITY, detail, errors);
+        problem.report = Some(report);
+        return Err(Error::Rejected(Box::new(problem)));
+    }
+    Ok(HttpResponse::Ok().json(report))
+}

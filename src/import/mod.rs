@@ -1,0 +1,265 @@
+//! Imports: a file in the CSV, NDJSON or NPPES layout applied to the directory
+//! of record as one transaction.
+//!
+//! Every row is checked first by the same code that checks every other path
+//! into the directory. If any row is bad, nothing is applied unless
+//! `skip_invalid` says to apply the good ones. `dry_run` performs the whole
+//! import inside the transaction and rolls it back, so its report is exactly
+//! what a real run would do. Physicians are replaced by NPI; `prune` also
+//! removes those absent from the file.
+
+mod nppes;
+pub mod progress;
+pub mod source;
+
+use std::collections::{HashMap, HashSet};
+use std::io::{BufReader, Read};
+
+use diesel::Connection;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use self::progress::Progress;
+use self::source::{CsvSource, Item};
+use crate::db::{DbConnection, queries};
+use crate::directory::Physician;
+use crate::directory::csv::RowError;
+use crate::error::Error;
+
+/// Physicians compared and written per round trip.
+const BATCH: usize = 250;
+/// Row errors listed in a report; the count covers them all.
+pub const MAX_LISTED_ERRORS: usize = 1_000;
+
+/// The layout of an import file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// The project's CSV layout (`data/README.md`).
+    Csv,
+    /// One physician per line, as `GET /v1/physicians/{npi}` returns them.
+    Ndjson,
+    /// The NPPES monthly dissemination CSV.
+    Nppes,
+}
+
+impl Format {
+    /// Guesses from a file name: `.ndjson`/`.jsonl` are NDJSON, NPPES files are
+    /// named `npidata_pfile_*`, anything else is the project's CSV.
+    pub fn from_path(path: &std::path::Path) -> Self {
+        let name = path.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
+        if name.ends_with(".ndjson") || name.ends_with(".jsonl") {
+            Format::Ndjson
+        } else if name.starts_with("npidata") {
+            Format::Nppes
+        } else {
+            Format::Csv
+        }
+    }
+}
+
+/// How to apply an import.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Options {
+    /// Report what would change; write nothing.
+    pub dry_run: bool,
+    /// Also remove physicians absent from the file.
+    pub prune: bool,
+    /// Apply the valid rows even if some are invalid.
+    pub skip_invalid: bool,
+}
+
+/// A rejected row, as reported.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct RowProblem {
+    /// Line in the file (the header is line 1).
+    #[schema(example = 42)]
+    pub line: u64,
+    /// The column or field at fault.
+    #[schema(example = "npi")]
+    pub field: String,
+    #[schema(example = "the NPI check digit is wrong")]
+    pub message: String,
+}
+
+/// What an import did, or with `dry_run`, would do.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ImportReport {
+    /// Whether the changes were committed.
+    pub applied: bool,
+    pub dry_run: bool,
+    /// Valid physicians read from the file.
+    pub physicians: usize,
+    pub added: usize,
+    pub updated: usize,
+    pub removed: usize,
+    pub unchanged: usize,
+    /// Rows rejected.
+    pub invalid: usize,
+    /// Rows left out on purpose (NPPES: organisations and other specialties).
+    pub skipped: usize,
+    /// The first rejected rows (at most 1,000), by line.
+    pub errors: Vec<RowProblem>,
+    /// The directory version afterwards.
+    #[schema(example = 7)]
+    pub version: i64,
+}
+
+impl ImportReport {
+    fn reject(&mut self, error: RowError) {
+        self.invalid += 1;
+        if self.errors.len() < MAX_LISTED_ERRORS {
+            self.errors.push(RowProblem { line: error.line, field: error.field, message: error.message });
+        }
+    }
+
+    fn changes(&self) -> usize {
+        self.added + self.updated + self.removed
+    }
+}
+
+/// Why the transaction was rolled back.
+enum Abort {
+    Database(Error),
+    /// Rolled back on purpose (invalid rows or a dry run); the report stands.
+    Report(ImportReport),
+}
+
+impl From<diesel::result::Error> for Abort {
+    fn from(e: diesel::result::Error) -> Self {
+        Abort::Database(e.into())
+    }
+}
+
+impl From<Error> for Abort {
+    fn from(e: Error) -> Self {
+        Abort::Database(e)
+    }
+}
+
+/// Reads `input` in `format` and applies it; `actor` goes into the audit log.
+pub fn import<R: Read>(
+    conn: &mut DbConnection,
+    input: R,
+    format: Format,
+    options: Options,
+    actor: &str,
+    progress: &mut Progress,
+) -> Result<ImportReport, Error> {
+    match format {
+        Format::Csv => apply(conn, CsvSource::new(input), options, actor, progress),
+        Format::Ndjson => apply(conn, source::ndjson(BufReader::new(input)), options, actor, progress),
+        Format::Nppes => {
+            let mut source = nppes::NppesSource::new(input);
+            let items: &mut dyn Iterator<Item = Item> = &mut source;
+            let mut report = apply(conn, items, options, actor, progress)?;
+            report.skipped = source.skipped;
+            Ok(report)
+        }
+    }
+}
+
+/// Applies a stream of checked physicians in one transaction.
+pub fn apply(
+    conn: &mut DbConnection,
+    items: impl Iterator<Item = Item>,
+    options: Options,
+    actor: &str,
+    progress: &mut Progress,
+) -> Result<ImportReport, Error> {
+    let outcome = conn.transaction::<ImportReport, Abort, _>(|conn| {
+        let mut report = ImportReport { dry_run: options.dry_run, ..ImportReport::default() };
+        // NPIs met in the file, valid or not: with prune, an invalid row must not
+        // remove its physician.
+        let mut mentioned: HashSet<String> = HashSet::new();
+        let mut first_line: HashMap<String, u64> = HashMap::new();
+        let mut batch: Vec<Physician> = Vec::with_capacity(BATCH);
+        for item in items {
+            match item {
+                Ok(record) => {
+                    let npi = record.physician.npi.to_string();
+                    if let Some(first) = first_line.get(&npi) {
+                        let message = format!("NPI already given at line {first}");
+                        report.reject(RowError {
+                            line: record.line,
+                            field: "npi".into(),
+                            message,
+                            npi: Some(npi),
+                        });
+                        continue;
+                    }
+                    first_line.insert(npi.clone(), record.line);
+                    mentioned.insert(npi);
+                    batch.push(record.physician);
+                    if batch.len() == BATCH {
+                        write_batch(conn, &mut batch, &mut report)?;
+                    }
+                }
+                Err(error) => {
+                    if let Some(npi) = &error.npi {
+                        mentioned.insert(npi.clone());
+                    }
+                    report.reject(error);
+                }
+            }
+            progress.update(report.physicians + report.invalid);
+        }
+        write_batch(conn, &mut batch, &mut report)?;
+        let rejected = report.invalid > 0 && !options.skip_invalid;
+        if options.prune && !rejected {
+            let absent: Vec<String> =
+                queries::all_npis(conn)?.into_iter().filter(|npi| !mentioned.contains(npi)).collect();
+            report.removed = queries::delete(conn, &absent)?;
+        }
+        if rejected || options.dry_run {
+            report.version = queries::version(conn)?;
+            return Err(Abort::Report(report));
+        }
+        report.version = if report.changes() > 0 {
+            let action = format!(
+                "import: {} added, {} updated, {} removed",
+                report.added, report.updated, report.removed
+            );
+            queries::audit(conn, actor, &action, None)?;
+            queries::bump_version(conn)?
+        } else {
+            queries::version(conn)?
+        };
+        report.applied = true;
+        Ok(report)
+    });
+    progress.finish();
+    match outcome {
+        Ok(report) | Err(Abort::Report(report)) => Ok(report),
+        Err(Abort::Database(e)) => Err(e),
+    }
+}
+
+/// Compares a batch with what the directory holds and writes what differs.
+fn write_batch(
+    conn: &mut DbConnection,
+    batch: &mut Vec<Physician>,
+    report: &mut ImportReport,
+) -> Result<(), Error> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let npis: Vec<String> = batch.iter().map(|p| p.npi.to_string()).collect();
+    let existing: HashMap<_, Physician> =
+        queries::load_some(conn, &npis)?.into_iter().map(|p| (p.npi, p)).collect();
+    let mut changed = Vec::new();
+    for physician in batch.drain(..) {
+        report.physicians += 1;
+        match existing.get(&physician.npi) {
+            None => report.added += 1,
+            Some(old) if *old == physician => {
+                report.unchanged += 1;
+                continue;
+            }
+            Some(_) => report.updated += 1,
+        }
+        changed.push(physician);
+    }
+    queries::replace(conn, &changed)?;
+    Ok(())
+}
