@@ -55,7 +55,7 @@ impl Progress {
         match self {
             Progress::Silent => {}
             Progress::Bar { bar, read } => {
-                if physicians % 256 == 0 {
+                if physicians.is_multiple_of(256) {
                     bar.set_position(read.load(Ordering::Relaxed));
                     bar.set_message(format!("{physicians} physicians"));
                 }
@@ -64,7 +64,7 @@ impl Progress {
                 if last.elapsed() >= *every {
                     *last = Instant::now();
                     let done = read.load(Ordering::Relaxed);
-                    let percent = if *size > 0 { done * 100 / *size } else { 0 };
+                    let percent = (done * 100).checked_div(*size).unwrap_or(0);
                     eprintln!(
                         "import: {physicians} physicians, {percent}% of the file, {:.0} s",
                         started.elapsed().as_secs_f64()

@@ -23,11 +23,11 @@ type Call = Box<dyn Fn(actix_http::Request) -> LocalBoxFuture<'static, ServiceRe
 
 pub struct TestApp {
     call: Call,
-    pub state: web::Data<AppState>,
     pub db: Database,
     /// The directory as loaded from the database: the oracle's data.
     pub physicians: Vec<Physician>,
-    pub database: TestDatabase,
+    /// Keeps the test's database until the test ends.
+    _database: TestDatabase,
 }
 
 /// Which directory-of-record backend a test runs on.
@@ -154,13 +154,12 @@ pub async fn spawn_app_with(backend: Backend, admin_tokens: &str) -> TestApp {
     let admin = AdminTokens::parse(admin_tokens).expect("tokens");
     let state = web::Data::new(AppState::load(db.clone(), admin).expect("load"));
     let (_, physicians) = db.load().expect("load");
-    let state_for_test = state.clone();
     let service = Rc::new(test::init_service(api::app(state)).await);
     let call: Call = Box::new(move |req| {
         let service = service.clone();
         Box::pin(async move { service.call(req).await.expect("service").map_into_boxed_body() })
     });
-    TestApp { call, state: state_for_test, db, physicians, database }
+    TestApp { call, db, physicians, _database: database }
 }
 
 impl TestApp {

@@ -1,0 +1,136 @@
+//! `import` and `serve` as processes on both backends: NPPES, exit codes, a
+//! killed import, two instances on one database.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::binary::{BIN, Server, free_port, http, http_get, run, wait_ready};
+use crate::helpers::{ADMIN_TOKEN, Backend, TestDatabase, both_backends};
+use physician_locator::db::{Database, DatabaseUrl};
+
+const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/npidata_pfile_fictional.csv");
+
+fn database(backend: Backend) -> (TestDatabase, Database) {
+    let test_db = TestDatabase::new(backend);
+    let db = Database::new(DatabaseUrl::parse(&test_db.url).unwrap());
+    db.prepare().unwrap();
+    (test_db, db)
+}
+
+async fn nppes_rows_map_to_physicians(backend: Backend) {
+    let (test_db, db) = database(backend);
+    let dir = tempfile::tempdir().unwrap();
+    let url = test_db.url.as_str();
+    let (ok, stderr) = run(dir.path(), &["import", FIXTURE, "--database-url", url], &[]);
+    assert!(!ok, "an invalid row stops the import: {stderr}");
+    assert!(stderr.contains("line 6: Provider Credential Text: \"NP\" is neither MD nor DO"), "{stderr}");
+    assert_eq!(db.version().unwrap(), 1, "nothing applied");
+
+    let (ok, stderr) = run(dir.path(), &["import", FIXTURE, "--skip-invalid", "--database-url", url], &[]);
+    assert!(ok, "{stderr}");
+    assert!(stderr.contains("2 added, 0 updated, 0 removed, 0 unchanged, 1 invalid, 2 skipped"), "{stderr}");
+    let (_, physicians) = db.load().unwrap();
+    let find = |npi: &str| physicians.iter().find(|p| p.npi.to_string() == npi).unwrap();
+    let rosalind = find("1900000013");
+    assert_eq!(rosalind.specialties.iter().map(|s| s.slug()).collect::<Vec<_>>(), ["neuromuscular-medicine"]);
+    assert_eq!(rosalind.credentials.as_str(), "MD");
+    let place = &rosalind.locations[0];
+    assert_eq!(
+        (place.street.as_str(), place.city.as_str(), place.zip.as_str()),
+        ("350 EXAMPLE AVENUE, SUITE 4", "NEW YORK", "10001")
+    );
+    assert_eq!(place.phone, "212-555-0142");
+    assert_eq!(place.precision.as_str(), "zip");
+    let lucia = find("1900000047");
+    let slugs: Vec<&str> = lucia.specialties.iter().map(|s| s.slug()).collect();
+    assert_eq!(slugs, ["clinical-neurophysiology", "neurology"], "the switched taxonomy is primary");
+    assert_eq!(lucia.credentials.as_str(), "DO");
+    assert_eq!(lucia.last_updated, "2025-10-31");
+    assert!(
+        physicians
+            .iter()
+            .all(|p| !["1900000021", "1900000039", "1900000054"].contains(&p.npi.to_string().as_str()))
+    );
+}
+
+async fn a_killed_import_leaves_the_directory_as_it_was(backend: Backend) {
+    let (test_db, db) = database(backend);
+    let before = db.load().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("big.csv");
+    let (ok, stderr) =
+        run(dir.path(), &["generate", "--count", "60000", "--seed", "9", "--out", "big.csv"], &[]);
+    assert!(ok, "{stderr}");
+    let mut child = Server(
+        Command::new(BIN)
+            .args(["import", file.to_str().unwrap(), "--prune", "--database-url", &test_db.url])
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    // Wait for the first progress line: the import is under way, mid-transaction.
+    let stderr = child.0.stderr.take().unwrap();
+    let line = BufReader::new(stderr).lines().map_while(Result::ok).find(|l| l.starts_with("import: "));
+    assert!(line.is_some(), "no progress line before the import ended");
+    child.0.kill().unwrap(); // SIGKILL
+    child.0.wait().unwrap();
+    assert_eq!(db.load().unwrap(), before, "the directory changed");
+}
+
+async fn two_instances_share_one_directory(backend: Backend) {
+    let (test_db, _db) = database(backend);
+    let dir = tempfile::tempdir().unwrap();
+    let start = |port: u16| {
+        Server(
+            Command::new(BIN)
+                .env("LOCATOR_BIND", format!("127.0.0.1:{port}"))
+                .env("DATABASE_URL", &test_db.url)
+                .env("LOCATOR_ADMIN_TOKENS", format!("writer:{ADMIN_TOKEN}"))
+                .current_dir(dir.path())
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        )
+    };
+    let (port_a, port_b) = (free_port(), free_port());
+    let (mut a, mut b) = (start(port_a), start(port_b));
+    wait_ready(port_a, &mut a);
+    wait_ready(port_b, &mut b);
+
+    let (_, listing) = http_get(port_a, "/v1/physicians?limit=1").unwrap();
+    let listing: serde_json::Value = serde_json::from_str(&listing).unwrap();
+    let npi = listing["results"][0]["physician"]["npi"].as_str().unwrap().to_owned();
+    let (_, body) = http_get(port_a, &format!("/v1/physicians/{npi}")).unwrap();
+    let mut body: serde_json::Value = serde_json::from_str(&body).unwrap();
+    body["family_name"] = "Written-Through-A".into();
+    let auth = format!("Authorization: Bearer {ADMIN_TOKEN}");
+    let path = format!("/v1/admin/physicians/{npi}");
+    let (status, reply) =
+        http(port_a, "PUT", &path, &[&auth, "Content-Type: application/json"], &body.to_string()).unwrap();
+    assert_eq!(status, 200, "{reply}");
+
+    // B polls the version every second; it must see the write without a restart.
+    let started = Instant::now();
+    loop {
+        let (_, seen) = http_get(port_b, &format!("/v1/physicians/{npi}")).unwrap();
+        if seen.contains("Written-Through-A") {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "instance B never saw the write");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let (_, ready) = http_get(port_b, "/readyz").unwrap();
+    assert!(ready.contains("\"version\":2"), "{ready}");
+}
+
+both_backends!(
+    nppes_rows_map_to_physicians,
+    a_killed_import_leaves_the_directory_as_it_was,
+    two_instances_share_one_directory,
+);
