@@ -26,7 +26,7 @@ pub enum Command {
     /// Run the HTTP server (the default): migrate and seed the database if needed,
     /// build the snapshot, listen.
     Serve(ServeArgs),
-    /// Create or upgrade the database schema and load the seed if it is empty.
+    /// Create or upgrade the database schema.
     Migrate(DatabaseArgs),
     /// Load a file into the directory: validated, all-or-nothing, one transaction.
     Import(ImportArgs),
@@ -59,6 +59,10 @@ pub struct ServeArgs {
     /// A file of `name:token` lines, instead of or beside `--admin-tokens`.
     #[arg(long, env = "LOCATOR_ADMIN_TOKENS_FILE")]
     pub admin_tokens_file: Option<PathBuf>,
+    /// Do not load the fictional seed into an empty directory (for a real
+    /// directory, imported separately).
+    #[arg(long, env = "LOCATOR_NO_SEED")]
+    pub no_seed: bool,
     /// How often to check the directory version for other instances' writes.
     #[arg(long, env = "LOCATOR_POLL_MS", default_value_t = 1000)]
     pub poll_ms: u64,

@@ -41,7 +41,7 @@ fn open(url: &str) -> Result<Database, Error> {
 }
 
 fn migrate(url: &str) -> Result<(), Error> {
-    let version = open(url)?.prepare()?;
+    let version = open(url)?.migrate()?;
     log::info!("database ready at directory version {version}");
     Ok(())
 }
@@ -55,7 +55,11 @@ fn serve(args: ServeArgs) -> Result<(), Error> {
     }
     let admin = AdminTokens::parse(&tokens)?;
     let db = open(&args.database.database_url)?;
-    db.prepare()?;
+    if args.no_seed {
+        db.migrate()?;
+    } else {
+        db.prepare()?;
+    }
     let state = Arc::new(AppState::load(db, admin)?);
     let snapshot = state.snapshot();
     log::info!(
@@ -78,7 +82,8 @@ fn serve(args: ServeArgs) -> Result<(), Error> {
 
 fn import(args: ImportArgs) -> Result<(), Error> {
     let db = open(&args.database.database_url)?;
-    db.prepare()?;
+    // Only the schema: an import never mixes the fictional seed into a directory.
+    db.migrate()?;
     let file = std::fs::File::open(&args.file)
         .map_err(|e| Error::Config(format!("cannot read {}: {e}", args.file.display())))?;
     let size = file.metadata().map_or(0, |m| m.len());

@@ -88,7 +88,7 @@ pub async fn put_physician(
             queries::replace(conn, std::slice::from_ref(&stored))?;
             let action = if existing.is_some() { "replace" } else { "create" };
             queries::audit(conn, &actor, action, Some(npi.to_string()))?;
-            queries::bump_version(conn)?;
+            queries::commit_version(conn, &key)?;
             Ok((existing.is_none(), true))
         })
     })
@@ -120,11 +120,12 @@ pub async fn delete_physician(
     let npi = parse_npi(&npi)?;
     write(&state, move |conn| {
         conn.transaction::<_, Error, _>(|conn| {
-            if queries::delete(conn, &[npi.to_string()])? == 0 {
+            let key = [npi.to_string()];
+            if queries::delete(conn, &key)? == 0 {
                 return Err(Error::NotFound(format!("no physician with NPI {npi} in the directory")));
             }
             queries::audit(conn, &actor, "delete", Some(npi.to_string()))?;
-            queries::bump_version(conn)?;
+            queries::commit_version(conn, &key)?;
             Ok(((), true))
         })
     })

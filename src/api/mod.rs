@@ -30,7 +30,7 @@ use utoipa_actix_web::{AppExt, UtoipaApp};
 use utoipa_swagger_ui::SwaggerUi;
 
 use self::auth::AdminTokens;
-use crate::db::Database;
+use crate::db::{Database, Update};
 use crate::error::{Error, PROBLEM_JSON, ParamError, Problem};
 use crate::search::Snapshot;
 
@@ -45,8 +45,11 @@ pub struct AppState {
 impl AppState {
     /// Loads the directory and builds the first snapshot (blocking).
     pub fn load(database: Database, admin: AdminTokens) -> Result<Self, Error> {
+        let started = std::time::Instant::now();
         let (version, physicians) = database.load()?;
+        let loaded = started.elapsed();
         let snapshot = ArcSwap::from_pointee(Snapshot::build(version, physicians));
+        log::info!("directory loaded in {loaded:.2?}, snapshot built in {:.2?}", started.elapsed() - loaded);
         Ok(AppState { snapshot, database, admin })
     }
 
@@ -63,15 +66,22 @@ impl AppState {
         &self.admin
     }
 
-    /// Rebuilds the snapshot from the database (blocking: call it off the
-    /// request path). A snapshot never replaces a newer one, so concurrent
-    /// refreshes cannot go back in time.
+    /// Brings the snapshot up to the directory's version (blocking: call it off
+    /// the request path): only the physicians changed since are reloaded, the
+    /// rest of the snapshot is shared. A snapshot never replaces a newer one, so
+    /// concurrent refreshes cannot go back in time. Returns the version served.
     pub fn refresh(&self) -> Result<i64, Error> {
-        let (version, physicians) = self.database.load()?;
-        let fresh = Arc::new(Snapshot::build(version, physicians));
-        self.snapshot
-            .rcu(|current| if current.version() > version { current.clone() } else { fresh.clone() });
-        Ok(version)
+        let current = self.snapshot();
+        let started = std::time::Instant::now();
+        let next = match self.database.update_since(current.version())? {
+            Update::Current => return Ok(current.version()),
+            Update::Full { version, physicians } => Snapshot::build(version, physicians),
+            Update::Partial { version, changed, fresh } => current.with_changes(version, &changed, fresh),
+        };
+        let next = Arc::new(next);
+        log::info!("snapshot {} -> {} in {:.2?}", current.version(), next.version(), started.elapsed());
+        self.snapshot.rcu(|now| if now.version() > next.version() { now.clone() } else { next.clone() });
+        Ok(self.snapshot().version())
     }
 
     /// Polls the directory version every `interval` on a thread of its own and
@@ -85,10 +95,11 @@ impl AppState {
                     std::thread::sleep(interval);
                     let current = self.snapshot().version();
                     match self.database.version() {
-                        Ok(version) if version != current => match self.refresh() {
-                            Ok(v) => log::info!("directory version {current} -> {v}: snapshot rebuilt"),
-                            Err(e) => log::warn!("snapshot rebuild failed: {e}"),
-                        },
+                        Ok(version) if version != current => {
+                            if let Err(e) = self.refresh() {
+                                log::warn!("snapshot refresh failed: {e}");
+                            }
+                        }
                         Ok(_) => {}
                         Err(e) => log::warn!("cannot poll the directory version: {e}"),
                     }

@@ -18,6 +18,7 @@ use diesel::sqlite::SqliteConnection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::directory::Physician;
+use crate::domain::Npi;
 use crate::error::Error;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
@@ -126,9 +127,8 @@ impl Database {
         }
     }
 
-    /// Creates or upgrades the schema, then loads the seed if the directory has
-    /// never been written. Returns the directory version.
-    pub fn prepare(&self) -> Result<i64, Error> {
+    /// Creates or upgrades the schema. Returns the directory version.
+    pub fn migrate(&self) -> Result<i64, Error> {
         let mut conn = self.connect()?;
         let migrated = match &mut conn {
             DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(drop),
@@ -137,16 +137,22 @@ impl Database {
         migrated.map_err(|e| {
             Error::Config(format!("cannot migrate the database: {}", one_line(&e.to_string())))
         })?;
-        let version = queries::version(&mut conn)?;
+        Ok(queries::version(&mut conn)?)
+    }
+
+    /// Migrates, then loads the fictional seed if the directory has never been
+    /// written (what `serve` does on first start). Returns the directory version.
+    pub fn prepare(&self) -> Result<i64, Error> {
+        let version = self.migrate()?;
         if version > 0 {
             return Ok(version);
         }
         let seed = crate::directory::csv::read(SEED_CSV.as_bytes())
             .map_err(|errors| Error::Internal(format!("the embedded seed is invalid: {}", errors[0])))?;
-        conn.transaction::<_, Error, _>(|conn| {
+        self.connect()?.transaction::<_, Error, _>(|conn| {
             queries::replace(conn, &seed)?;
             queries::audit(conn, "seed", "seed", None)?;
-            Ok(queries::bump_version(conn)?)
+            Ok(queries::commit_version(conn, &[])?)
         })
     }
 
@@ -159,10 +165,51 @@ impl Database {
         })
     }
 
+    /// What a snapshot at version `after` needs to reach the directory's
+    /// current version, read consistently: the version first, then the changes
+    /// up to it (rows read may be newer still; the next update re-applies them).
+    pub fn update_since(&self, after: i64) -> Result<Update, Error> {
+        let mut conn = self.connect()?;
+        conn.transaction(|conn| {
+            let version = queries::version(conn)?;
+            if version == after {
+                return Ok(Update::Current);
+            }
+            let changes = if version < after {
+                // The database went back (a restore): start again from it.
+                queries::Changes::Everything
+            } else {
+                queries::changes_between(conn, after, version)?
+            };
+            Ok(match changes {
+                queries::Changes::Everything => {
+                    Update::Full { version, physicians: queries::load_all(conn)? }
+                }
+                queries::Changes::Listed(npis) => Update::Partial {
+                    version,
+                    fresh: queries::load_some(conn, &npis)?,
+                    changed: npis.iter().filter_map(|n| Npi::parse(n).ok()).collect(),
+                },
+            })
+        })
+    }
+
     /// The directory version: 0 until the first write. Cheap enough to poll.
     pub fn version(&self) -> Result<i64, Error> {
         Ok(queries::version(&mut self.connect()?)?)
     }
+}
+
+/// How to bring a snapshot up to date.
+#[derive(Debug)]
+pub enum Update {
+    /// It is.
+    Current,
+    /// Rebuild from every physician.
+    Full { version: i64, physicians: Vec<Physician> },
+    /// Replace the `changed` physicians by those of them in `fresh` (the others
+    /// were removed).
+    Partial { version: i64, changed: Vec<Npi>, fresh: Vec<Physician> },
 }
 
 /// Error texts from libpq span lines; a CLI error is one line.

@@ -8,7 +8,7 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::models::{LocationRow, NewAuditEntry, PhysicianRow};
-use super::schema::{audit_log, directory_version, locations, physicians};
+use super::schema::{audit_log, directory_changes, directory_version, locations, physicians};
 use crate::directory::Physician;
 use crate::error::Error;
 
@@ -20,15 +20,62 @@ pub fn version(conn: &mut DbConnection) -> QueryResult<i64> {
     directory_version::table.select(directory_version::version).first(conn)
 }
 
-/// Bumps the directory version (every write does) and returns the new one.
-pub fn bump_version(conn: &mut DbConnection) -> QueryResult<i64> {
+/// Above this many changed physicians a version is recorded as "reload
+/// everything": listing them would cost more than the reload saves.
+const MAX_LISTED_CHANGES: usize = 50_000;
+/// The `directory_changes` entry that means every physician may have changed.
+const EVERYTHING: &str = "*";
+
+/// Ends a write: bumps the directory version and records which physicians it
+/// changed (every write does both, in its transaction). Returns the new version.
+pub fn commit_version(conn: &mut DbConnection, changed: &[String]) -> QueryResult<i64> {
     diesel::update(directory_version::table)
         .set((
             directory_version::version.eq(directory_version::version + 1),
             directory_version::updated_at.eq(crate::clock::now_rfc3339()),
         ))
         .execute(conn)?;
-    version(conn)
+    let version = version(conn)?;
+    let everything = [EVERYTHING.to_owned()];
+    let listed = if changed.len() > MAX_LISTED_CHANGES { &everything[..] } else { changed };
+    for chunk in listed.chunks(CHUNK) {
+        let rows: Vec<_> = chunk
+            .iter()
+            .map(|npi| (directory_changes::version.eq(version), directory_changes::npi.eq(npi)))
+            .collect();
+        match conn {
+            DbConnection::Sqlite(c) => {
+                diesel::insert_into(directory_changes::table).values(&rows).execute(c)?
+            }
+            DbConnection::Postgres(c) => {
+                diesel::insert_into(directory_changes::table).values(&rows).execute(c)?
+            }
+        };
+    }
+    Ok(version)
+}
+
+/// What changed after one version, up to another.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Changes {
+    /// These NPIs (added, replaced or removed).
+    Listed(Vec<String>),
+    /// Too many to list, or history not kept: reload everything.
+    Everything,
+}
+
+/// The physicians changed by versions in `(after, upto]`.
+pub fn changes_between(conn: &mut DbConnection, after: i64, upto: i64) -> QueryResult<Changes> {
+    let npis: Vec<String> = directory_changes::table
+        .filter(directory_changes::version.gt(after).and(directory_changes::version.le(upto)))
+        .select(directory_changes::npi)
+        .distinct()
+        .load(conn)?;
+    if after == 0 || npis.iter().any(|n| n == EVERYTHING) {
+        Ok(Changes::Everything)
+    } else {
+        Ok(Changes::Listed(npis))
+    }
 }
 
 pub fn audit(conn: &mut DbConnection, actor: &str, action: &str, npi: Option<String>) -> QueryResult<()> {
@@ -69,17 +116,24 @@ pub fn load_all(conn: &mut DbConnection) -> Result<Vec<Physician>, Error> {
 
 /// The physicians among `npis` that exist, by NPI.
 pub fn load_some(conn: &mut DbConnection, npis: &[String]) -> Result<Vec<Physician>, Error> {
-    let rows = physicians::table
-        .filter(physicians::npi.eq_any(npis))
-        .order(physicians::npi)
-        .select(PhysicianRow::as_select())
-        .load(conn)?;
-    let locations = locations::table
-        .filter(locations::npi.eq_any(npis))
-        .order((locations::npi, locations::ordinal))
-        .select(LocationRow::as_select())
-        .load(conn)?;
-    assemble(rows, locations)
+    let mut sorted = npis.to_vec();
+    sorted.sort();
+    sorted.dedup();
+    let mut physicians = Vec::new();
+    for chunk in sorted.chunks(CHUNK) {
+        let rows = physicians::table
+            .filter(physicians::npi.eq_any(chunk))
+            .order(physicians::npi)
+            .select(PhysicianRow::as_select())
+            .load(conn)?;
+        let locations = locations::table
+            .filter(locations::npi.eq_any(chunk))
+            .order((locations::npi, locations::ordinal))
+            .select(LocationRow::as_select())
+            .load(conn)?;
+        physicians.extend(assemble(rows, locations)?);
+    }
+    Ok(physicians)
 }
 
 /// Every NPI in the directory.

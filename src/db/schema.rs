@@ -43,6 +43,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    directory_changes (version, npi) {
+        version -> BigInt,
+        npi -> Text,
+    }
+}
+
+diesel::table! {
     audit_log (id) {
         id -> BigInt,
         at -> Text,

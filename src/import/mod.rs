@@ -174,6 +174,7 @@ pub fn apply(
         let mut mentioned: HashSet<String> = HashSet::new();
         let mut first_line: HashMap<String, u64> = HashMap::new();
         let mut batch: Vec<Physician> = Vec::with_capacity(BATCH);
+        let mut changed: Vec<String> = Vec::new();
         for item in items {
             match item {
                 Ok(record) => {
@@ -192,7 +193,7 @@ pub fn apply(
                     mentioned.insert(npi);
                     batch.push(record.physician);
                     if batch.len() == BATCH {
-                        write_batch(conn, &mut batch, &mut report)?;
+                        write_batch(conn, &mut batch, &mut report, &mut changed)?;
                     }
                 }
                 Err(error) => {
@@ -204,12 +205,13 @@ pub fn apply(
             }
             progress.update(report.physicians + report.invalid);
         }
-        write_batch(conn, &mut batch, &mut report)?;
+        write_batch(conn, &mut batch, &mut report, &mut changed)?;
         let rejected = report.invalid > 0 && !options.skip_invalid;
         if options.prune && !rejected {
             let absent: Vec<String> =
                 queries::all_npis(conn)?.into_iter().filter(|npi| !mentioned.contains(npi)).collect();
             report.removed = queries::delete(conn, &absent)?;
+            changed.extend(absent);
         }
         if rejected || options.dry_run {
             report.version = queries::version(conn)?;
@@ -221,7 +223,7 @@ pub fn apply(
                 report.added, report.updated, report.removed
             );
             queries::audit(conn, actor, &action, None)?;
-            queries::bump_version(conn)?
+            queries::commit_version(conn, &changed)?
         } else {
             queries::version(conn)?
         };
@@ -240,6 +242,7 @@ fn write_batch(
     conn: &mut DbConnection,
     batch: &mut Vec<Physician>,
     report: &mut ImportReport,
+    changed_npis: &mut Vec<String>,
 ) -> Result<(), Error> {
     if batch.is_empty() {
         return Ok(());
@@ -261,5 +264,6 @@ fn write_batch(
         changed.push(physician);
     }
     queries::replace(conn, &changed)?;
+    changed_npis.extend(changed.iter().map(|p| p.npi.to_string()));
     Ok(())
 }

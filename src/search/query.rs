@@ -115,11 +115,11 @@ impl Snapshot {
         let mut verdicts: HashMap<u32, bool> = HashMap::new();
         for entry in self.tree.locate_within_distance(centre, chord2) {
             let (p, l) = entry.data;
-            let physician = &self.physicians[p as usize];
+            let physician = &self.entries[p as usize].physician;
             let location = &physician.locations[usize::from(l)];
             let accepted = *verdicts
                 .entry(p)
-                .or_insert_with(|| query.filters.accepts(physician, &self.names[p as usize].full));
+                .or_insert_with(|| query.filters.accepts(physician, &self.entries[p as usize].names.full));
             if !accepted || !query.filters.accepts_location(location) {
                 continue;
             }
@@ -137,7 +137,7 @@ impl Snapshot {
         }
 
         let total = best.len();
-        let key = |p: u32, metres: f64| (metres, self.physicians[p as usize].npi);
+        let key = |p: u32, metres: f64| (metres, self.entries[p as usize].physician.npi);
         let mut rest: Vec<(u32, f64, u8)> = best
             .into_iter()
             .map(|(p, (m, l))| (p, m, l))
@@ -155,7 +155,7 @@ impl Snapshot {
         let hits: Vec<Hit<'_>> = rest
             .iter()
             .map(|&(p, metres, l)| {
-                let physician = &self.physicians[p as usize];
+                let physician = &self.entries[p as usize].physician;
                 Hit { physician, nearest: Some((&physician.locations[usize::from(l)], metres)) }
             })
             .collect();
@@ -170,8 +170,8 @@ impl Snapshot {
     /// Every matching physician in name order.
     fn listed(&self, query: &SearchQuery, limit: usize, after: Option<&Position>) -> Page<'_> {
         let matches = |p: u32| {
-            let physician = &self.physicians[p as usize];
-            query.filters.accepts(physician, &self.names[p as usize].full)
+            let physician = &self.entries[p as usize].physician;
+            query.filters.accepts(physician, &self.entries[p as usize].names.full)
                 && physician.locations.iter().any(|l| query.filters.accepts_location(l))
         };
         let start = match after {
@@ -206,7 +206,7 @@ impl Snapshot {
         });
         let hits = page
             .into_iter()
-            .map(|p| Hit { physician: &self.physicians[p as usize], nearest: None })
+            .map(|p| Hit { physician: &self.entries[p as usize].physician, nearest: None })
             .collect();
         Page { total, hits, next }
     }

@@ -53,7 +53,7 @@ async fn loading_the_seed_again_changes_nothing(backend: Backend) {
     let bumped = conn
         .transaction(|c| {
             db::queries::replace(c, &seed)?;
-            db::queries::bump_version(c)
+            db::queries::commit_version(c, &[])
         })
         .unwrap();
     assert_eq!(bumped, version + 1);

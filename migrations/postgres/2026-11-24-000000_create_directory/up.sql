@@ -42,6 +42,14 @@ CREATE TABLE directory_version (
 );
 INSERT INTO directory_version (id, version, updated_at) VALUES (1, 0, '1970-01-01T00:00:00Z');
 
+-- Which physicians each version changed, so that an instance catches up by
+-- reloading only those. npi '*' means "too many to list: reload everything".
+CREATE TABLE directory_changes (
+    version BIGINT NOT NULL,
+    npi TEXT NOT NULL,
+    PRIMARY KEY (version, npi)
+);
+
 -- Who changed what through the admin API or an import.
 CREATE TABLE audit_log (
     id BIGSERIAL PRIMARY KEY,

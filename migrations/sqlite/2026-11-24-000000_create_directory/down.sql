@@ -1,3 +1,4 @@
+DROP TABLE directory_changes;
 DROP TABLE audit_log;
 DROP TABLE directory_version;
 DROP TABLE locations;
