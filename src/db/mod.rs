@@ -120,9 +120,14 @@ impl Database {
                 Ok(DbConnection::Sqlite(conn))
             }
             DatabaseUrl::Postgres(url) => {
-                PgConnection::establish(url).map(DbConnection::Postgres).map_err(|e| {
+                let mut conn = PgConnection::establish(url).map_err(|e| {
                     Error::Config(format!("cannot connect to {}: {}", redact(url), one_line(&e.to_string())))
-                })
+                })?;
+                // Diesel caches prepared statements, and a generic plan made while
+                // an import's tables were still small (a sequential scan) would be
+                // kept as they grow to millions of rows: plan every execution.
+                conn.batch_execute("SET plan_cache_mode = force_custom_plan")?;
+                Ok(DbConnection::Postgres(conn))
             }
         }
     }

@@ -173,11 +173,16 @@ insert_rows_for!(insert_rows_postgres, diesel::pg::PgConnection);
 /// Inserts or replaces physicians by NPI with all their locations. Call it
 /// inside a transaction: it deletes before it inserts.
 pub fn replace(conn: &mut DbConnection, physicians: &[Physician]) -> QueryResult<()> {
+    let npis: Vec<String> = physicians.iter().map(|p| p.npi.to_string()).collect();
+    delete(conn, &npis)?;
+    insert(conn, physicians)
+}
+
+/// Inserts physicians known not to be in the directory.
+pub fn insert(conn: &mut DbConnection, physicians: &[Physician]) -> QueryResult<()> {
     for chunk in physicians.chunks(CHUNK / 4) {
         let (rows, locations): (Vec<PhysicianRow>, Vec<Vec<LocationRow>>) =
             chunk.iter().map(Physician::to_rows).unzip();
-        let npis: Vec<String> = rows.iter().map(|r| r.npi.clone()).collect();
-        delete(conn, &npis)?;
         let locations: Vec<LocationRow> = locations.into_iter().flatten().collect();
         // Multi-row INSERT is the one statement `MultiConnection` cannot express
         // for SQLite, so it is spelled out per backend (the same code twice).
@@ -185,6 +190,18 @@ pub fn replace(conn: &mut DbConnection, physicians: &[Physician]) -> QueryResult
             DbConnection::Sqlite(c) => insert_rows_sqlite(c, &rows, &locations)?,
             DbConnection::Postgres(c) => insert_rows_postgres(c, &rows, &locations)?,
         }
+    }
+    Ok(())
+}
+
+/// Refreshes the PostgreSQL planner's statistics. Without any, it assumes a
+/// fixed selectivity per `= ANY(...)` element, so a batch of 250 NPIs looks
+/// like the whole table and every batch of an import into a new database would
+/// scan it. One `ANALYZE` after the first batch (inside the transaction, which
+/// it sees) fixes the estimate for the rest. SQLite needs nothing.
+pub fn refresh_statistics(conn: &mut DbConnection) -> QueryResult<()> {
+    if let DbConnection::Postgres(c) = conn {
+        diesel::sql_query("ANALYZE physicians, locations").execute(c)?;
     }
     Ok(())
 }

@@ -194,6 +194,9 @@ pub fn apply(
                     batch.push(record.physician);
                     if batch.len() == BATCH {
                         write_batch(conn, &mut batch, &mut report, &mut changed)?;
+                        if report.physicians == BATCH {
+                            queries::refresh_statistics(conn)?;
+                        }
                     }
                 }
                 Err(error) => {
@@ -250,20 +253,19 @@ fn write_batch(
     let npis: Vec<String> = batch.iter().map(|p| p.npi.to_string()).collect();
     let existing: HashMap<_, Physician> =
         queries::load_some(conn, &npis)?.into_iter().map(|p| (p.npi, p)).collect();
-    let mut changed = Vec::new();
+    let (mut added, mut updated) = (Vec::new(), Vec::new());
     for physician in batch.drain(..) {
         report.physicians += 1;
         match existing.get(&physician.npi) {
-            None => report.added += 1,
-            Some(old) if *old == physician => {
-                report.unchanged += 1;
-                continue;
-            }
-            Some(_) => report.updated += 1,
+            None => added.push(physician),
+            Some(old) if *old == physician => report.unchanged += 1,
+            Some(_) => updated.push(physician),
         }
-        changed.push(physician);
     }
-    queries::replace(conn, &changed)?;
-    changed_npis.extend(changed.iter().map(|p| p.npi.to_string()));
+    report.added += added.len();
+    report.updated += updated.len();
+    queries::replace(conn, &updated)?;
+    queries::insert(conn, &added)?;
+    changed_npis.extend(added.iter().chain(&updated).map(|p| p.npi.to_string()));
     Ok(())
 }
