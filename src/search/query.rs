@@ -3,10 +3,10 @@
 use std::collections::{BTreeSet, HashMap};
 
 use super::cursor::{Cursor, Position, fnv1a};
-use super::snapshot::{Snapshot, by_distance};
+use super::snapshot::{Entry, Snapshot, by_distance};
 use crate::directory::{Location, Physician};
 use crate::domain::geo::{MEAN_EARTH_RADIUS_M, SPHERE_SLACK};
-use crate::domain::{Condition, Gender, GeoPoint, Language, Radius, Service, Specialty};
+use crate::domain::{Condition, Gender, GeoPoint, Language, Npi, Radius, Service, Specialty};
 
 /// What a physician must satisfy. Empty sets and `None` mean "any".
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -111,15 +111,16 @@ impl Snapshot {
         let chord2 = (2.0 * half_angle.sin()).powi(2) * (1.0 + 1e-12);
         let centre = origin.unit_vector();
 
-        let mut best: HashMap<u32, (f64, u8)> = HashMap::new();
-        let mut verdicts: HashMap<u32, bool> = HashMap::new();
-        for entry in self.tree.locate_within_distance(centre, chord2) {
-            let (p, l) = entry.data;
-            let physician = &self.entries[p as usize].physician;
+        // Per physician: the filter verdict, and the nearest matching location.
+        let mut verdicts: HashMap<Npi, bool> = HashMap::new();
+        let mut best: HashMap<Npi, (f64, u8, &Entry)> = HashMap::new();
+        for slot in self.tree.locate_within_distance(centre, chord2) {
+            let (entry, l) = (&*slot.data.entry, slot.data.location);
+            let physician = &entry.physician;
             let location = &physician.locations[usize::from(l)];
             let accepted = *verdicts
-                .entry(p)
-                .or_insert_with(|| query.filters.accepts(physician, &self.entries[p as usize].names.full));
+                .entry(physician.npi)
+                .or_insert_with(|| query.filters.accepts(physician, &entry.names.full));
             if !accepted || !query.filters.accepts_location(location) {
                 continue;
             }
@@ -127,64 +128,62 @@ impl Snapshot {
             if metres > radius_m {
                 continue;
             }
-            best.entry(p)
+            best.entry(physician.npi)
                 .and_modify(|b| {
-                    if (metres, l) < *b {
-                        *b = (metres, l);
+                    if (metres, l) < (b.0, b.1) {
+                        *b = (metres, l, entry);
                     }
                 })
-                .or_insert((metres, l));
+                .or_insert((metres, l, entry));
         }
 
         let total = best.len();
-        let key = |p: u32, metres: f64| (metres, self.entries[p as usize].physician.npi);
-        let mut rest: Vec<(u32, f64, u8)> = best
-            .into_iter()
-            .map(|(p, (m, l))| (p, m, l))
-            .filter(|&(p, m, _)| match after {
-                Some(Position::Distance { metres, npi }) => by_distance(key(p, m), (*metres, *npi)).is_gt(),
+        let key = |hit: &(f64, u8, &Entry)| (hit.0, hit.2.physician.npi);
+        let mut rest: Vec<(f64, u8, &Entry)> = best
+            .into_values()
+            .filter(|hit| match after {
+                Some(Position::Distance { metres, npi }) => by_distance(key(hit), (*metres, *npi)).is_gt(),
                 _ => true,
             })
             .collect();
         let more = rest.len() > limit;
         if more {
-            rest.select_nth_unstable_by(limit, |a, b| by_distance(key(a.0, a.1), key(b.0, b.1)));
+            rest.select_nth_unstable_by(limit, |a, b| by_distance(key(a), key(b)));
             rest.truncate(limit);
         }
-        rest.sort_unstable_by(|a, b| by_distance(key(a.0, a.1), key(b.0, b.1)));
-        let hits: Vec<Hit<'_>> = rest
-            .iter()
-            .map(|&(p, metres, l)| {
-                let physician = &self.entries[p as usize].physician;
+        rest.sort_unstable_by(|a, b| by_distance(key(a), key(b)));
+        let next = rest.last().filter(|_| more).map(|&(metres, _, entry)| Cursor {
+            fingerprint: query.fingerprint(),
+            position: Position::Distance { metres, npi: entry.physician.npi },
+        });
+        let hits = rest
+            .into_iter()
+            .map(|(metres, l, entry)| {
+                let physician = &entry.physician;
                 Hit { physician, nearest: Some((&physician.locations[usize::from(l)], metres)) }
             })
             .collect();
-        let next = more.then(|| {
-            let (_, metres, _) = rest[rest.len() - 1];
-            let npi = hits[hits.len() - 1].physician.npi;
-            Cursor { fingerprint: query.fingerprint(), position: Position::Distance { metres, npi } }
-        });
         Page { total, hits, next }
     }
 
     /// Every matching physician in name order.
     fn listed(&self, query: &SearchQuery, limit: usize, after: Option<&Position>) -> Page<'_> {
-        let matches = |p: u32| {
-            let physician = &self.entries[p as usize].physician;
-            query.filters.accepts(physician, &self.entries[p as usize].names.full)
+        let matches = |entry: &Entry| {
+            let physician = &entry.physician;
+            query.filters.accepts(physician, &entry.names.full)
                 && physician.locations.iter().any(|l| query.filters.accepts_location(l))
         };
         let start = match after {
             Some(Position::Name { family, given, npi }) => {
-                self.by_name.partition_point(|&p| self.name_key(p) <= (family.as_str(), given.as_str(), *npi))
+                self.by_name.partition_point(|e| e.name_key() <= (family.as_str(), given.as_str(), *npi))
             }
             _ => 0,
         };
         let mut total = 0;
-        let mut page = Vec::new();
+        let mut page: Vec<&Entry> = Vec::new();
         let mut more = false;
-        for (i, &p) in self.by_name.iter().enumerate() {
-            if !matches(p) {
+        for (i, entry) in self.by_name.iter().enumerate() {
+            if !matches(entry) {
                 continue;
             }
             total += 1;
@@ -192,22 +191,19 @@ impl Snapshot {
                 continue;
             }
             if page.len() < limit {
-                page.push(p);
+                page.push(entry);
             } else {
                 more = true;
             }
         }
-        let next = more.then(|| {
-            let (family, given, npi) = self.name_key(page[page.len() - 1]);
+        let next = page.last().filter(|_| more).map(|entry| {
+            let (family, given, npi) = entry.name_key();
             Cursor {
                 fingerprint: query.fingerprint(),
                 position: Position::Name { family: family.to_owned(), given: given.to_owned(), npi },
             }
         });
-        let hits = page
-            .into_iter()
-            .map(|p| Hit { physician: &self.entries[p as usize].physician, nearest: None })
-            .collect();
+        let hits = page.into_iter().map(|entry| Hit { physician: &entry.physician, nearest: None }).collect();
         Page { total, hits, next }
     }
 }

@@ -10,12 +10,8 @@ use rstar::primitives::GeomWithData;
 
 use crate::directory::Physician;
 use crate::domain::text::fold;
-use crate::domain::vocabulary::{ConditionKind, Kind, ServiceKind, SpecialtyKind, Term};
+use crate::domain::vocabulary::{Kind, Term};
 use crate::domain::{Condition, Npi, Service, Specialty};
-
-/// A practice location in the spatial index: its unit vector, tagged with the
-/// physician's index and the location's index within that physician.
-pub(super) type IndexedLocation = GeomWithData<[f64; 3], (u32, u8)>;
 
 /// Name keys precomputed for matching and ordering.
 #[derive(Debug)]
@@ -43,7 +39,75 @@ impl Entry {
         };
         Arc::new(Entry { physician, names })
     }
+
+    /// The list-order key: folded family and given names, then NPI.
+    pub(super) fn name_key(&self) -> (&str, &str, Npi) {
+        (&self.names.family, &self.names.given, self.physician.npi)
+    }
+
+    fn slots(self: &Arc<Self>) -> impl Iterator<Item = IndexedLocation> + '_ {
+        self.physician.locations.iter().zip(0u8..).map(|(l, location)| {
+            GeomWithData::new(l.point.unit_vector(), Slot { entry: self.clone(), location })
+        })
+    }
 }
+
+/// What the spatial index points at: an entry and one of its locations.
+#[derive(Clone, Debug)]
+pub(super) struct Slot {
+    pub entry: Arc<Entry>,
+    pub location: u8,
+}
+
+impl PartialEq for Slot {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.entry, &other.entry) && self.location == other.location
+    }
+}
+
+/// A practice location in the spatial index, as a unit vector.
+pub(super) type IndexedLocation = GeomWithData<[f64; 3], Slot>;
+
+/// How many physicians hold each term of the three vocabularies.
+#[derive(Clone)]
+struct Counts {
+    specialties: Vec<usize>,
+    conditions: Vec<usize>,
+    services: Vec<usize>,
+}
+
+fn tally<K: Kind>(counts: &mut [usize], terms: impl Iterator<Item = Term<K>>, add: bool) {
+    for term in terms {
+        let count = &mut counts[term.index()];
+        *count = if add { *count + 1 } else { count.saturating_sub(1) };
+    }
+}
+
+impl Counts {
+    fn new() -> Self {
+        Counts {
+            specialties: vec![0; Specialty::all().count()],
+            conditions: vec![0; Condition::all().count()],
+            services: vec![0; Service::all().count()],
+        }
+    }
+
+    /// Counts (`add`) or uncounts a physician. A service counts once however
+    /// many of the physician's locations offer it.
+    fn tally(&mut self, physician: &Physician, add: bool) {
+        tally(&mut self.specialties, physician.specialties.iter().copied(), add);
+        tally(&mut self.conditions, physician.conditions.iter().copied(), add);
+        let mut services: Vec<Service> =
+            physician.locations.iter().flat_map(|l| l.services.iter().copied()).collect();
+        services.sort();
+        services.dedup();
+        tally(&mut self.services, services.into_iter(), add);
+    }
+}
+
+/// Changes above this share of the directory rebuild the indexes from scratch
+/// rather than patching them.
+const PATCH_LIMIT: usize = 10;
 
 /// One version of the directory, with its indexes. Built once, then shared
 /// read-only by every request until a newer one replaces it.
@@ -52,20 +116,10 @@ pub struct Snapshot {
     built_at: SystemTime,
     /// Sorted by NPI.
     pub(super) entries: Vec<Arc<Entry>>,
-    /// Entry indexes ordered by (family, given, NPI) folded: the list order.
-    pub(super) by_name: Vec<u32>,
+    /// Sorted by [`Entry::name_key`]: the list order.
+    pub(super) by_name: Vec<Arc<Entry>>,
     pub(super) tree: RTree<IndexedLocation>,
-    specialty_counts: Vec<usize>,
-    condition_counts: Vec<usize>,
-    service_counts: Vec<usize>,
-}
-
-fn counts<K: Kind>(terms: impl Iterator<Item = Term<K>>) -> Vec<usize> {
-    let mut counts = vec![0; Term::<K>::all().count()];
-    for term in terms {
-        counts[term.index()] += 1;
-    }
-    counts
+    counts: Counts,
 }
 
 impl Snapshot {
@@ -77,71 +131,62 @@ impl Snapshot {
         Snapshot::index(version, entries)
     }
 
+    fn index(version: i64, entries: Vec<Arc<Entry>>) -> Self {
+        let mut by_name = entries.clone();
+        by_name.sort_by(|a, b| a.name_key().cmp(&b.name_key()));
+        let tree = RTree::bulk_load(entries.iter().flat_map(Entry::slots).collect());
+        let mut counts = Counts::new();
+        for e in &entries {
+            counts.tally(&e.physician, true);
+        }
+        Snapshot { version, built_at: SystemTime::now(), entries, by_name, tree, counts }
+    }
+
     /// The next version: this one with the physicians named in `changed`
     /// replaced by those of them in `fresh`, the rest of `changed` removed.
-    /// Unchanged entries are shared, not copied or re-folded.
+    /// Unchanged entries are shared, not copied or re-folded, and for a small
+    /// change the name order and the spatial index are patched, not rebuilt.
     pub fn with_changes(&self, version: i64, changed: &[Npi], fresh: Vec<Physician>) -> Self {
         let changed: HashSet<Npi> = changed.iter().copied().chain(fresh.iter().map(|p| p.npi)).collect();
         let mut fresh: Vec<Arc<Entry>> = fresh.into_iter().map(Entry::new).collect();
         fresh.sort_by_key(|e| e.physician.npi);
         fresh.dedup_by_key(|e| e.physician.npi);
-        let kept = self.entries.iter().filter(|e| !changed.contains(&e.physician.npi)).cloned();
-        let mut entries = Vec::with_capacity(self.entries.len() + fresh.len());
-        let mut fresh = fresh.into_iter().peekable();
+        let (old, kept): (Vec<&Arc<Entry>>, Vec<&Arc<Entry>>) =
+            self.entries.iter().partition(|e| changed.contains(&e.physician.npi));
+        let mut entries = Vec::with_capacity(kept.len() + fresh.len());
+        let mut incoming = fresh.iter().peekable();
         for entry in kept {
-            while let Some(f) = fresh.next_if(|f| f.physician.npi < entry.physician.npi) {
-                entries.push(f);
+            while let Some(f) = incoming.next_if(|f| f.physician.npi < entry.physician.npi) {
+                entries.push(f.clone());
             }
-            entries.push(entry);
+            entries.push(entry.clone());
         }
-        entries.extend(fresh);
-        Snapshot::index(version, entries)
-    }
+        entries.extend(incoming.cloned());
+        if changed.len() * PATCH_LIMIT > self.entries.len() {
+            return Snapshot::index(version, entries);
+        }
 
-    fn index(version: i64, entries: Vec<Arc<Entry>>) -> Self {
-        let mut by_name: Vec<u32> = (0..entries.len() as u32).collect();
-        by_name.sort_by(|&a, &b| {
-            let (x, y) = (&entries[a as usize], &entries[b as usize]);
-            (&x.names.family, &x.names.given, x.physician.npi).cmp(&(
-                &y.names.family,
-                &y.names.given,
-                y.physician.npi,
-            ))
-        });
-        let locations = entries
-            .iter()
-            .enumerate()
-            .flat_map(|(i, e)| {
-                e.physician
-                    .locations
-                    .iter()
-                    .enumerate()
-                    .map(move |(j, l)| GeomWithData::new(l.point.unit_vector(), (i as u32, j as u8)))
-            })
-            .collect();
-        let physicians = || entries.iter().map(|e| &e.physician);
-        let specialty_counts =
-            counts::<SpecialtyKind>(physicians().flat_map(|p| p.specialties.iter().copied()));
-        let condition_counts =
-            counts::<ConditionKind>(physicians().flat_map(|p| p.conditions.iter().copied()));
-        // A physician counts once per service however many locations offer it.
-        let service_counts = counts::<ServiceKind>(physicians().flat_map(|p| {
-            let mut services: Vec<Service> =
-                p.locations.iter().flat_map(|l| l.services.iter().copied()).collect();
-            services.sort();
-            services.dedup();
-            services
-        }));
-        Snapshot {
-            version,
-            built_at: SystemTime::now(),
-            tree: RTree::bulk_load(locations),
-            entries,
-            by_name,
-            specialty_counts,
-            condition_counts,
-            service_counts,
+        let mut by_name: Vec<Arc<Entry>> =
+            self.by_name.iter().filter(|e| !changed.contains(&e.physician.npi)).cloned().collect();
+        for entry in &fresh {
+            let at = by_name.partition_point(|e| e.name_key() < entry.name_key());
+            by_name.insert(at, entry.clone());
         }
+        let mut tree = self.tree.clone();
+        let mut counts = self.counts.clone();
+        for entry in old {
+            for slot in entry.slots() {
+                tree.remove(&slot);
+            }
+            counts.tally(&entry.physician, false);
+        }
+        for entry in &fresh {
+            for slot in entry.slots() {
+                tree.insert(slot);
+            }
+            counts.tally(&entry.physician, true);
+        }
+        Snapshot { version, built_at: SystemTime::now(), entries, by_name, tree, counts }
     }
 
     pub fn version(&self) -> i64 {
@@ -167,23 +212,17 @@ impl Snapshot {
 
     /// How many physicians list each specialty, in vocabulary order.
     pub fn specialty_counts(&self) -> impl Iterator<Item = (Specialty, usize)> + '_ {
-        Specialty::all().zip(self.specialty_counts.iter().copied())
+        Specialty::all().zip(self.counts.specialties.iter().copied())
     }
 
     /// How many physicians treat each condition, in vocabulary order.
     pub fn condition_counts(&self) -> impl Iterator<Item = (Condition, usize)> + '_ {
-        Condition::all().zip(self.condition_counts.iter().copied())
+        Condition::all().zip(self.counts.conditions.iter().copied())
     }
 
     /// How many physicians offer each service at some location.
     pub fn service_counts(&self) -> impl Iterator<Item = (Service, usize)> + '_ {
-        Service::all().zip(self.service_counts.iter().copied())
-    }
-
-    /// The list-order key of physician `i`.
-    pub(super) fn name_key(&self, i: u32) -> (&str, &str, Npi) {
-        let names = &self.entries[i as usize].names;
-        (&names.family, &names.given, self.entries[i as usize].physician.npi)
+        Service::all().zip(self.counts.services.iter().copied())
     }
 }
 
@@ -213,13 +252,24 @@ mod tests {
     }
 
     #[test]
-    fn a_changed_snapshot_equals_one_built_from_scratch() {
+    fn a_patched_snapshot_equals_one_built_from_scratch() {
+        // A few changes (the indexes are patched) and many (they are rebuilt).
+        changed_snapshot_equals_one_built_from_scratch(600, 500);
+        changed_snapshot_equals_one_built_from_scratch(10, 7);
+    }
+
+    fn changed_snapshot_equals_one_built_from_scratch(remove_every: usize, rename_every: usize) {
         let seed = csv::read(crate::db::SEED_CSV.as_bytes()).unwrap();
         let base = Snapshot::build(1, seed.clone());
-        // Remove every tenth physician, rename every seventh, add two new ones.
-        let removed: Vec<Npi> = seed.iter().step_by(10).map(|p| p.npi).collect();
-        let mut renamed: Vec<Physician> =
-            seed.iter().skip(3).step_by(7).filter(|p| !removed.contains(&p.npi)).cloned().collect();
+        // Remove some physicians, rename (and so re-sort) others, add two new ones.
+        let removed: Vec<Npi> = seed.iter().step_by(remove_every).map(|p| p.npi).collect();
+        let mut renamed: Vec<Physician> = seed
+            .iter()
+            .skip(3)
+            .step_by(rename_every)
+            .filter(|p| !removed.contains(&p.npi))
+            .cloned()
+            .collect();
         for p in &mut renamed {
             p.family_name = format!("Aaron-{}", p.family_name);
         }
