@@ -44,7 +44,7 @@ pub fn http(port: u16, method: &str, path: &str, headers: &[&str], body: &str) -
     Some((status, body))
 }
 
-pub fn wait_ready(port: u16, server: &mut Server) {
+fn wait_ready(port: u16, server: &mut Server) {
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(60) {
         if let Some((200, _)) = http_get(port, "/readyz") {
@@ -72,15 +72,16 @@ pub fn run(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> (bool,
     (output.status.success(), String::from_utf8_lossy(&output.stderr).into_owned())
 }
 
-#[test]
-fn serves_from_any_directory_with_the_default_database_file() {
-    let dir = tempfile::tempdir().unwrap();
+/// Starts `serve` on a free port in `dir` with `env` (and no inherited
+/// `DATABASE_URL`), and waits until it is ready.
+pub fn serve(dir: &std::path::Path, env: &[(&str, &str)]) -> (Server, u16) {
     let port = free_port();
     let mut server = Server(
         Command::new(BIN)
-            .env("LOCATOR_BIND", format!("127.0.0.1:{port}"))
             .env_remove("DATABASE_URL")
-            .current_dir(dir.path())
+            .env("LOCATOR_BIND", format!("127.0.0.1:{port}"))
+            .envs(env.iter().copied())
+            .current_dir(dir)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -88,6 +89,13 @@ fn serves_from_any_directory_with_the_default_database_file() {
             .unwrap(),
     );
     wait_ready(port, &mut server);
+    (server, port)
+}
+
+#[test]
+fn serves_from_any_directory_with_the_default_database_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_server, port) = serve(dir.path(), &[]);
     assert!(dir.path().join("physician-locator.sqlite3").exists(), "default sqlite file created");
     let (status, body) = http_get(port, "/v1/physicians?zip=10001&specialty=neuromuscular-medicine").unwrap();
     assert_eq!(status, 200, "{body}");

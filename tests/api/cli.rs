@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::binary::{BIN, Server, free_port, http, http_get, run, wait_ready};
+use crate::binary::{BIN, Server, http, http_get, run, serve};
 use crate::helpers::{ADMIN_TOKEN, Backend, TestDatabase, both_backends};
 use physician_locator::db::{Database, DatabaseUrl};
 
@@ -84,24 +84,10 @@ async fn a_killed_import_leaves_the_directory_as_it_was(backend: Backend) {
 async fn two_instances_share_one_directory(backend: Backend) {
     let (test_db, _db) = database(backend);
     let dir = tempfile::tempdir().unwrap();
-    let start = |port: u16| {
-        Server(
-            Command::new(BIN)
-                .env("LOCATOR_BIND", format!("127.0.0.1:{port}"))
-                .env("DATABASE_URL", &test_db.url)
-                .env("LOCATOR_ADMIN_TOKENS", format!("writer:{ADMIN_TOKEN}"))
-                .current_dir(dir.path())
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap(),
-        )
-    };
-    let (port_a, port_b) = (free_port(), free_port());
-    let (mut a, mut b) = (start(port_a), start(port_b));
-    wait_ready(port_a, &mut a);
-    wait_ready(port_b, &mut b);
+    let tokens = format!("writer:{ADMIN_TOKEN}");
+    let env = [("DATABASE_URL", test_db.url.as_str()), ("LOCATOR_ADMIN_TOKENS", tokens.as_str())];
+    let (_a, port_a) = serve(dir.path(), &env);
+    let (_b, port_b) = serve(dir.path(), &env);
 
     let (_, listing) = http_get(port_a, "/v1/physicians?limit=1").unwrap();
     let listing: serde_json::Value = serde_json::from_str(&listing).unwrap();
