@@ -74,8 +74,12 @@ async fn a_killed_import_leaves_the_directory_as_it_was(backend: Backend) {
     );
     // Wait for the first progress line: the import is under way, mid-transaction.
     let stderr = child.0.stderr.take().unwrap();
-    let line = BufReader::new(stderr).lines().map_while(Result::ok).find(|l| l.starts_with("import: "));
+    // (The pipe stays open until the kill: a closed one would end the import first.)
+    let mut lines = BufReader::new(stderr).lines();
+    let line = lines.by_ref().map_while(Result::ok).find(|l| l.starts_with("import: "));
     assert!(line.is_some(), "no progress line before the import ended");
+    // Reads go on during the import, and see the directory as it was.
+    assert_eq!(db.load().unwrap(), before, "a read during the import saw part of it");
     child.0.kill().unwrap(); // SIGKILL
     child.0.wait().unwrap();
     assert_eq!(db.load().unwrap(), before, "the directory changed");
