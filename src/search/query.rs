@@ -5,7 +5,7 @@ use std::collections::{BTreeSet, HashMap};
 use super::cursor::{Cursor, Position, fnv1a};
 use super::snapshot::{Entry, Snapshot, by_distance};
 use crate::directory::{Location, Physician};
-use crate::domain::geo::{MEAN_EARTH_RADIUS_M, SPHERE_SLACK};
+use crate::domain::geo::{MEAN_EARTH_RADIUS_M, SPHERE_SLACK, sphere_m_from_chord2};
 use crate::domain::{Condition, Gender, GeoPoint, Language, Npi, Radius, Service, Specialty};
 
 /// What a physician must satisfy. Empty sets and `None` mean "any".
@@ -64,6 +64,43 @@ impl SearchQuery {
     }
 }
 
+/// A physician's matching locations: (spherical distance, location index).
+type SphereDistances = Vec<(f64, u8)>;
+
+/// A physician within the radius while a ranked page is assembled.
+struct Member<'a> {
+    entry: &'a Entry,
+    /// Bounds on the distance to the nearest matching location.
+    low: f64,
+    high: f64,
+    /// Matching locations, nearest on the sphere first.
+    locations: SphereDistances,
+    exact: Option<(f64, u8)>,
+}
+
+impl Member<'_> {
+    /// The exact nearest matching location and its geodesic distance: the
+    /// minimum over the locations whose lower bound does not exceed the best
+    /// found so far.
+    fn nearest(&mut self, geodesic: &impl Fn(&Entry, u8) -> f64) -> (f64, u8) {
+        if let Some(exact) = self.exact {
+            return exact;
+        }
+        let mut best = (f64::INFINITY, u8::MAX);
+        for &(s, l) in &self.locations {
+            if s * (1.0 - SPHERE_SLACK) - 1e-3 > best.0 {
+                break;
+            }
+            let d = geodesic(self.entry, l);
+            if (d, l) < best {
+                best = (d, l);
+            }
+        }
+        self.exact = Some(best);
+        best
+    }
+}
+
 /// One result: a physician, and with an origin, their nearest matching location
 /// and its geodesic distance in metres.
 #[derive(Debug)]
@@ -94,9 +131,15 @@ impl Snapshot {
     /// Every physician within `radius` at their nearest matching location,
     /// ordered by (geodesic distance, NPI).
     ///
-    /// The sphere finds candidates: a geodesic distance within the radius is a
-    /// spherical distance within `radius / (1 - SPHERE_SLACK)`, a chord bound the
-    /// R-tree answers directly. The ellipsoid then decides membership and order.
+    /// The sphere does the bulk of the work and the ellipsoid decides. A
+    /// geodesic distance `g` and the spherical distance `s` of the same pair
+    /// satisfy `s(1-e) - m <= g <= s(1+e) + m` (`e` = [`SPHERE_SLACK`], `m` a
+    /// millimetre for rounding), so: the R-tree returns every location with `s`
+    /// up to `(r + m) / (1 - e)`; a location with `s` below `(r - m) / (1 + e)`
+    /// is inside without a geodesic; only the thin band between needs one to
+    /// decide membership. The exact distances that order the page are then
+    /// computed lazily, in order of their lower bound, until no unexamined
+    /// physician could still enter the page.
     fn ranked(
         &self,
         query: &SearchQuery,
@@ -105,58 +148,92 @@ impl Snapshot {
         limit: usize,
         after: Option<&Position>,
     ) -> Page<'_> {
+        const MM: f64 = 1e-3;
         let radius_m = radius.metres();
-        let sphere_bound = radius_m / (1.0 - SPHERE_SLACK);
-        let half_angle = (sphere_bound / (2.0 * MEAN_EARTH_RADIUS_M)).min(std::f64::consts::FRAC_PI_2);
+        let (sure_inside, outer) =
+            ((radius_m - MM) / (1.0 + SPHERE_SLACK), (radius_m + MM) / (1.0 - SPHERE_SLACK));
+        let half_angle = (outer / (2.0 * MEAN_EARTH_RADIUS_M)).min(std::f64::consts::FRAC_PI_2);
         let chord2 = (2.0 * half_angle.sin()).powi(2) * (1.0 + 1e-12);
         let centre = origin.unit_vector();
+        let lower = |s: f64| s * (1.0 - SPHERE_SLACK) - MM;
+        let upper = |s: f64| s * (1.0 + SPHERE_SLACK) + MM;
 
-        // Per physician: the filter verdict, and the nearest matching location.
+        // Per physician: the filter verdict, then its matching locations with
+        // their spherical distances.
         let mut verdicts: HashMap<Npi, bool> = HashMap::new();
-        let mut best: HashMap<Npi, (f64, u8, &Entry)> = HashMap::new();
+        let mut groups: HashMap<Npi, (&Entry, SphereDistances)> = HashMap::new();
         for slot in self.tree.locate_within_distance(centre, chord2) {
             let (entry, l) = (&*slot.data.entry, slot.data.location);
             let physician = &entry.physician;
-            let location = &physician.locations[usize::from(l)];
             let accepted = *verdicts
                 .entry(physician.npi)
                 .or_insert_with(|| query.filters.accepts(physician, &entry.names.full));
-            if !accepted || !query.filters.accepts_location(location) {
+            if !accepted || !query.filters.accepts_location(&physician.locations[usize::from(l)]) {
                 continue;
             }
-            let metres = origin.geodesic_m(location.point);
-            if metres > radius_m {
-                continue;
-            }
-            best.entry(physician.npi)
-                .and_modify(|b| {
-                    if (metres, l) < (b.0, b.1) {
-                        *b = (metres, l, entry);
-                    }
-                })
-                .or_insert((metres, l, entry));
+            let v = slot.geom();
+            let chord = (0..3).map(|i| (v[i] - centre[i]).powi(2)).sum::<f64>();
+            groups
+                .entry(physician.npi)
+                .or_insert_with(|| (entry, Vec::new()))
+                .1
+                .push((sphere_m_from_chord2(chord), l));
         }
 
-        let total = best.len();
-        let key = |hit: &(f64, u8, &Entry)| (hit.0, hit.2.physician.npi);
-        let mut rest: Vec<(f64, u8, &Entry)> = best
-            .into_values()
-            .filter(|hit| match after {
-                Some(Position::Distance { metres, npi }) => by_distance(key(hit), (*metres, *npi)).is_gt(),
-                _ => true,
-            })
-            .collect();
-        let more = rest.len() > limit;
-        if more {
-            rest.select_nth_unstable_by(limit, |a, b| by_distance(key(a), key(b)));
-            rest.truncate(limit);
+        let geodesic =
+            |entry: &Entry, l: u8| origin.geodesic_m(entry.physician.locations[usize::from(l)].point);
+        // The members, each with bounds on its distance (or the exact one).
+        let mut members: Vec<Member<'_>> = Vec::with_capacity(groups.len());
+        for (entry, mut locations) in groups.into_values() {
+            locations.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            let (nearest_s, _) = locations[0];
+            let inside = nearest_s <= sure_inside
+                || locations
+                    .iter()
+                    .take_while(|(s, _)| lower(*s) <= radius_m)
+                    .any(|&(_, l)| geodesic(entry, l) <= radius_m);
+            if inside {
+                members.push(Member {
+                    entry,
+                    low: lower(nearest_s),
+                    high: upper(nearest_s),
+                    locations,
+                    exact: None,
+                });
+            }
         }
-        rest.sort_unstable_by(|a, b| by_distance(key(a), key(b)));
-        let next = rest.last().filter(|_| more).map(|&(metres, _, entry)| Cursor {
+        let total = members.len();
+
+        // Skip what surely precedes the cursor; examine the rest by lower bound.
+        let cursor = match after {
+            Some(Position::Distance { metres, npi }) => Some((*metres, *npi)),
+            _ => None,
+        };
+        members.retain(|m| cursor.is_none_or(|(d, _)| m.high >= d));
+        members.sort_by(|a, b| a.low.total_cmp(&b.low));
+        let mut page: Vec<(f64, u8, &Entry)> = Vec::new();
+        for member in &mut members {
+            // The page holds limit + 1 (to know whether more follow); once the
+            // worst of them is nearer than this lower bound, nothing later enters.
+            if page.len() > limit && page[limit].0 < member.low {
+                break;
+            }
+            let (metres, l) = member.nearest(&geodesic);
+            let key = (metres, member.entry.physician.npi);
+            if cursor.is_some_and(|c| by_distance(key, c).is_le()) {
+                continue;
+            }
+            let at = page.partition_point(|p| by_distance((p.0, p.2.physician.npi), key).is_lt());
+            page.insert(at, (metres, l, member.entry));
+            page.truncate(limit + 1);
+        }
+        let more = page.len() > limit;
+        page.truncate(limit);
+        let next = page.last().filter(|_| more).map(|&(metres, _, entry)| Cursor {
             fingerprint: query.fingerprint(),
             position: Position::Distance { metres, npi: entry.physician.npi },
         });
-        let hits = rest
+        let hits = page
             .into_iter()
             .map(|(metres, l, entry)| {
                 let physician = &entry.physician;
