@@ -63,7 +63,8 @@ fn serve(args: ServeArgs) -> Result<(), Error> {
     let state = Arc::new(AppState::load(db, admin)?);
     let snapshot = state.snapshot();
     log::info!(
-        "directory version {}: {} physicians, {} locations; admin API {}",
+        "{}: directory version {}, {} physicians, {} locations; admin API {}",
+        state.database().url().display(),
         snapshot.version(),
         snapshot.physician_count(),
         snapshot.location_count(),
