@@ -75,6 +75,11 @@ pub struct SearchParams {
     limit: Option<u32>,
     /// `next_cursor` from the previous page of the same query.
     cursor: Option<String>,
+    /// Also count every match (`total`). Counting visits every match in the
+    /// radius, a page only its own, so ask on the first page only, and only
+    /// when the number will be shown. Default false.
+    #[param(example = true)]
+    include_total: Option<bool>,
 }
 
 /// The radius a ranked search used.
@@ -105,9 +110,10 @@ pub struct SearchResponse {
     pub origin: Option<Origin>,
     /// The radius searched; null when listing by name.
     pub radius: Option<RadiusView>,
-    /// How many physicians match in all (within the radius, with an origin).
+    /// How many physicians match in all (within the radius, with an origin);
+    /// null unless `include_total=true` was asked.
     #[schema(example = 42)]
-    pub total: usize,
+    pub total: Option<usize>,
     /// This page, nearest first (or by name).
     pub results: Vec<SearchResult>,
     /// Pass as `cursor` for the next page; null on the last page.
@@ -120,6 +126,7 @@ struct SearchRequest {
     origin: Option<Origin>,
     limit: usize,
     after: Option<Position>,
+    include_total: bool,
 }
 
 fn parse_search(query_string: &str) -> Result<SearchRequest, Error> {
@@ -180,7 +187,8 @@ fn parse_search(query_string: &str) -> Result<SearchRequest, Error> {
             }
         }
     });
-    params.finish(SearchRequest { query, origin, limit, after })
+    let include_total = params.boolean("include_total").unwrap_or(false);
+    params.finish(SearchRequest { query, origin, limit, after, include_total })
 }
 
 /// Search for physicians near a place, or list them by name.
@@ -197,7 +205,7 @@ pub async fn search(state: web::Data<AppState>, req: HttpRequest) -> Result<Http
     let request = parse_search(req.query_string())?;
     let snapshot = state.snapshot();
     let unit = request.query.near.map(|(_, r)| r.unit()).unwrap_or_default();
-    let page = snapshot.search(&request.query, request.limit, request.after.as_ref());
+    let page = snapshot.search(&request.query, request.limit, request.after.as_ref(), request.include_total);
     let response = SearchResponse {
         origin: request.origin,
         radius: request.query.near.map(|(_, r)| RadiusView { value: r.value(), unit: r.unit() }),

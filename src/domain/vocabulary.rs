@@ -145,6 +145,56 @@ impl<K: Kind> fmt::Debug for Term<K> {
     }
 }
 
+/// A set of terms of one vocabulary as a bit mask: the search tests a
+/// physician's specialties against a filter with one AND instead of a loop.
+/// Vocabularies are compiled in and hold at most 64 terms (a test checks).
+pub struct TermSet<K> {
+    bits: u64,
+    kind: PhantomData<K>,
+}
+
+impl<K> TermSet<K> {
+    pub fn is_empty(self) -> bool {
+        self.bits == 0
+    }
+
+    pub fn contains(self, term: Term<K>) -> bool {
+        self.bits & (1 << term.index) != 0
+    }
+
+    pub fn intersects(self, other: Self) -> bool {
+        self.bits & other.bits != 0
+    }
+
+    /// The members, in vocabulary order.
+    pub fn iter(self) -> impl Iterator<Item = Term<K>> {
+        (0..64u16).filter(move |i| self.bits & (1 << i) != 0).map(|index| Term { index, kind: PhantomData })
+    }
+}
+
+impl<K> FromIterator<Term<K>> for TermSet<K> {
+    fn from_iter<I: IntoIterator<Item = Term<K>>>(terms: I) -> Self {
+        TermSet { bits: terms.into_iter().fold(0, |bits, t| bits | 1 << t.index), kind: PhantomData }
+    }
+}
+
+impl<K> Clone for TermSet<K> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<K> Copy for TermSet<K> {}
+impl<K> Default for TermSet<K> {
+    fn default() -> Self {
+        TermSet { bits: 0, kind: PhantomData }
+    }
+}
+impl<K: Kind> fmt::Debug for TermSet<K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.iter()).finish()
+    }
+}
+
 macro_rules! vocabulary {
     ($(#[$doc:meta])* $kind:ident, $alias:ident, $noun:literal, $file:literal) => {
         $(#[$doc])*
@@ -200,6 +250,7 @@ mod tests {
         fn check<K: Kind>() {
             let entries = K::vocabulary().entries();
             assert!(!entries.is_empty());
+            assert!(entries.len() <= 64, "a TermSet holds at most 64 terms");
             for (i, e) in entries.iter().enumerate() {
                 assert_eq!(Term::<K>::parse(&e.slug).map(Term::index), Ok(i));
                 if let Some(code) = &e.code {
@@ -210,5 +261,17 @@ mod tests {
         check::<SpecialtyKind>();
         check::<ConditionKind>();
         check::<ServiceKind>();
+    }
+
+    #[test]
+    fn term_sets_hold_exactly_their_members() {
+        let all: Vec<Specialty> = Specialty::all().collect();
+        let some: TermSet<SpecialtyKind> = [all[0], all[3], all[all.len() - 1]].into_iter().collect();
+        assert_eq!(some.iter().collect::<Vec<_>>(), vec![all[0], all[3], all[all.len() - 1]]);
+        assert!(some.contains(all[3]) && !some.contains(all[1]));
+        let other: TermSet<SpecialtyKind> = [all[1], all[3]].into_iter().collect();
+        assert!(some.intersects(other));
+        assert!(!some.intersects([all[1]].into_iter().collect()));
+        assert!(TermSet::<SpecialtyKind>::default().is_empty() && !some.is_empty());
     }
 }

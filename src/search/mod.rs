@@ -2,6 +2,7 @@
 //! spatial index, and the queries it answers. No HTTP, no database.
 
 pub mod cursor;
+mod index;
 mod query;
 mod snapshot;
 

@@ -1,11 +1,13 @@
 //! Answering a search from a snapshot: filters, geodesic ranking, paging.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use super::cursor::{Cursor, Position, fnv1a};
+use super::index::{self, IndexedLocation};
 use super::snapshot::{Entry, Snapshot, by_distance};
 use crate::directory::{Location, Physician};
 use crate::domain::geo::{MEAN_EARTH_RADIUS_M, SPHERE_SLACK, sphere_m_from_chord2};
+use crate::domain::vocabulary::{ConditionKind, ServiceKind, SpecialtyKind, TermSet};
 use crate::domain::{Condition, Gender, GeoPoint, Language, Npi, Radius, Service, Specialty};
 
 /// What a physician must satisfy. Empty sets and `None` mean "any".
@@ -23,26 +25,6 @@ pub struct Filters {
     pub gender: Option<Gender>,
     /// Folded text the folded "given family" name must contain.
     pub name: Option<String>,
-}
-
-impl Filters {
-    fn accepts(&self, physician: &Physician, folded_name: &str) -> bool {
-        let any = |wanted_empty: bool, found: bool| wanted_empty || found;
-        any(self.specialties.is_empty(), physician.specialties.iter().any(|s| self.specialties.contains(s)))
-            && any(
-                self.conditions.is_empty(),
-                physician.conditions.iter().any(|c| self.conditions.contains(c)),
-            )
-            && self.accepting_new_patients.is_none_or(|v| v == physician.accepting_new_patients)
-            && self.telehealth.is_none_or(|v| v == physician.telehealth)
-            && self.language.is_none_or(|l| physician.languages.contains(&l))
-            && self.gender.is_none_or(|g| g == physician.gender)
-            && self.name.as_deref().is_none_or(|q| folded_name.contains(q))
-    }
-
-    fn accepts_location(&self, location: &Location) -> bool {
-        self.services.is_empty() || location.services.iter().any(|s| self.services.contains(s))
-    }
 }
 
 /// A validated search.
@@ -64,39 +46,134 @@ impl SearchQuery {
     }
 }
 
-/// A physician's matching locations: (spherical distance, location index).
-type SphereDistances = Vec<(f64, u8)>;
-
-/// A physician within the radius while a ranked page is assembled.
-struct Member<'a> {
-    entry: &'a Entry,
-    /// Bounds on the distance to the nearest matching location.
-    low: f64,
-    high: f64,
-    /// Matching locations, nearest on the sphere first.
-    locations: SphereDistances,
-    exact: Option<(f64, u8)>,
+/// A query's filters in the form the search tests them: the vocabulary sets
+/// as bit masks.
+struct Matcher<'q> {
+    filters: &'q Filters,
+    specialties: TermSet<SpecialtyKind>,
+    conditions: TermSet<ConditionKind>,
+    services: TermSet<ServiceKind>,
 }
 
-impl Member<'_> {
-    /// The exact nearest matching location and its geodesic distance: the
-    /// minimum over the locations whose lower bound does not exceed the best
-    /// found so far.
-    fn nearest(&mut self, geodesic: &impl Fn(&Entry, u8) -> f64) -> (f64, u8) {
-        if let Some(exact) = self.exact {
-            return exact;
+impl<'q> Matcher<'q> {
+    fn new(filters: &'q Filters) -> Self {
+        Matcher {
+            filters,
+            specialties: filters.specialties.iter().copied().collect(),
+            conditions: filters.conditions.iter().copied().collect(),
+            services: filters.services.iter().copied().collect(),
         }
+    }
+
+    /// Whether the physician qualifies, whatever the location.
+    fn accepts(&self, entry: &Entry) -> bool {
+        let (f, physician) = (self.filters, &entry.physician);
+        (self.specialties.is_empty() || self.specialties.intersects(entry.specialties))
+            && (self.conditions.is_empty() || self.conditions.intersects(entry.conditions))
+            && f.accepting_new_patients.is_none_or(|v| v == physician.accepting_new_patients)
+            && f.telehealth.is_none_or(|v| v == physician.telehealth)
+            && f.language.is_none_or(|l| physician.languages.contains(&l))
+            && f.gender.is_none_or(|g| g == physician.gender)
+            && f.name.as_deref().is_none_or(|q| entry.names.full.contains(q))
+    }
+
+    /// Whether the location qualifies (the `service` filter).
+    fn accepts_location(&self, location: &Location) -> bool {
+        self.services.is_empty() || location.services.iter().any(|s| self.services.contains(*s))
+    }
+
+    /// The physician's qualifying locations, by index.
+    fn locations<'e>(&self, entry: &'e Entry) -> impl Iterator<Item = (u8, &'e Location)> {
+        (0u8..).zip(&entry.physician.locations).filter(|(_, l)| self.accepts_location(l))
+    }
+}
+
+/// Squared chord between unit vectors: orders points as the great circle does.
+fn chord2(a: [f64; 3], b: [f64; 3]) -> f64 {
+    (a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)
+}
+
+/// A millimetre: the rounding allowance on the sphere's bounds.
+const MM: f64 = 1e-3;
+
+/// The search disc around an origin, and the bounds that let the sphere do
+/// most of the ellipsoid's work.
+///
+/// A geodesic distance `g` and the spherical distance `s` of the same pair
+/// satisfy `s(1-e) - m <= g <= s(1+e) + m` (`e` = [`SPHERE_SLACK`], `m` a
+/// millimetre for rounding). So a location with `s` up to `(r - m) / (1 + e)`
+/// is inside without a geodesic, one with `s` beyond `(r + m) / (1 - e)` is
+/// outside, and only the thin band between needs a geodesic to decide.
+struct Disc {
+    origin: GeoPoint,
+    centre: [f64; 3],
+    radius_m: f64,
+    sure_inside: f64,
+    /// Squared chord enclosing every location that may be inside.
+    outer_chord2: f64,
+}
+
+impl Disc {
+    fn new(origin: GeoPoint, radius: Radius) -> Self {
+        let radius_m = radius.metres();
+        let outer = (radius_m + MM) / (1.0 - SPHERE_SLACK);
+        let half_angle = (outer / (2.0 * MEAN_EARTH_RADIUS_M)).min(std::f64::consts::FRAC_PI_2);
+        Disc {
+            origin,
+            centre: origin.unit_vector(),
+            radius_m,
+            sure_inside: (radius_m - MM) / (1.0 + SPHERE_SLACK),
+            outer_chord2: (2.0 * half_angle.sin()).powi(2) * (1.0 + 1e-12),
+        }
+    }
+
+    /// The least geodesic distance a location `s` metres away on the sphere can have.
+    fn lower(s: f64) -> f64 {
+        s * (1.0 - SPHERE_SLACK) - MM
+    }
+
+    /// The greatest.
+    fn upper(s: f64) -> f64 {
+        s * (1.0 + SPHERE_SLACK) + MM
+    }
+
+    /// Whether `slot` is its physician's nearest qualifying location on the
+    /// sphere (ties to the lower index): the one place a walk over locations
+    /// takes each physician from, so each is taken once.
+    fn designated(&self, matcher: &Matcher<'_>, slot: &IndexedLocation) -> bool {
+        let (entry, at) = (&slot.data.entry, slot.data.location);
+        if entry.physician.locations.len() == 1 {
+            return true;
+        }
+        let own = (chord2(*slot.geom(), self.centre), at);
+        matcher
+            .locations(entry)
+            .all(|(l, loc)| l == at || own <= (chord2(loc.point.unit_vector(), self.centre), l))
+    }
+
+    /// The physician's nearest qualifying location and its geodesic distance,
+    /// computing geodesics only for locations whose lower bound does not
+    /// exceed the best found so far.
+    fn nearest(&self, matcher: &Matcher<'_>, entry: &Entry) -> (f64, u8) {
+        let geodesic = |location: &Location| self.origin.geodesic_m(location.point);
+        if let [only] = entry.physician.locations.as_slice() {
+            return (geodesic(only), 0);
+        }
+        let mut by_sphere: Vec<(f64, u8, &Location)> = matcher
+            .locations(entry)
+            .map(|(l, loc)| (sphere_m_from_chord2(chord2(loc.point.unit_vector(), self.centre)), l, loc))
+            .collect();
+        by_sphere.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         let mut best = (f64::INFINITY, u8::MAX);
-        for &(s, l) in &self.locations {
-            if s * (1.0 - SPHERE_SLACK) - 1e-3 > best.0 {
+        for (s, l, location) in by_sphere {
+            if Disc::lower(s) > best.0 {
                 break;
             }
-            let d = geodesic(self.entry, l);
-            if (d, l) < best {
-                best = (d, l);
+            let candidate = (geodesic(location), l);
+            if candidate.0 < best.0 || candidate.0 == best.0 && l < best.1 {
+                best = candidate;
             }
         }
-        self.exact = Some(best);
         best
     }
 }
@@ -112,143 +189,121 @@ pub struct Hit<'a> {
 /// One page of results.
 #[derive(Debug)]
 pub struct Page<'a> {
-    /// How many physicians match in all (within the radius, with an origin).
-    pub total: usize,
+    /// How many physicians match in all (within the radius, with an origin),
+    /// when asked for: counting visits every match, a page only its own.
+    pub total: Option<usize>,
     pub hits: Vec<Hit<'a>>,
     /// Present when more results follow.
     pub next: Option<Cursor>,
 }
 
 impl Snapshot {
-    /// Answers `query`, returning at most `limit` results after `after`.
-    pub fn search(&self, query: &SearchQuery, limit: usize, after: Option<&Position>) -> Page<'_> {
-        match query.near {
-            Some((origin, radius)) => self.ranked(query, origin, radius, limit, after),
-            None => self.listed(query, limit, after),
-        }
-    }
-
-    /// Every physician within `radius` at their nearest matching location,
-    /// ordered by (geodesic distance, NPI).
-    ///
-    /// The sphere does the bulk of the work and the ellipsoid decides. A
-    /// geodesic distance `g` and the spherical distance `s` of the same pair
-    /// satisfy `s(1-e) - m <= g <= s(1+e) + m` (`e` = [`SPHERE_SLACK`], `m` a
-    /// millimetre for rounding), so: the R-tree returns every location with `s`
-    /// up to `(r + m) / (1 - e)`; a location with `s` below `(r - m) / (1 + e)`
-    /// is inside without a geodesic; only the thin band between needs one to
-    /// decide membership. The exact distances that order the page are then
-    /// computed lazily, in order of their lower bound, until no unexamined
-    /// physician could still enter the page.
-    fn ranked(
+    /// Answers `query`, returning at most `limit` results after `after`, and
+    /// the number of matches in all if `count` is set.
+    pub fn search(
         &self,
         query: &SearchQuery,
-        origin: GeoPoint,
-        radius: Radius,
         limit: usize,
         after: Option<&Position>,
+        count: bool,
     ) -> Page<'_> {
-        const MM: f64 = 1e-3;
-        let radius_m = radius.metres();
-        let (sure_inside, outer) =
-            ((radius_m - MM) / (1.0 + SPHERE_SLACK), (radius_m + MM) / (1.0 - SPHERE_SLACK));
-        let half_angle = (outer / (2.0 * MEAN_EARTH_RADIUS_M)).min(std::f64::consts::FRAC_PI_2);
-        let chord2 = (2.0 * half_angle.sin()).powi(2) * (1.0 + 1e-12);
-        let centre = origin.unit_vector();
-        let lower = |s: f64| s * (1.0 - SPHERE_SLACK) - MM;
-        let upper = |s: f64| s * (1.0 + SPHERE_SLACK) + MM;
-
-        // Per physician: the filter verdict, then its matching locations with
-        // their spherical distances.
-        let mut verdicts: HashMap<Npi, bool> = HashMap::new();
-        let mut groups: HashMap<Npi, (&Entry, SphereDistances)> = HashMap::new();
-        for slot in self.tree.locate_within_distance(centre, chord2) {
-            let (entry, l) = (&*slot.data.entry, slot.data.location);
-            let physician = &entry.physician;
-            let accepted = *verdicts
-                .entry(physician.npi)
-                .or_insert_with(|| query.filters.accepts(physician, &entry.names.full));
-            if !accepted || !query.filters.accepts_location(&physician.locations[usize::from(l)]) {
-                continue;
-            }
-            let v = slot.geom();
-            let chord = (0..3).map(|i| (v[i] - centre[i]).powi(2)).sum::<f64>();
-            groups
-                .entry(physician.npi)
-                .or_insert_with(|| (entry, Vec::new()))
-                .1
-                .push((sphere_m_from_chord2(chord), l));
-        }
-
-        let geodesic =
-            |entry: &Entry, l: u8| origin.geodesic_m(entry.physician.locations[usize::from(l)].point);
-        // The members, each with bounds on its distance (or the exact one).
-        let mut members: Vec<Member<'_>> = Vec::with_capacity(groups.len());
-        for (entry, mut locations) in groups.into_values() {
-            locations.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-            let (nearest_s, _) = locations[0];
-            let inside = nearest_s <= sure_inside
-                || locations
-                    .iter()
-                    .take_while(|(s, _)| lower(*s) <= radius_m)
-                    .any(|&(_, l)| geodesic(entry, l) <= radius_m);
-            if inside {
-                members.push(Member {
-                    entry,
-                    low: lower(nearest_s),
-                    high: upper(nearest_s),
-                    locations,
-                    exact: None,
-                });
-            }
-        }
-        let total = members.len();
-
-        // Skip what surely precedes the cursor; examine the rest by lower bound.
+        let matcher = Matcher::new(&query.filters);
+        let Some((origin, radius)) = query.near else {
+            return self.listed(query, &matcher, limit, after, count);
+        };
+        let disc = Disc::new(origin, radius);
+        let sources = self.indexes.sources(&self.counts, matcher.specialties, matcher.conditions);
+        let total = count.then(|| self.count_within(&matcher, &disc, &sources));
         let cursor = match after {
             Some(Position::Distance { metres, npi }) => Some((*metres, *npi)),
             _ => None,
         };
-        members.retain(|m| cursor.is_none_or(|(d, _)| m.high >= d));
-        members.sort_by(|a, b| a.low.total_cmp(&b.low));
-        let mut page: Vec<(f64, u8, &Entry)> = Vec::new();
-        for member in &mut members {
-            // The page holds limit + 1 (to know whether more follow); once the
-            // worst of them is nearer than this lower bound, nothing later enters.
-            if page.len() > limit && page[limit].0 < member.low {
-                break;
-            }
-            let (metres, l) = member.nearest(&geodesic);
-            let key = (metres, member.entry.physician.npi);
-            if cursor.is_some_and(|c| by_distance(key, c).is_le()) {
-                continue;
-            }
-            let at = page.partition_point(|p| by_distance((p.0, p.2.physician.npi), key).is_lt());
-            page.insert(at, (metres, l, member.entry));
-            page.truncate(limit + 1);
-        }
+        let page = self.nearest(&matcher, &disc, &sources, limit, cursor);
         let more = page.len() > limit;
-        page.truncate(limit);
-        let next = page.last().filter(|_| more).map(|&(metres, _, entry)| Cursor {
-            fingerprint: query.fingerprint(),
-            position: Position::Distance { metres, npi: entry.physician.npi },
-        });
-        let hits = page
+        let hits: Vec<Hit<'_>> = page
             .into_iter()
+            .take(limit)
             .map(|(metres, l, entry)| {
                 let physician = &entry.physician;
                 Hit { physician, nearest: Some((&physician.locations[usize::from(l)], metres)) }
             })
             .collect();
+        let next = hits.last().filter(|_| more).map(|hit| Cursor {
+            fingerprint: query.fingerprint(),
+            position: Position::Distance { metres: hit.nearest.map_or(0.0, |n| n.1), npi: hit.physician.npi },
+        });
         Page { total, hits, next }
     }
 
+    /// The first `limit + 1` physicians within the disc after `cursor` in
+    /// (geodesic distance, NPI) order, with their nearest qualifying location.
+    ///
+    /// Locations come nearest first on the sphere; each physician is taken at
+    /// its designated location and given its exact distance. The walk ends
+    /// when the next location's lower bound is beyond the radius, or beyond the
+    /// last of a full page: nothing after it can enter.
+    fn nearest<'s>(
+        &'s self,
+        matcher: &Matcher<'_>,
+        disc: &Disc,
+        sources: &[index::Source<'s>],
+        limit: usize,
+        cursor: Option<(f64, Npi)>,
+    ) -> Vec<(f64, u8, &'s Entry)> {
+        let mut page: Vec<(f64, u8, &Entry)> = Vec::with_capacity(limit + 1);
+        for slot in index::nearest(sources, disc.centre) {
+            let s = sphere_m_from_chord2(chord2(*slot.geom(), disc.centre));
+            let least = Disc::lower(s);
+            if least > disc.radius_m || page.len() > limit && least > page[limit].0 {
+                break;
+            }
+            let entry = &*slot.data.entry;
+            let qualifies = matcher.accepts(entry)
+                && matcher.accepts_location(&entry.physician.locations[usize::from(slot.data.location)])
+                && disc.designated(matcher, slot);
+            // Whatever is surely nearer than the cursor was on an earlier page.
+            if !qualifies || cursor.is_some_and(|(d, _)| Disc::upper(s) < d) {
+                continue;
+            }
+            let (metres, l) = disc.nearest(matcher, entry);
+            let key = (metres, entry.physician.npi);
+            if metres > disc.radius_m || cursor.is_some_and(|c| by_distance(key, c).is_le()) {
+                continue;
+            }
+            let at = page.partition_point(|p| by_distance((p.0, p.2.physician.npi), key).is_lt());
+            if at <= limit {
+                page.insert(at, (metres, l, entry));
+                page.truncate(limit + 1);
+            }
+        }
+        page
+    }
+
+    /// How many physicians have a qualifying location within the disc.
+    fn count_within(&self, matcher: &Matcher<'_>, disc: &Disc, sources: &[index::Source<'_>]) -> usize {
+        index::within(sources, disc.centre, disc.outer_chord2)
+            .filter(|slot| {
+                let entry = &*slot.data.entry;
+                matcher.accepts(entry)
+                    && matcher.accepts_location(&entry.physician.locations[usize::from(slot.data.location)])
+                    && disc.designated(matcher, slot)
+                    && (sphere_m_from_chord2(chord2(*slot.geom(), disc.centre)) <= disc.sure_inside
+                        || disc.nearest(matcher, entry).0 <= disc.radius_m)
+            })
+            .count()
+    }
+
     /// Every matching physician in name order.
-    fn listed(&self, query: &SearchQuery, limit: usize, after: Option<&Position>) -> Page<'_> {
-        let matches = |entry: &Entry| {
-            let physician = &entry.physician;
-            query.filters.accepts(physician, &entry.names.full)
-                && physician.locations.iter().any(|l| query.filters.accepts_location(l))
+    fn listed(
+        &self,
+        query: &SearchQuery,
+        matcher: &Matcher<'_>,
+        limit: usize,
+        after: Option<&Position>,
+        count: bool,
+    ) -> Page<'_> {
+        let matches = |entry: &&std::sync::Arc<Entry>| {
+            matcher.accepts(entry) && matcher.locations(entry).next().is_some()
         };
         let start = match after {
             Some(Position::Name { family, given, npi }) => {
@@ -256,23 +311,11 @@ impl Snapshot {
             }
             _ => 0,
         };
-        let mut total = 0;
-        let mut page: Vec<&Entry> = Vec::new();
-        let mut more = false;
-        for (i, entry) in self.by_name.iter().enumerate() {
-            if !matches(entry) {
-                continue;
-            }
-            total += 1;
-            if i < start {
-                continue;
-            }
-            if page.len() < limit {
-                page.push(entry);
-            } else {
-                more = true;
-            }
-        }
+        let total = count.then(|| self.by_name.iter().filter(matches).count());
+        let mut page: Vec<&Entry> =
+            self.by_name[start..].iter().filter(matches).map(|e| &**e).take(limit + 1).collect();
+        let more = page.len() > limit;
+        page.truncate(limit);
         let next = page.last().filter(|_| more).map(|entry| {
             let (family, given, npi) = entry.name_key();
             Cursor {

@@ -5,12 +5,10 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use rstar::RTree;
-use rstar::primitives::GeomWithData;
-
+use super::index::Indexes;
 use crate::directory::Physician;
 use crate::domain::text::fold;
-use crate::domain::vocabulary::{Kind, Term};
+use crate::domain::vocabulary::{ConditionKind, Kind, SpecialtyKind, Term, TermSet};
 use crate::domain::{Condition, Npi, Service, Specialty};
 
 /// Name keys precomputed for matching and ordering.
@@ -28,6 +26,8 @@ pub(super) struct Names {
 pub(super) struct Entry {
     pub physician: Physician,
     pub names: Names,
+    pub specialties: TermSet<SpecialtyKind>,
+    pub conditions: TermSet<ConditionKind>,
 }
 
 impl Entry {
@@ -37,43 +37,23 @@ impl Entry {
             family: fold(&physician.family_name),
             given: fold(&physician.given_name),
         };
-        Arc::new(Entry { physician, names })
+        let specialties = physician.specialties.iter().copied().collect();
+        let conditions = physician.conditions.iter().copied().collect();
+        Arc::new(Entry { physician, names, specialties, conditions })
     }
 
     /// The list-order key: folded family and given names, then NPI.
     pub(super) fn name_key(&self) -> (&str, &str, Npi) {
         (&self.names.family, &self.names.given, self.physician.npi)
     }
-
-    fn slots(self: &Arc<Self>) -> impl Iterator<Item = IndexedLocation> + '_ {
-        self.physician.locations.iter().zip(0u8..).map(|(l, location)| {
-            GeomWithData::new(l.point.unit_vector(), Slot { entry: self.clone(), location })
-        })
-    }
 }
-
-/// What the spatial index points at: an entry and one of its locations.
-#[derive(Clone, Debug)]
-pub(super) struct Slot {
-    pub entry: Arc<Entry>,
-    pub location: u8,
-}
-
-impl PartialEq for Slot {
-    fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.entry, &other.entry) && self.location == other.location
-    }
-}
-
-/// A practice location in the spatial index, as a unit vector.
-pub(super) type IndexedLocation = GeomWithData<[f64; 3], Slot>;
 
 /// How many physicians hold each term of the three vocabularies.
 #[derive(Clone)]
-struct Counts {
-    specialties: Vec<usize>,
-    conditions: Vec<usize>,
-    services: Vec<usize>,
+pub(super) struct Counts {
+    pub specialties: Vec<usize>,
+    pub conditions: Vec<usize>,
+    pub services: Vec<usize>,
 }
 
 fn tally<K: Kind>(counts: &mut [usize], terms: impl Iterator<Item = Term<K>>, add: bool) {
@@ -118,8 +98,8 @@ pub struct Snapshot {
     pub(super) entries: Vec<Arc<Entry>>,
     /// Sorted by [`Entry::name_key`]: the list order.
     pub(super) by_name: Vec<Arc<Entry>>,
-    pub(super) tree: RTree<IndexedLocation>,
-    counts: Counts,
+    pub(super) indexes: Indexes,
+    pub(super) counts: Counts,
 }
 
 impl Snapshot {
@@ -134,12 +114,12 @@ impl Snapshot {
     fn index(version: i64, entries: Vec<Arc<Entry>>) -> Self {
         let mut by_name = entries.clone();
         by_name.sort_by(|a, b| a.name_key().cmp(&b.name_key()));
-        let tree = RTree::bulk_load(entries.iter().flat_map(Entry::slots).collect());
         let mut counts = Counts::new();
         for e in &entries {
             counts.tally(&e.physician, true);
         }
-        Snapshot { version, built_at: SystemTime::now(), entries, by_name, tree, counts }
+        let indexes = Indexes::build(&entries, &counts);
+        Snapshot { version, built_at: SystemTime::now(), entries, by_name, indexes, counts }
     }
 
     /// The next version: this one with the physicians named in `changed`
@@ -172,21 +152,17 @@ impl Snapshot {
             let at = by_name.partition_point(|e| e.name_key() < entry.name_key());
             by_name.insert(at, entry.clone());
         }
-        let mut tree = self.tree.clone();
+        let mut indexes = self.indexes.clone();
         let mut counts = self.counts.clone();
         for entry in old {
-            for slot in entry.slots() {
-                tree.remove(&slot);
-            }
+            indexes.remove(entry);
             counts.tally(&entry.physician, false);
         }
         for entry in &fresh {
-            for slot in entry.slots() {
-                tree.insert(slot);
-            }
+            indexes.insert(entry);
             counts.tally(&entry.physician, true);
         }
-        Snapshot { version, built_at: SystemTime::now(), entries, by_name, tree, counts }
+        Snapshot { version, built_at: SystemTime::now(), entries, by_name, indexes, counts }
     }
 
     pub fn version(&self) -> i64 {
@@ -202,7 +178,7 @@ impl Snapshot {
     }
 
     pub fn location_count(&self) -> usize {
-        self.tree.size()
+        self.indexes.location_count()
     }
 
     /// One physician by NPI.
@@ -243,7 +219,7 @@ mod tests {
         let mut out = Vec::new();
         for near in [near, None] {
             let query = SearchQuery { near, filters: Filters::default() };
-            let page = snapshot.search(&query, 100_000, None);
+            let page = snapshot.search(&query, 100_000, None, false);
             out.extend(
                 page.hits.iter().map(|h| (h.physician.npi.to_string(), h.nearest.map(|n| n.1.to_bits()))),
             );

@@ -39,7 +39,7 @@ async fn neuromuscular_specialists_near_10001_come_in_distance_order(backend: Ba
 async fn paging_with_every_limit_gives_each_physician_exactly_once(backend: Backend) {
     let app = spawn_app(backend).await;
     let base = "/v1/physicians?zip=10001&radius=120";
-    let whole = app.ok(&format!("{base}&limit=100")).await;
+    let whole = app.ok(&format!("{base}&limit=100&include_total=true")).await;
     let total = whole["total"].as_u64().unwrap() as usize;
     assert!(total > 100, "needs more than one page: {total}");
     let mut reference: Option<Vec<String>> = None;
@@ -75,7 +75,8 @@ async fn without_a_location_everyone_is_listed_by_family_then_given_name(backend
         .collect();
     assert!(keys.windows(2).all(|w| w[0] < w[1]), "not in name order");
     let body = app.ok("/v1/physicians?limit=5").await;
-    assert!(body["origin"].is_null() && body["radius"].is_null());
+    assert!(body["origin"].is_null() && body["radius"].is_null() && body["total"].is_null());
+    let body = app.ok("/v1/physicians?limit=5&include_total=true").await;
     assert_eq!(body["total"], app.physicians.len());
 }
 
@@ -134,10 +135,10 @@ async fn zip_plus_four_po_box_and_territory_zips_are_searchable(backend: Backend
     // Adak, Alaska: a PO-box ZIP; the seed has a LEMS-aware practice there.
     let adak = app.ok("/v1/physicians?zip=99546&condition=lems").await;
     assert_eq!(adak["origin"]["label"], "Adak, AK 99546");
-    assert!(adak["total"].as_u64().unwrap() >= 1);
+    assert!(!adak["results"].as_array().unwrap().is_empty());
 
     let pr = app.ok("/v1/physicians?zip=00601&radius=100").await;
-    assert!(pr["total"].as_u64().unwrap() >= 1, "Puerto Rico has practices");
+    assert!(!pr["results"].as_array().unwrap().is_empty(), "Puerto Rico has practices");
     assert!(
         pr["results"][0]["physician"]["locations"]
             .as_array()
@@ -147,7 +148,7 @@ async fn zip_plus_four_po_box_and_territory_zips_are_searchable(backend: Backend
     );
 
     let gu = app.ok("/v1/physicians?zip=96910&radius=20").await;
-    assert!(gu["total"].as_u64().unwrap() >= 1, "Guam has a practice");
+    assert!(!gu["results"].as_array().unwrap().is_empty(), "Guam has a practice");
 }
 
 async fn city_and_state_search_from_the_city_centroid(backend: Backend) {
@@ -162,8 +163,10 @@ async fn city_and_state_search_from_the_city_centroid(backend: Backend) {
 
 async fn kilometres_and_miles_agree(backend: Backend) {
     let app = spawn_app(backend).await;
-    let mi = app.ok("/v1/physicians?lat=41.88&lng=-87.63&radius=10&limit=100").await;
-    let km = app.ok("/v1/physicians?lat=41.88&lng=-87.63&radius=16.09344&unit=km&limit=100").await;
+    let mi = app.ok("/v1/physicians?lat=41.88&lng=-87.63&radius=10&limit=100&include_total=true").await;
+    let km = app
+        .ok("/v1/physicians?lat=41.88&lng=-87.63&radius=16.09344&unit=km&limit=100&include_total=true")
+        .await;
     assert_eq!(mi["total"], km["total"]);
     let (a, b) = (distances(mi["results"].as_array().unwrap()), distances(km["results"].as_array().unwrap()));
     for (m, k) in a.iter().zip(&b) {
