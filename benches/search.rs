@@ -20,6 +20,10 @@ use physician_locator::domain::{Condition, GeoPoint, Radius, Specialty, Unit};
 use physician_locator::generate::generate;
 use physician_locator::search::{Filters, Position, SearchQuery, Snapshot};
 
+/// The server's allocator, so that time and memory are the server's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const K: usize = 20;
 /// Held by about 1% of physicians.
 const RARE_SPECIALTY: &str = "electrodiagnostic-medicine";
@@ -90,6 +94,9 @@ fn near(point: GeoPoint, radius: f64, filters: Filters) -> SearchQuery {
     SearchQuery { near: Some((point, miles(radius))), filters }
 }
 
+/// A benchmark: its name, the radius in miles, the filters.
+type Case = (&'static str, f64, fn() -> Filters);
+
 fn search_benches(c: &mut Criterion) {
     for size in sizes() {
         let physicians = directory(size);
@@ -111,7 +118,7 @@ fn search_benches(c: &mut Criterion) {
 
         let mut group = c.benchmark_group(format!("search/{size}"));
         let mut points = Points { points, next: 0 };
-        let cases: [(&str, f64, fn() -> Filters); 8] = [
+        let cases: [Case; 8] = [
             ("no_filter_r50", 50.0, Filters::default),
             ("common_specialty_r50", 50.0, || specialty(COMMON_SPECIALTY)),
             ("rare_specialty_r50", 50.0, || specialty(RARE_SPECIALTY)),

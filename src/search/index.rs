@@ -76,12 +76,14 @@ fn trees_of<K: Kind>(trees: &mut [Option<Tree>], held: TermSet<K>) -> impl Itera
 }
 
 impl Indexes {
+    /// Builds the whole tree and the rare terms' trees side by side.
     pub(super) fn build(entries: &[Arc<Entry>], counts: &Counts) -> Self {
-        Indexes {
-            all: Tree::bulk_load(entries.iter().flat_map(slots).collect()),
-            specialties: rare_trees(entries, &counts.specialties, |e| e.specialties),
-            conditions: rare_trees(entries, &counts.conditions, |e| e.conditions),
-        }
+        std::thread::scope(|scope| {
+            let specialties = scope.spawn(|| rare_trees(entries, &counts.specialties, |e| e.specialties));
+            let conditions = rare_trees(entries, &counts.conditions, |e| e.conditions);
+            let all = Tree::bulk_load(entries.iter().flat_map(slots).collect());
+            Indexes { all, specialties: specialties.join().expect("indexing does not panic"), conditions }
+        })
     }
 
     /// The trees that hold `entry`'s locations.

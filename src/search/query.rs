@@ -74,7 +74,7 @@ impl<'q> Matcher<'q> {
             && f.telehealth.is_none_or(|v| v == physician.telehealth)
             && f.language.is_none_or(|l| physician.languages.contains(&l))
             && f.gender.is_none_or(|g| g == physician.gender)
-            && f.name.as_deref().is_none_or(|q| entry.names.full.contains(q))
+            && f.name.as_deref().is_none_or(|q| entry.names.full().contains(q))
     }
 
     /// Whether the location qualifies (the `service` filter).
