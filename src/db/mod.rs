@@ -165,6 +165,7 @@ impl Database {
     pub fn load(&self) -> Result<(i64, Vec<Physician>), Error> {
         let mut conn = self.connect()?;
         conn.transaction(|conn| {
+            queries::read_one_state(conn)?;
             let version = queries::version(conn)?;
             Ok((version, queries::load_all(conn)?))
         })
@@ -176,6 +177,7 @@ impl Database {
     pub fn update_since(&self, after: i64) -> Result<Update, Error> {
         let mut conn = self.connect()?;
         conn.transaction(|conn| {
+            queries::read_one_state(conn)?;
             let version = queries::version(conn)?;
             if version == after {
                 return Ok(Update::Current);

@@ -105,13 +105,45 @@ fn assemble(rows: Vec<PhysicianRow>, locations: Vec<LocationRow>) -> Result<Vec<
 }
 
 /// Every physician, by NPI.
+///
+/// Read in NPI order, `LOAD_CHUNK` physicians at a time, so that only one
+/// chunk's rows are in memory beside the result: a million physicians' rows
+/// at once would double the peak. Call inside a transaction that sees one
+/// state throughout ([`read_one_state`]).
 pub fn load_all(conn: &mut DbConnection) -> Result<Vec<Physician>, Error> {
-    let rows = physicians::table.order(physicians::npi).select(PhysicianRow::as_select()).load(conn)?;
-    let locations = locations::table
-        .order((locations::npi, locations::ordinal))
-        .select(LocationRow::as_select())
-        .load(conn)?;
-    assemble(rows, locations)
+    const LOAD_CHUNK: i64 = 20_000;
+    let mut all = Vec::new();
+    let mut after = String::new();
+    loop {
+        let rows = physicians::table
+            .filter(physicians::npi.gt(&after))
+            .order(physicians::npi)
+            .limit(LOAD_CHUNK)
+            .select(PhysicianRow::as_select())
+            .load(conn)?;
+        let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
+            return Ok(all);
+        };
+        let locations = locations::table
+            .filter(locations::npi.between(&first.npi, &last.npi))
+            .order((locations::npi, locations::ordinal))
+            .select(LocationRow::as_select())
+            .load(conn)?;
+        after = last.npi.clone();
+        all.extend(assemble(rows, locations)?);
+    }
+}
+
+/// Makes the current transaction read one state of the database throughout.
+/// SQLite's transactions already do; PostgreSQL's default (read committed)
+/// lets each statement see newer commits.
+pub fn read_one_state(conn: &mut DbConnection) -> QueryResult<()> {
+    match conn {
+        DbConnection::Sqlite(_) => Ok(()),
+        DbConnection::Postgres(_) => {
+            diesel::sql_query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ").execute(conn).map(drop)
+        }
+    }
 }
 
 /// The physicians among `npis` that exist, by NPI.

@@ -37,6 +37,17 @@ pub struct Physician {
     pub locations: Vec<Location>,
 }
 
+/// Collects with no spare capacity. `collect` into a `Result` cannot see the
+/// length and leaves room for four locations (600 bytes) however many there
+/// are; a snapshot keeps a million of these lists for its life.
+fn exactly_sized<T, E>(items: impl Iterator<Item = Result<T, E>>) -> Result<Vec<T>, E> {
+    let mut out = Vec::with_capacity(items.size_hint().0);
+    for item in items {
+        out.push(item?);
+    }
+    Ok(out)
+}
+
 /// One practice location.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Location {
@@ -149,11 +160,9 @@ impl Physician {
             accepting_new_patients: row.accepting_new_patients,
             telehealth: row.telehealth,
             last_updated: check_date("last_updated", row.last_updated.trim())?,
-            locations: locations
-                .iter()
-                .zip(1u8..)
-                .map(|(l, ordinal)| Location::from_row(l, ordinal))
-                .collect::<Result<_, _>>()?,
+            locations: exactly_sized(
+                locations.iter().zip(1u8..).map(|(l, ordinal)| Location::from_row(l, ordinal)),
+            )?,
         })
     }
 

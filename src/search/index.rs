@@ -28,8 +28,16 @@ impl PartialEq for Slot {
     }
 }
 
-/// A practice location in the spatial index, as a unit vector.
-pub(super) type IndexedLocation = GeomWithData<[f64; 3], Slot>;
+/// A practice location in the spatial index, as a unit vector in single
+/// precision: a tree node is then 48 bytes instead of 72, a third less memory
+/// for millions of locations. The rounding moves a point by at most 0.7 m on
+/// the Earth, which the search's bounds allow for (see `Disc`).
+pub(super) type IndexedLocation = GeomWithData<[f32; 3], Slot>;
+
+/// A unit vector as the index stores it.
+pub(super) fn stored(v: [f64; 3]) -> [f32; 3] {
+    v.map(|x| x as f32)
+}
 
 /// A term held by at most `1/RARE` of the physicians gets its own tree: then
 /// a walk over the whole tree passes at most about `RARE` locations per match.
@@ -48,7 +56,7 @@ pub(super) struct Indexes {
 
 fn slots(entry: &Arc<Entry>) -> impl Iterator<Item = IndexedLocation> + '_ {
     entry.physician.locations.iter().zip(0u8..).map(|(l, location)| {
-        GeomWithData::new(l.point.unit_vector(), Slot { entry: entry.clone(), location })
+        GeomWithData::new(stored(l.point.unit_vector()), Slot { entry: entry.clone(), location })
     })
 }
 
@@ -185,12 +193,12 @@ impl Source<'_> {
     }
 }
 
-/// Every location of `sources` within the squared chord `chord2` of `centre`,
-/// each once.
+/// Every location of `sources` within the squared chord `chord2` of `centre`
+/// (computed in single precision: allow for it), each once.
 pub(super) fn within<'a>(
     sources: &[Source<'a>],
-    centre: [f64; 3],
-    chord2: f64,
+    centre: [f32; 3],
+    chord2: f32,
 ) -> impl Iterator<Item = &'a IndexedLocation> {
     sources.iter().flat_map(move |s| {
         let tree: &'a Tree = s.tree;
@@ -198,10 +206,11 @@ pub(super) fn within<'a>(
     })
 }
 
-/// Every location of `sources`, each once, nearest to `centre` first.
+/// Every location of `sources`, each once, nearest to `centre` first (as
+/// single precision orders them).
 pub(super) fn nearest<'a>(
     sources: &[Source<'a>],
-    centre: [f64; 3],
+    centre: [f32; 3],
 ) -> impl Iterator<Item = &'a IndexedLocation> {
     let heads = sources.iter().map(|s| {
         let tree: &'a Tree = s.tree;
@@ -215,7 +224,7 @@ struct Merge<I: Iterator> {
     heads: Vec<Peekable<I>>,
 }
 
-impl<'a, I: Iterator<Item = (&'a IndexedLocation, f64)>> Iterator for Merge<I> {
+impl<'a, I: Iterator<Item = (&'a IndexedLocation, f32)>> Iterator for Merge<I> {
     type Item = I::Item;
 
     fn next(&mut self) -> Option<I::Item> {

@@ -88,53 +88,62 @@ impl<'q> Matcher<'q> {
     }
 }
 
-/// Squared chord between unit vectors: orders points as the great circle does.
-fn chord2(a: [f64; 3], b: [f64; 3]) -> f64 {
-    (a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)
+/// Squared chord between a stored unit vector and the (exact) centre: orders
+/// points as the great circle does.
+fn chord2(a: [f32; 3], b: [f64; 3]) -> f64 {
+    (f64::from(a[0]) - b[0]).powi(2) + (f64::from(a[1]) - b[1]).powi(2) + (f64::from(a[2]) - b[2]).powi(2)
 }
 
-/// A millimetre: the rounding allowance on the sphere's bounds.
-const MM: f64 = 1e-3;
+/// Metres the sphere's bounds allow for rounding. A stored point, and the
+/// centre as the index sees it, are each within 0.7 m of the true ones (single
+/// precision), and the index computes its distances in single precision (under
+/// 0.2 m at 1,000 miles). The walk's order can therefore put a location up to
+/// 2 × (0.7 + 0.2) m nearer than one already passed, and a location's own
+/// distance is off by up to 0.7 m: 2.5 m in all, 4 m allowed.
+const ALLOWANCE: f64 = 4.0;
 
 /// The search disc around an origin, and the bounds that let the sphere do
 /// most of the ellipsoid's work.
 ///
 /// A geodesic distance `g` and the spherical distance `s` of the same pair
-/// satisfy `s(1-e) - m <= g <= s(1+e) + m` (`e` = [`SPHERE_SLACK`], `m` a
-/// millimetre for rounding). So a location with `s` up to `(r - m) / (1 + e)`
+/// satisfy `s(1-e) - m <= g <= s(1+e) + m` (`e` = [`SPHERE_SLACK`], `m` =
+/// [`ALLOWANCE`] for rounding). So a location with `s` up to `(r - m) / (1 + e)`
 /// is inside without a geodesic, one with `s` beyond `(r + m) / (1 - e)` is
 /// outside, and only the thin band between needs a geodesic to decide.
 struct Disc {
     origin: GeoPoint,
     centre: [f64; 3],
+    /// As the index compares it.
+    stored_centre: [f32; 3],
     radius_m: f64,
     sure_inside: f64,
     /// Squared chord enclosing every location that may be inside.
-    outer_chord2: f64,
+    outer_chord2: f32,
 }
 
 impl Disc {
     fn new(origin: GeoPoint, radius: Radius) -> Self {
         let radius_m = radius.metres();
-        let outer = (radius_m + MM) / (1.0 - SPHERE_SLACK);
+        let outer = (radius_m + ALLOWANCE) / (1.0 - SPHERE_SLACK);
         let half_angle = (outer / (2.0 * MEAN_EARTH_RADIUS_M)).min(std::f64::consts::FRAC_PI_2);
         Disc {
             origin,
             centre: origin.unit_vector(),
+            stored_centre: index::stored(origin.unit_vector()),
             radius_m,
-            sure_inside: (radius_m - MM) / (1.0 + SPHERE_SLACK),
-            outer_chord2: (2.0 * half_angle.sin()).powi(2) * (1.0 + 1e-12),
+            sure_inside: (radius_m - ALLOWANCE) / (1.0 + SPHERE_SLACK),
+            outer_chord2: ((2.0 * half_angle.sin()).powi(2) * (1.0 + 1e-6)) as f32,
         }
     }
 
     /// The least geodesic distance a location `s` metres away on the sphere can have.
     fn lower(s: f64) -> f64 {
-        s * (1.0 - SPHERE_SLACK) - MM
+        s * (1.0 - SPHERE_SLACK) - ALLOWANCE
     }
 
     /// The greatest.
     fn upper(s: f64) -> f64 {
-        s * (1.0 + SPHERE_SLACK) + MM
+        s * (1.0 + SPHERE_SLACK) + ALLOWANCE
     }
 
     /// Whether `slot` is its physician's nearest qualifying location on the
@@ -146,9 +155,9 @@ impl Disc {
             return true;
         }
         let own = (chord2(*slot.geom(), self.centre), at);
-        matcher
-            .locations(entry)
-            .all(|(l, loc)| l == at || own <= (chord2(loc.point.unit_vector(), self.centre), l))
+        matcher.locations(entry).all(|(l, loc)| {
+            l == at || own <= (chord2(index::stored(loc.point.unit_vector()), self.centre), l)
+        })
     }
 
     /// The physician's nearest qualifying location and its geodesic distance,
@@ -161,7 +170,9 @@ impl Disc {
         }
         let mut by_sphere: Vec<(f64, u8, &Location)> = matcher
             .locations(entry)
-            .map(|(l, loc)| (sphere_m_from_chord2(chord2(loc.point.unit_vector(), self.centre)), l, loc))
+            .map(|(l, loc)| {
+                (sphere_m_from_chord2(chord2(index::stored(loc.point.unit_vector()), self.centre)), l, loc)
+            })
             .collect();
         by_sphere.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         let mut best = (f64::INFINITY, u8::MAX);
@@ -251,7 +262,7 @@ impl Snapshot {
         cursor: Option<(f64, Npi)>,
     ) -> Vec<(f64, u8, &'s Entry)> {
         let mut page: Vec<(f64, u8, &Entry)> = Vec::with_capacity(limit + 1);
-        for slot in index::nearest(sources, disc.centre) {
+        for slot in index::nearest(sources, disc.stored_centre) {
             let s = sphere_m_from_chord2(chord2(*slot.geom(), disc.centre));
             let least = Disc::lower(s);
             if least > disc.radius_m || page.len() > limit && least > page[limit].0 {
@@ -281,7 +292,7 @@ impl Snapshot {
 
     /// How many physicians have a qualifying location within the disc.
     fn count_within(&self, matcher: &Matcher<'_>, disc: &Disc, sources: &[index::Source<'_>]) -> usize {
-        index::within(sources, disc.centre, disc.outer_chord2)
+        index::within(sources, disc.stored_centre, disc.outer_chord2)
             .filter(|slot| {
                 let entry = &*slot.data.entry;
                 matcher.accepts(entry)
