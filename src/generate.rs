@@ -11,7 +11,8 @@ use std::collections::{BTreeMap, HashSet};
 use crate::clock::civil_from_days;
 use crate::directory::{Location, Physician};
 use crate::domain::{
-    Condition, Credential, Gender, GeoPoint, GeocodePrecision, Language, Npi, Service, Specialty, UsState,
+    Condition, Credential, Date, Gender, GeoPoint, GeocodePrecision, Language, Npi, Phone, Service,
+    Specialty, UsState,
 };
 use crate::geocode::{Gazetteer, ZipKind, ZipPlace};
 
@@ -494,7 +495,7 @@ fn physician(
         languages,
         accepting_new_patients: rng.chance(0.68),
         telehealth: rng.chance(0.55),
-        last_updated: format!("{year:04}-{month:02}-{day:02}"),
+        last_updated: Date::parse(&format!("{year:04}-{month:02}-{day:02}")).expect("a valid date"),
         locations,
     }
 }
@@ -507,19 +508,20 @@ fn location(rng: &mut Rng, ordinal: u8, practice: &str, profile: &Profile, place
     let lat = round((place.point.lat() + jitter()).clamp(-90.0, 90.0));
     let lng = round((place.point.lng() + jitter()).clamp(-180.0, 180.0));
     let area = place.area_codes.first().map_or("555", String::as_str);
-    let phone = format!("{area}-555-01{:02}", rng.below(100));
+    let phone = Phone::parse(&format!("{area}-555-01{:02}", rng.below(100))).expect("a valid phone number");
     let suffix = if ordinal == 1 { String::new() } else { format!(" – {}", place.city) };
     Location {
         ordinal,
-        practice_name: format!("{practice}{suffix}"),
+        practice_name: format!("{practice}{suffix}").into(),
         street: format!(
             "{} {}{} {}",
             10 + rng.below(9_990),
             rng.pick(NAME_ROOTS),
             rng.pick(NAME_ENDINGS),
             rng.pick(STREET_KINDS)
-        ),
-        city: place.city.clone(),
+        )
+        .into(),
+        city: place.city.as_str().into(),
         state: place.state,
         zip: place.zip,
         phone,

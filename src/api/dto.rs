@@ -108,14 +108,14 @@ pub struct PhysicianView {
 fn location_view(npi: Npi, l: &Location) -> LocationView {
     LocationView {
         id: l.id(npi),
-        practice_name: l.practice_name.clone(),
+        practice_name: l.practice_name.to_string(),
         address: Address {
-            street: l.street.clone(),
-            city: l.city.clone(),
+            street: l.street.to_string(),
+            city: l.city.to_string(),
             state: l.state.code().to_owned(),
             zip: l.zip.to_string(),
         },
-        phone: l.phone.clone(),
+        phone: l.phone.as_str().to_owned(),
         lat: l.point.lat(),
         lng: l.point.lng(),
         geocode_precision: l.precision,
@@ -147,7 +147,7 @@ impl From<&Physician> for PhysicianView {
             languages: p.languages.iter().map(|l| l.as_str().to_owned()).collect(),
             accepting_new_patients: p.accepting_new_patients,
             telehealth: p.telehealth,
-            last_updated: p.last_updated.clone(),
+            last_updated: p.last_updated.as_str().to_owned(),
             locations: p.locations.iter().map(|l| location_view(p.npi, l)).collect(),
         }
     }

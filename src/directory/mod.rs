@@ -9,8 +9,8 @@ pub mod json;
 
 use crate::db::models::{LocationRow, PhysicianRow};
 use crate::domain::{
-    Condition, Credential, Gender, GeoPoint, GeocodePrecision, Language, Npi, Service, Specialty, UsState,
-    ZipCode,
+    Condition, Credential, Date, Gender, GeoPoint, GeocodePrecision, Language, Npi, Phone, Service,
+    Specialty, UsState, ZipCode,
 };
 use crate::geocode::Gazetteer;
 
@@ -31,8 +31,8 @@ pub struct Physician {
     pub languages: Vec<Language>,
     pub accepting_new_patients: bool,
     pub telehealth: bool,
-    /// ISO 8601 date (YYYY-MM-DD) the record was last confirmed.
-    pub last_updated: String,
+    /// The date the record was last confirmed.
+    pub last_updated: Date,
     /// Never empty; `locations[i].ordinal == i + 1`.
     pub locations: Vec<Location>,
 }
@@ -54,13 +54,14 @@ pub struct Location {
     /// 1-based position among the physician's locations: with the NPI, the
     /// location's stable identity.
     pub ordinal: u8,
-    pub practice_name: String,
-    pub street: String,
-    pub city: String,
+    // Boxed rather than `String`: fixed once built, and eight bytes less
+    // each keeps a location within 128 bytes (mimalloc's size class).
+    pub practice_name: Box<str>,
+    pub street: Box<str>,
+    pub city: Box<str>,
     pub state: UsState,
     pub zip: ZipCode,
-    /// `NNN-NNN-NNNN`.
-    pub phone: String,
+    pub phone: Phone,
     pub point: GeoPoint,
     pub precision: GeocodePrecision,
     pub services: Vec<Service>,
@@ -84,12 +85,12 @@ fn field_error(field: &'static str) -> impl Fn(String) -> FieldError {
     move |message| FieldError { field, message }
 }
 
-fn required(field: &'static str, value: &str) -> Result<String, FieldError> {
+fn required<T: for<'a> From<&'a str>>(field: &'static str, value: &str) -> Result<T, FieldError> {
     let trimmed = value.trim();
     if trimmed.is_empty() {
         return Err(field_error(field)("is required".into()));
     }
-    Ok(trimmed.to_owned())
+    Ok(trimmed.into())
 }
 
 fn list<T>(
@@ -108,30 +109,6 @@ fn list<T>(
 fn join<T>(items: &[T], show: impl Fn(&T) -> &str) -> String {
     let parts: Vec<&str> = items.iter().map(show).collect();
     parts.join(&LIST_SEPARATOR.to_string())
-}
-
-fn check_date(field: &'static str, value: &str) -> Result<String, FieldError> {
-    let b = value.as_bytes();
-    let number = |r: std::ops::Range<usize>| value.get(r).and_then(|s| s.parse::<u32>().ok());
-    let shape = b.len() == 10 && b[4] == b'-' && b[7] == b'-';
-    let valid = shape
-        && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
-        && matches!(number(5..7), Some(1..=12))
-        && matches!(number(8..10), Some(1..=31));
-    if !valid {
-        return Err(field_error(field)(format!("{value:?} is not a date (YYYY-MM-DD)")));
-    }
-    Ok(value.to_owned())
-}
-
-fn check_phone(field: &'static str, value: &str) -> Result<String, FieldError> {
-    let b = value.as_bytes();
-    let valid = b.len() == 12
-        && b.iter().enumerate().all(|(i, c)| if i == 3 || i == 7 { *c == b'-' } else { c.is_ascii_digit() });
-    if !valid {
-        return Err(field_error(field)(format!("{value:?} is not a phone number (NNN-NNN-NNNN)")));
-    }
-    Ok(value.to_owned())
 }
 
 impl Physician {
@@ -159,7 +136,7 @@ impl Physician {
             languages: list("languages", &row.languages, Language::parse)?,
             accepting_new_patients: row.accepting_new_patients,
             telehealth: row.telehealth,
-            last_updated: check_date("last_updated", row.last_updated.trim())?,
+            last_updated: Date::parse(row.last_updated.trim()).map_err(field_error("last_updated"))?,
             locations: exactly_sized(
                 locations.iter().zip(1u8..).map(|(l, ordinal)| Location::from_row(l, ordinal)),
             )?,
@@ -180,7 +157,7 @@ impl Physician {
             languages: join(&self.languages, Language::as_str),
             accepting_new_patients: self.accepting_new_patients,
             telehealth: self.telehealth,
-            last_updated: self.last_updated.clone(),
+            last_updated: self.last_updated.as_str().to_owned(),
         };
         let locations = self
             .locations
@@ -188,12 +165,12 @@ impl Physician {
             .map(|l| LocationRow {
                 npi: npi.clone(),
                 ordinal: i32::from(l.ordinal),
-                practice_name: l.practice_name.clone(),
-                street: l.street.clone(),
-                city: l.city.clone(),
+                practice_name: l.practice_name.to_string(),
+                street: l.street.to_string(),
+                city: l.city.to_string(),
                 state: l.state.code().to_owned(),
                 zip: l.zip.to_string(),
-                phone: l.phone.clone(),
+                phone: l.phone.as_str().to_owned(),
                 lat: l.point.lat(),
                 lng: l.point.lng(),
                 services: join(&l.services, |s| s.slug()),
@@ -229,7 +206,7 @@ impl Location {
             city: required("city", &row.city)?,
             state,
             zip,
-            phone: check_phone("phone", row.phone.trim())?,
+            phone: Phone::parse(row.phone.trim()).map_err(field_error("phone"))?,
             point,
             precision: GeocodePrecision::parse(&row.geocode_precision)
                 .map_err(field_error("geocode_precision"))?,

@@ -11,5 +11,5 @@ pub mod vocabulary;
 pub use self::geo::{GeoPoint, GeocodePrecision, Radius, Unit};
 pub use self::npi::Npi;
 pub use self::person::{Credential, Gender, Language};
-pub use self::place::{UsState, ZipCode};
+pub use self::place::{Date, Phone, UsState, ZipCode};
 pub use self::vocabulary::{Condition, Service, Specialty};

@@ -1,6 +1,9 @@
-//! US postal places: states and territories, and ZIP codes.
+//! US postal places: states and territories, ZIP codes; and the fixed-shape
+//! fields of a practice record, phone numbers and dates.
 
 use std::fmt;
+
+use super::text::Inline;
 
 /// Postal codes and names of the states, DC and the inhabited territories.
 #[rustfmt::skip]
@@ -104,5 +107,41 @@ mod tests {
         assert_eq!(UsState::parse("GU").unwrap().name(), "Guam");
         assert!(UsState::parse("XX").is_err());
         assert!(UsState::parse("AP").is_err(), "military mail codes are not places");
+    }
+}
+
+/// A US phone number, `NNN-NNN-NNNN`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Phone(Inline<12>);
+
+impl Phone {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        Inline::of_shape(s, "NNN-NNN-NNNN")
+            .map(Phone)
+            .ok_or_else(|| format!("{s:?} is not a phone number (NNN-NNN-NNNN)"))
+    }
+
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
+/// A calendar date, `YYYY-MM-DD` (month 1-12, day 1-31).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Date(Inline<10>);
+
+impl Date {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let in_range = |r: std::ops::Range<usize>, max: u32| {
+            s.get(r).and_then(|n| n.parse::<u32>().ok()).is_some_and(|n| (1..=max).contains(&n))
+        };
+        Inline::of_shape(s, "NNNN-NN-NN")
+            .filter(|_| in_range(5..7, 12) && in_range(8..10, 31))
+            .map(Date)
+            .ok_or_else(|| format!("{s:?} is not a date (YYYY-MM-DD)"))
+    }
+
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
     }
 }

@@ -147,9 +147,9 @@ impl<K: Kind> fmt::Debug for Term<K> {
 
 /// A set of terms of one vocabulary as a bit mask: the search tests a
 /// physician's specialties against a filter with one AND instead of a loop.
-/// Vocabularies are compiled in and hold at most 64 terms (a test checks).
+/// Vocabularies are compiled in and hold at most 32 terms (a test checks).
 pub struct TermSet<K> {
-    bits: u64,
+    bits: u32,
     kind: PhantomData<K>,
 }
 
@@ -168,7 +168,7 @@ impl<K> TermSet<K> {
 
     /// The members, in vocabulary order.
     pub fn iter(self) -> impl Iterator<Item = Term<K>> {
-        (0..64u16).filter(move |i| self.bits & (1 << i) != 0).map(|index| Term { index, kind: PhantomData })
+        (0..32u16).filter(move |i| self.bits & (1 << i) != 0).map(|index| Term { index, kind: PhantomData })
     }
 }
 
@@ -250,7 +250,7 @@ mod tests {
         fn check<K: Kind>() {
             let entries = K::vocabulary().entries();
             assert!(!entries.is_empty());
-            assert!(entries.len() <= 64, "a TermSet holds at most 64 terms");
+            assert!(entries.len() <= 32, "a TermSet holds at most 32 terms");
             for (i, e) in entries.iter().enumerate() {
                 assert_eq!(Term::<K>::parse(&e.slug).map(Term::index), Ok(i));
                 if let Some(code) = &e.code {

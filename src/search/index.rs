@@ -15,11 +15,23 @@ use rstar::primitives::GeomWithData;
 use super::snapshot::{Counts, Entry};
 use crate::domain::vocabulary::{ConditionKind, Kind, SpecialtyKind, Term, TermSet};
 
-/// What the spatial index points at: an entry and one of its locations.
+/// What the spatial index points at: an entry and one of its locations, with
+/// the entry's [`Traits`] beside them so that a walk rejects most
+/// non-matches without reading the entry (a cache miss each).
 #[derive(Clone, Debug)]
 pub(super) struct Slot {
     pub entry: Arc<Entry>,
+    pub traits: Traits,
     pub location: u8,
+}
+
+/// The filterable facts of a physician that fit in a few bytes.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Traits {
+    pub specialties: TermSet<SpecialtyKind>,
+    pub conditions: TermSet<ConditionKind>,
+    pub accepting_new_patients: bool,
+    pub telehealth: bool,
 }
 
 impl PartialEq for Slot {
@@ -56,7 +68,10 @@ pub(super) struct Indexes {
 
 fn slots(entry: &Arc<Entry>) -> impl Iterator<Item = IndexedLocation> + '_ {
     entry.physician.locations.iter().zip(0u8..).map(|(l, location)| {
-        GeomWithData::new(stored(l.point.unit_vector()), Slot { entry: entry.clone(), location })
+        GeomWithData::new(
+            stored(l.point.unit_vector()),
+            Slot { entry: entry.clone(), traits: entry.traits, location },
+        )
     })
 }
 
@@ -87,8 +102,9 @@ impl Indexes {
     /// Builds the whole tree and the rare terms' trees side by side.
     pub(super) fn build(entries: &[Arc<Entry>], counts: &Counts) -> Self {
         std::thread::scope(|scope| {
-            let specialties = scope.spawn(|| rare_trees(entries, &counts.specialties, |e| e.specialties));
-            let conditions = rare_trees(entries, &counts.conditions, |e| e.conditions);
+            let specialties =
+                scope.spawn(|| rare_trees(entries, &counts.specialties, |e| e.traits.specialties));
+            let conditions = rare_trees(entries, &counts.conditions, |e| e.traits.conditions);
             let all = Tree::bulk_load(entries.iter().flat_map(slots).collect());
             Indexes { all, specialties: specialties.join().expect("indexing does not panic"), conditions }
         })
@@ -97,8 +113,8 @@ impl Indexes {
     /// The trees that hold `entry`'s locations.
     fn trees_for(&mut self, entry: &Entry) -> impl Iterator<Item = &mut Tree> {
         std::iter::once(&mut self.all)
-            .chain(trees_of(&mut self.specialties, entry.specialties))
-            .chain(trees_of(&mut self.conditions, entry.conditions))
+            .chain(trees_of(&mut self.specialties, entry.traits.specialties))
+            .chain(trees_of(&mut self.conditions, entry.traits.conditions))
     }
 
     pub(super) fn insert(&mut self, entry: &Arc<Entry>) {
@@ -184,11 +200,11 @@ pub(super) struct Source<'a> {
 
 impl Source<'_> {
     fn fresh(&self, slot: &IndexedLocation) -> bool {
-        let entry = &slot.data.entry;
+        let traits = &slot.data.traits;
         match self.seen {
             Seen::Nothing => true,
-            Seen::Specialties(seen) => !entry.specialties.intersects(seen),
-            Seen::Conditions(seen) => !entry.conditions.intersects(seen),
+            Seen::Specialties(seen) => !traits.specialties.intersects(seen),
+            Seen::Conditions(seen) => !traits.conditions.intersects(seen),
         }
     }
 }

@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 
 use super::cursor::{Cursor, Position, fnv1a};
-use super::index::{self, IndexedLocation};
+use super::index::{self, IndexedLocation, Traits};
 use super::snapshot::{Entry, Snapshot, by_distance};
 use crate::directory::{Location, Physician};
 use crate::domain::geo::{MEAN_EARTH_RADIUS_M, SPHERE_SLACK, sphere_m_from_chord2};
@@ -65,16 +65,31 @@ impl<'q> Matcher<'q> {
         }
     }
 
+    /// Whether a physician with these traits may qualify: the test a walk
+    /// makes on every location it passes, without reading the entry.
+    fn admits(&self, traits: &Traits) -> bool {
+        let f = self.filters;
+        (self.specialties.is_empty() || self.specialties.intersects(traits.specialties))
+            && (self.conditions.is_empty() || self.conditions.intersects(traits.conditions))
+            && f.accepting_new_patients.is_none_or(|v| v == traits.accepting_new_patients)
+            && f.telehealth.is_none_or(|v| v == traits.telehealth)
+    }
+
     /// Whether the physician qualifies, whatever the location.
     fn accepts(&self, entry: &Entry) -> bool {
         let (f, physician) = (self.filters, &entry.physician);
-        (self.specialties.is_empty() || self.specialties.intersects(entry.specialties))
-            && (self.conditions.is_empty() || self.conditions.intersects(entry.conditions))
-            && f.accepting_new_patients.is_none_or(|v| v == physician.accepting_new_patients)
-            && f.telehealth.is_none_or(|v| v == physician.telehealth)
+        self.admits(&entry.traits)
             && f.language.is_none_or(|l| physician.languages.contains(&l))
             && f.gender.is_none_or(|g| g == physician.gender)
             && f.name.as_deref().is_none_or(|q| entry.names.full().contains(q))
+    }
+
+    /// Whether the location of `slot` qualifies with its physician.
+    fn accepts_slot(&self, slot: &IndexedLocation) -> bool {
+        let entry = &slot.data.entry;
+        self.admits(&slot.data.traits)
+            && self.accepts(entry)
+            && self.accepts_location(&entry.physician.locations[usize::from(slot.data.location)])
     }
 
     /// Whether the location qualifies (the `service` filter).
@@ -269,9 +284,7 @@ impl Snapshot {
                 break;
             }
             let entry = &*slot.data.entry;
-            let qualifies = matcher.accepts(entry)
-                && matcher.accepts_location(&entry.physician.locations[usize::from(slot.data.location)])
-                && disc.designated(matcher, slot);
+            let qualifies = matcher.accepts_slot(slot) && disc.designated(matcher, slot);
             // Whatever is surely nearer than the cursor was on an earlier page.
             if !qualifies || cursor.is_some_and(|(d, _)| Disc::upper(s) < d) {
                 continue;
@@ -294,12 +307,10 @@ impl Snapshot {
     fn count_within(&self, matcher: &Matcher<'_>, disc: &Disc, sources: &[index::Source<'_>]) -> usize {
         index::within(sources, disc.stored_centre, disc.outer_chord2)
             .filter(|slot| {
-                let entry = &*slot.data.entry;
-                matcher.accepts(entry)
-                    && matcher.accepts_location(&entry.physician.locations[usize::from(slot.data.location)])
+                matcher.accepts_slot(slot)
                     && disc.designated(matcher, slot)
                     && (sphere_m_from_chord2(chord2(*slot.geom(), disc.centre)) <= disc.sure_inside
-                        || disc.nearest(matcher, entry).0 <= disc.radius_m)
+                        || disc.nearest(matcher, &slot.data.entry).0 <= disc.radius_m)
             })
             .count()
     }

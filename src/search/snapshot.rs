@@ -5,10 +5,10 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use super::index::Indexes;
+use super::index::{Indexes, Traits};
 use crate::directory::Physician;
 use crate::domain::text::fold;
-use crate::domain::vocabulary::{ConditionKind, Kind, ServiceKind, SpecialtyKind, Term, TermSet};
+use crate::domain::vocabulary::{Kind, ServiceKind, Term, TermSet};
 use crate::domain::{Condition, Npi, Service, Specialty};
 
 /// Name keys precomputed for matching and ordering: the folded "given
@@ -17,14 +17,16 @@ use crate::domain::{Condition, Npi, Service, Specialty};
 #[derive(Debug)]
 pub(super) struct Names {
     full: Box<str>,
-    /// Where the given name ends (the space before the family name).
-    given_end: usize,
+    /// Where the given name ends (the space before the family name). A `u32`
+    /// keeps an entry within mimalloc's 224-byte size class.
+    given_end: u32,
 }
 
 impl Names {
     fn new(given: &str, family: &str) -> Self {
         let given = fold(given);
-        Names { given_end: given.len(), full: format!("{given} {}", fold(family)).into() }
+        let given_end = u32::try_from(given.len()).expect("names are far shorter than 4 GB");
+        Names { given_end, full: format!("{given} {}", fold(family)).into() }
     }
 
     pub fn full(&self) -> &str {
@@ -32,11 +34,11 @@ impl Names {
     }
 
     fn given(&self) -> &str {
-        &self.full[..self.given_end]
+        &self.full[..self.given_end as usize]
     }
 
     fn family(&self) -> &str {
-        &self.full[self.given_end + 1..]
+        &self.full[self.given_end as usize + 1..]
     }
 }
 
@@ -46,16 +48,19 @@ impl Names {
 pub(super) struct Entry {
     pub physician: Physician,
     pub names: Names,
-    pub specialties: TermSet<SpecialtyKind>,
-    pub conditions: TermSet<ConditionKind>,
+    pub traits: Traits,
 }
 
 impl Entry {
     fn new(physician: Physician) -> Arc<Self> {
         let names = Names::new(&physician.given_name, &physician.family_name);
-        let specialties = physician.specialties.iter().copied().collect();
-        let conditions = physician.conditions.iter().copied().collect();
-        Arc::new(Entry { physician, names, specialties, conditions })
+        let traits = Traits {
+            specialties: physician.specialties.iter().copied().collect(),
+            conditions: physician.conditions.iter().copied().collect(),
+            accepting_new_patients: physician.accepting_new_patients,
+            telehealth: physician.telehealth,
+        };
+        Arc::new(Entry { physician, names, traits })
     }
 
     /// The list-order key: folded family and given names, then NPI.
