@@ -97,9 +97,9 @@ rate=$(python3 -c "print(int(float(open('$WORK/rate-search_mix').read()) / 2))")
 regex=$(python3 - "$POINTS" <<'EOF'
 import sys
 points = [line.strip().split(",") for line in open(sys.argv[1])][:64]
-alternatives = "|".join(f"lat={lat}&lng={lng}" for lat, lng in points).replace(".", "\\.")
+alternatives = "|".join(f"lat={lat}&lng={lng}" for lat, lng in points).replace(".", "[.]")
 filters = "(|&specialty=neurology|&condition=lems&accepting_new_patients=true|&specialty=electrodiagnostic-medicine)"
-print(f"http://127\\.0\\.0\\.1:PORT/v1/physicians\\?({alternatives}){filters}")
+print(f"http://127[.]0[.]0[.]1:PORT/v1/physicians[?]({alternatives}){filters}")
 EOF
 )
 oha -z "$DURATION" -c "$CONNECTIONS" -q "$rate" --latency-correction --no-tui --output-format json \

@@ -10,7 +10,7 @@ use diesel::Connection;
 use utoipa::IntoParams;
 
 use super::AppState;
-use super::dto::PhysicianView;
+use super::dto::{self, PhysicianView};
 use super::params::QueryParams;
 use crate::db::queries;
 use crate::directory::json;
@@ -94,7 +94,7 @@ pub async fn put_physician(
     })
     .await?;
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
-    Ok(HttpResponse::build(status).json(PhysicianView::from(&physician)))
+    dto::json(status, &PhysicianView::from(&physician), 2048)
 }
 
 /// Removes one physician and all their locations.

@@ -1,10 +1,11 @@
 //! `GET /v1/physicians` (search or list) and `GET /v1/physicians/{npi}`.
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::dto::PhysicianView;
+use super::dto::{self, PhysicianView};
 use super::params::{NoParams, QueryParams};
 use super::{AppState, location};
 use crate::domain::text::fold;
@@ -92,8 +93,8 @@ pub struct RadiusView {
 
 /// One search result.
 #[derive(Serialize, ToSchema)]
-pub struct SearchResult {
-    pub physician: PhysicianView,
+pub struct SearchResult<'a> {
+    pub physician: PhysicianView<'a>,
     /// Geodesic distance (WGS84) from the origin to the nearest matching
     /// location, in the request's unit, unrounded; null without an origin.
     #[schema(example = 1.8342)]
@@ -105,7 +106,7 @@ pub struct SearchResult {
 
 /// A page of search results.
 #[derive(Serialize, ToSchema)]
-pub struct SearchResponse {
+pub struct SearchResponse<'a> {
     /// The point distances are measured from; null when listing by name.
     pub origin: Option<Origin>,
     /// The radius searched; null when listing by name.
@@ -115,7 +116,7 @@ pub struct SearchResponse {
     #[schema(example = 42)]
     pub total: Option<usize>,
     /// This page, nearest first (or by name).
-    pub results: Vec<SearchResult>,
+    pub results: Vec<SearchResult<'a>>,
     /// Pass as `cursor` for the next page; null on the last page.
     pub next_cursor: Option<String>,
 }
@@ -221,7 +222,7 @@ pub async fn search(state: web::Data<AppState>, req: HttpRequest) -> Result<Http
             .collect(),
         next_cursor: page.next.map(|c| c.encode()),
     };
-    Ok(HttpResponse::Ok().json(response))
+    dto::json(StatusCode::OK, &response, 2048 * response.results.len())
 }
 
 /// One physician with every practice location.
@@ -246,5 +247,5 @@ pub async fn detail(
     let physician = snapshot
         .physician(npi)
         .ok_or_else(|| Error::NotFound(format!("no physician with NPI {npi} in the directory")))?;
-    Ok(HttpResponse::Ok().json(PhysicianView::from(physician)))
+    dto::json(StatusCode::OK, &PhysicianView::from(physician), 2048)
 }
