@@ -6,12 +6,16 @@
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use actix_web::http::header::ContentType;
-use serde::Serialize;
+use std::any::TypeId;
+use std::sync::LazyLock;
+
+use serde::{Serialize, Serializer};
+use serde_json::value::{RawValue, to_raw_value};
 use utoipa::ToSchema;
 
 use crate::directory::{Location, Physician};
-use crate::domain::vocabulary::{Kind, Term};
-use crate::domain::{Credential, Gender, GeocodePrecision, Npi};
+use crate::domain::vocabulary::{ConditionKind, Kind, ServiceKind, Term};
+use crate::domain::{Credential, Gender, GeocodePrecision, Npi, Specialty};
 use crate::error::Error;
 
 /// A JSON answer written into a buffer of about the size it will take:
@@ -28,7 +32,7 @@ pub fn json(
 }
 
 /// A specialty held by a physician.
-#[derive(Serialize, ToSchema)]
+#[derive(ToSchema)]
 pub struct SpecialtyView {
     /// NUCC taxonomy code.
     #[schema(example = "2084N0008X")]
@@ -39,21 +43,101 @@ pub struct SpecialtyView {
     pub name: &'static str,
     /// The physician's primary specialty (exactly one is).
     pub primary: bool,
+    #[schema(ignore)]
+    json: &'static RawValue,
 }
 
 /// A condition or service: its slug and display name.
-#[derive(Serialize, ToSchema)]
+#[derive(ToSchema)]
 pub struct TermView {
     #[schema(example = "lems")]
     pub slug: &'static str,
     #[schema(example = "Lambert-Eaton myasthenic syndrome")]
     pub name: &'static str,
+    #[schema(ignore)]
+    json: &'static RawValue,
+}
+
+/// The JSON of every term view, written once. A page of twenty physicians
+/// repeats the same few terms and their long names some two hundred times;
+/// escaping them afresh each time was the largest cost of a search answer.
+struct TermJson {
+    /// By specialty index: as a secondary, then as the primary specialty.
+    specialties: Vec<[Box<RawValue>; 2]>,
+    /// By [`vocabulary_slot`], then term index.
+    terms: [Vec<Box<RawValue>>; 2],
+}
+
+/// The fields of a term view, in the order they are written.
+#[derive(Serialize)]
+struct TermFields<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code: Option<&'a str>,
+    slug: &'a str,
+    name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    primary: Option<bool>,
+}
+
+static TERM_JSON: LazyLock<TermJson> = LazyLock::new(|| {
+    let raw = |fields: TermFields<'_>| to_raw_value(&fields).expect("strings and booleans serialize");
+    fn plain<K: Kind>(raw: impl Fn(TermFields<'_>) -> Box<RawValue>) -> Vec<Box<RawValue>> {
+        let fields =
+            |t: Term<K>| TermFields { code: None, slug: t.slug(), name: &t.entry().name, primary: None };
+        Term::<K>::all().map(|t| raw(fields(t))).collect()
+    }
+    let specialty = |s: Specialty, primary: bool| {
+        let entry = s.entry();
+        let code = Some(entry.code.as_deref().unwrap_or_default());
+        raw(TermFields { code, slug: &entry.slug, name: &entry.name, primary: Some(primary) })
+    };
+    TermJson {
+        specialties: Specialty::all().map(|s| [specialty(s, false), specialty(s, true)]).collect(),
+        terms: [plain::<ConditionKind>(&raw), plain::<ServiceKind>(&raw)],
+    }
+});
+
+/// Where a vocabulary's term views are in [`TermJson::terms`].
+fn vocabulary_slot<K: Kind>() -> usize {
+    [TypeId::of::<ConditionKind>(), TypeId::of::<ServiceKind>()]
+        .iter()
+        .position(|&kind| kind == TypeId::of::<K>())
+        .expect("conditions and services are the vocabularies shown as term views")
+}
+
+impl SpecialtyView {
+    fn new(specialty: Specialty, primary: bool) -> Self {
+        let entry = specialty.entry();
+        SpecialtyView {
+            code: entry.code.as_deref().unwrap_or_default(),
+            slug: &entry.slug,
+            name: &entry.name,
+            primary,
+            json: &TERM_JSON.specialties[specialty.index()][usize::from(primary)],
+        }
+    }
 }
 
 impl<K: Kind> From<Term<K>> for TermView {
     fn from(term: Term<K>) -> Self {
         let entry = term.entry();
-        TermView { slug: &entry.slug, name: &entry.name }
+        TermView {
+            slug: &entry.slug,
+            name: &entry.name,
+            json: &TERM_JSON.terms[vocabulary_slot::<K>()][term.index()],
+        }
+    }
+}
+
+impl Serialize for SpecialtyView {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.json.serialize(serializer)
+    }
+}
+
+impl Serialize for TermView {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.json.serialize(serializer)
     }
 }
 
@@ -150,12 +234,7 @@ impl<'a> From<&'a Physician> for PhysicianView<'a> {
                 .specialties
                 .iter()
                 .enumerate()
-                .map(|(i, s)| SpecialtyView {
-                    code: s.entry().code.as_deref().unwrap_or_default(),
-                    slug: s.slug(),
-                    name: &s.entry().name,
-                    primary: i == 0,
-                })
+                .map(|(i, &s)| SpecialtyView::new(s, i == 0))
                 .collect(),
             conditions: p.conditions.iter().map(|&c| c.into()).collect(),
             languages: p.languages.iter().map(|l| l.as_str()).collect(),
