@@ -57,7 +57,7 @@ until curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null; do
   kill -0 $server 2>/dev/null || { cat "$WORK/server.log"; exit 1; }
   sleep 0.2
 done
-rss() { awk '/VmRSS/ {printf "%.0f MB", $2 / 1024}' "/proc/$server/status"; }
+rss() { awk '/VmRSS/ {printf "%.0f MiB", $2 / 1024}' "/proc/$server/status"; }
 echo "== server ready in $((($(date +%s%N) - started) / 1000000)) ms; resident $(rss)"
 
 # wrk, REPEAT times: "median (min-max)" of requests/s, then the last run's

@@ -5,7 +5,9 @@
 //! `cargo bench --bench search` runs every size (10k, 100k, 1M);
 //! `LOCATOR_BENCH_SIZES=10000,100000` picks others. Query points are 64 of the
 //! directory's own practice locations (so, like the physicians, spread by
-//! population), taken in turn. See BENCHMARKS.md for figures.
+//! population), taken in turn. Resident memory is measured on the server
+//! (benches/http.sh): in one process beside its inputs it cannot be told apart.
+//! See BENCHMARKS.md for figures.
 
 use std::convert::Infallible;
 use std::hint::black_box;
@@ -46,13 +48,6 @@ fn directory(count: usize) -> Vec<Physician> {
     })
     .expect("generation cannot fail");
     physicians
-}
-
-/// Resident memory of this process, in bytes.
-fn resident_bytes() -> u64 {
-    let statm = std::fs::read_to_string("/proc/self/statm").expect("Linux /proc");
-    let pages: u64 = statm.split_whitespace().nth(1).and_then(|p| p.parse().ok()).expect("statm");
-    pages * 4096
 }
 
 fn query_points(physicians: &[Physician]) -> Vec<GeoPoint> {
@@ -103,17 +98,12 @@ fn search_benches(c: &mut Criterion) {
         let points = query_points(&physicians);
         let mut naive = NaiveSqlite::load(&physicians);
 
-        let before = resident_bytes();
         let started = Instant::now();
         let snapshot = Snapshot::build(1, physicians.clone());
-        let build = started.elapsed();
-        let resident = resident_bytes().saturating_sub(before);
         eprintln!(
-            "snapshot of {size} physicians ({} locations): built in {:.2} s, {:.0} MB resident ({:.0} MB per million)",
+            "first snapshot of {size} physicians ({} locations) built in {:.2} s",
             snapshot.location_count(),
-            build.as_secs_f64(),
-            resident as f64 / 1e6,
-            resident as f64 / 1e6 / (size as f64 / 1e6),
+            started.elapsed().as_secs_f64()
         );
 
         let mut group = c.benchmark_group(format!("search/{size}"));
@@ -177,6 +167,17 @@ fn search_benches(c: &mut Criterion) {
                 b.iter(|| black_box(naive.nearest(points.take().1, 50.0, filter).len()))
             });
         }
+        // The unit of a page's cost: one WGS84 geodesic (Karney), which each
+        // result needs for its distance; here over about 11 km, north-east
+        // (a meridian would take a shortcut).
+        group.bench_function("one_geodesic", |b| {
+            b.iter(|| {
+                let from = points.take().1;
+                let to = GeoPoint::new((from.lat() + 0.07).min(90.0), (from.lng() + 0.09).min(180.0))
+                    .expect("valid");
+                black_box(from.geodesic_m(to))
+            })
+        });
         group.finish();
 
         let mut group = c.benchmark_group(format!("build/{size}"));
