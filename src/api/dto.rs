@@ -155,6 +155,17 @@ pub struct Address<'a> {
     pub zip: &'a str,
 }
 
+impl<'a> Address<'a> {
+    pub fn of(l: &'a Location) -> Self {
+        Address { street: &l.street, city: &l.city, state: l.state.code(), zip: l.zip.as_str() }
+    }
+}
+
+/// The name as a patient reads it: "Ada Núñez, MD".
+pub fn display_name(p: &Physician) -> String {
+    format!("{} {}, {}", p.given_name, p.family_name, p.credentials.as_str())
+}
+
 /// A practice location.
 #[derive(Serialize, ToSchema)]
 pub struct LocationView<'a> {
@@ -212,7 +223,7 @@ fn location_view(npi: Npi, l: &Location) -> LocationView<'_> {
     LocationView {
         id: l.id(npi),
         practice_name: &l.practice_name,
-        address: Address { street: &l.street, city: &l.city, state: l.state.code(), zip: l.zip.as_str() },
+        address: Address::of(l),
         phone: l.phone.as_str(),
         lat: l.point.lat(),
         lng: l.point.lng(),
@@ -227,7 +238,7 @@ impl<'a> From<&'a Physician> for PhysicianView<'a> {
             npi: p.npi.to_string(),
             given_name: &p.given_name,
             family_name: &p.family_name,
-            display_name: format!("{} {}, {}", p.given_name, p.family_name, p.credentials.as_str()),
+            display_name: display_name(p),
             credentials: p.credentials,
             gender: p.gender,
             specialties: p

@@ -7,6 +7,7 @@
 pub mod admin;
 pub mod auth;
 pub mod dto;
+pub mod geojson;
 pub mod health;
 mod location;
 pub mod params;

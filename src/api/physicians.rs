@@ -1,18 +1,19 @@
 //! `GET /v1/physicians` (search or list) and `GET /v1/physicians/{npi}`.
 
-use actix_web::http::StatusCode;
+use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::dto::{self, PhysicianView};
+use super::geojson::{self, FeatureCollection};
 use super::params::{NoParams, QueryParams};
 use super::{AppState, location};
 use crate::domain::text::fold;
 use crate::domain::{Condition, Gender, Language, Npi, Radius, Service, Specialty, Unit};
 use crate::error::{Error, Problem};
 use crate::geocode::Origin;
-use crate::search::{Cursor, Filters, Position, SearchQuery};
+use crate::search::{Cursor, Filters, Page, Position, SearchQuery};
 
 const DEFAULT_LIMIT: usize = 20;
 const MAX_LIMIT: usize = 100;
@@ -81,6 +82,10 @@ pub struct SearchParams {
     /// when the number will be shown. Default false.
     #[param(example = true)]
     include_total: Option<bool>,
+    /// `json` (default) or `geojson`: an RFC 7946 FeatureCollection, one
+    /// Point per result location, as `Accept: application/geo+json` also asks.
+    #[param(example = "geojson")]
+    format: Option<String>,
 }
 
 /// The radius a ranked search used.
@@ -128,9 +133,13 @@ struct SearchRequest {
     limit: usize,
     after: Option<Position>,
     include_total: bool,
+    geojson: bool,
 }
 
-fn parse_search(query_string: &str) -> Result<SearchRequest, Error> {
+/// The GeoJSON media type.
+const GEO_JSON: &str = "application/geo+json";
+
+fn parse_search(query_string: &str, accept: &str) -> Result<SearchRequest, Error> {
     let mut params = QueryParams::parse::<SearchParams>(query_string);
     let origin = location::parse_origin(&mut params, false);
     let unit = params.parsed("unit", |u| {
@@ -189,7 +198,14 @@ fn parse_search(query_string: &str) -> Result<SearchRequest, Error> {
         }
     });
     let include_total = params.boolean("include_total").unwrap_or(false);
-    params.finish(SearchRequest { query, origin, limit, after, include_total })
+    let geojson = params
+        .parsed("format", |f| match f {
+            "json" => Ok(false),
+            "geojson" => Ok(true),
+            _ => Err(format!("unknown format {f:?}; valid values: json, geojson")),
+        })
+        .unwrap_or_else(|| accept.contains(GEO_JSON));
+    params.finish(SearchRequest { query, origin, limit, after, include_total, geojson })
 }
 
 /// Search for physicians near a place, or list them by name.
@@ -197,16 +213,23 @@ fn parse_search(query_string: &str) -> Result<SearchRequest, Error> {
     tag = "physicians",
     params(SearchParams),
     responses(
-        (status = 200, description = "A page of results", body = SearchResponse),
+        (status = 200, description = "A page of results", content(
+            (SearchResponse = "application/json"),
+            (FeatureCollection = "application/geo+json"),
+        )),
         (status = 400, description = "A parameter is unknown, malformed or out of range", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/v1/physicians")]
 pub async fn search(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, Error> {
-    let request = parse_search(req.query_string())?;
+    let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let request = parse_search(req.query_string(), accept)?;
     let snapshot = state.snapshot();
     let unit = request.query.near.map(|(_, r)| r.unit()).unwrap_or_default();
     let page = snapshot.search(&request.query, request.limit, request.after.as_ref(), request.include_total);
+    if request.geojson {
+        return geojson_page(&request, &page, unit);
+    }
     let response = SearchResponse {
         origin: request.origin,
         radius: request.query.near.map(|(_, r)| RadiusView { value: r.value(), unit: r.unit() }),
@@ -223,6 +246,40 @@ pub async fn search(state: web::Data<AppState>, req: HttpRequest) -> Result<Http
         next_cursor: page.next.map(|c| c.encode()),
     };
     dto::json(StatusCode::OK, &response, 2048 * response.results.len())
+}
+
+/// The page as GeoJSON: with an origin, each result at its nearest matching
+/// location; without, each result at every location that matches.
+fn geojson_page(request: &SearchRequest, page: &Page<'_>, unit: Unit) -> Result<HttpResponse, Error> {
+    let services = &request.query.filters.services;
+    let features = page
+        .hits
+        .iter()
+        .flat_map(|hit| {
+            let p = hit.physician;
+            let located: Vec<_> = match hit.nearest {
+                Some((location, metres)) => vec![(location, Some(metres / unit.metres()))],
+                None => p
+                    .locations
+                    .iter()
+                    .filter(|l| services.is_empty() || l.services.iter().any(|s| services.contains(s)))
+                    .map(|l| (l, None))
+                    .collect(),
+            };
+            located.into_iter().map(move |(location, distance)| geojson::feature(p, location, distance))
+        })
+        .collect();
+    let collection = FeatureCollection {
+        r#type: "FeatureCollection",
+        features,
+        origin: request.origin.clone(),
+        radius: request.query.near.map(|(_, r)| RadiusView { value: r.value(), unit: r.unit() }),
+        total: page.total,
+        next_cursor: page.next.as_ref().map(Cursor::encode),
+    };
+    let mut response = dto::json(StatusCode::OK, &collection, 1024 * page.hits.len())?;
+    response.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static(GEO_JSON));
+    Ok(response)
 }
 
 /// One physician with every practice location.

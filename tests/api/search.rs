@@ -174,7 +174,58 @@ async fn kilometres_and_miles_agree(backend: Backend) {
     }
 }
 
+/// GeoJSON (by parameter or by Accept) is the same page as JSON: one Point per
+/// result at its nearest matching location, [lng, lat], the same distances, and a
+/// cursor that continues the same query.
+async fn geojson_pages_are_feature_collections_of_the_same_results(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let base = "/v1/physicians?zip=99546&condition=lems&radius=1000&limit=1";
+    let json = app.ok(base).await;
+    let reply = app.get(&format!("{base}&format=geojson")).await;
+    assert_eq!(reply.status, 200, "{:?}", reply.body);
+    assert_eq!(reply.content_type, "application/geo+json");
+    let geo = reply.body;
+    let by_accept = app
+        .request(
+            actix_web::test::TestRequest::get().uri(base).insert_header(("Accept", "application/geo+json")),
+        )
+        .await;
+    assert_eq!((by_accept.content_type.as_str(), &by_accept.body), ("application/geo+json", &geo));
+
+    assert_eq!(geo["type"], "FeatureCollection");
+    assert_eq!(geo["origin"], json["origin"]);
+    assert_eq!(geo["next_cursor"], json["next_cursor"]);
+    let results = json["results"].as_array().unwrap();
+    let features = geo["features"].as_array().unwrap();
+    assert_eq!(features.len(), results.len());
+    assert!(!features.is_empty(), "Adak's search crosses the antimeridian and finds LEMS specialists");
+    for (feature, result) in features.iter().zip(results) {
+        let id = result["nearest_location_id"].as_str().unwrap();
+        let location =
+            result["physician"]["locations"].as_array().unwrap().iter().find(|l| l["id"] == id).unwrap();
+        assert_eq!(feature["type"], "Feature");
+        assert_eq!(feature["id"], id);
+        assert_eq!(feature["geometry"]["type"], "Point");
+        assert_eq!(feature["geometry"]["coordinates"], serde_json::json!([location["lng"], location["lat"]]));
+        assert_eq!(feature["properties"]["npi"], result["physician"]["npi"]);
+        assert_eq!(feature["properties"]["distance"], result["distance"]);
+        assert!(feature["properties"]["conditions"].as_array().unwrap().iter().any(|c| c == "lems"));
+    }
+    let cursor = geo["next_cursor"].as_str().expect("more than one result");
+    let next = app.ok(&format!("{base}&cursor={cursor}")).await;
+    assert_ne!(npis(next["results"].as_array().unwrap()), npis(results));
+
+    let listed = app.get("/v1/physicians?q=a&limit=3&service=emg&format=geojson").await;
+    for feature in listed.body["features"].as_array().unwrap() {
+        assert!(feature["properties"]["distance"].is_null());
+        assert!(feature["properties"]["services"].as_array().unwrap().iter().any(|s| s == "emg"));
+    }
+    let bad = app.get(&format!("{base}&format=kml")).await;
+    crate::helpers::assert_problem(&bad, 400, Some("format"));
+}
+
 both_backends!(
+    geojson_pages_are_feature_collections_of_the_same_results,
     neuromuscular_specialists_near_10001_come_in_distance_order,
     paging_with_every_limit_gives_each_physician_exactly_once,
     without_a_location_everyone_is_listed_by_family_then_given_name,
