@@ -66,6 +66,11 @@ pub struct ServeArgs {
     /// How often to check the directory version for other instances' writes.
     #[arg(long, env = "LOCATOR_POLL_MS", default_value_t = 1000)]
     pub poll_ms: u64,
+    /// Seconds clients and proxies may reuse a search, detail or vocabulary
+    /// answer (`Cache-Control: public, max-age=N`); they revalidate with the
+    /// `ETag` after. 0 makes every reuse revalidate.
+    #[arg(long, env = "LOCATOR_CACHE_MAX_AGE", default_value_t = crate::api::DEFAULT_CACHE_MAX_AGE)]
+    pub cache_max_age: u32,
     #[command(flatten)]
     pub database: DatabaseArgs,
 }

@@ -66,7 +66,7 @@ fn serve(args: ServeArgs) -> Result<(), Error> {
     } else {
         db.prepare()?;
     }
-    let state = Arc::new(AppState::load(db, admin)?);
+    let state = Arc::new(AppState::load(db, admin)?.with_cache_max_age(args.cache_max_age));
     // Loading freed as much as the snapshot keeps (rows, vectors); return
     // those pages now rather than at mimalloc's next purge, which an idle
     // server may not reach for a long time.

@@ -6,6 +6,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod caching;
 pub mod dto;
 pub mod geojson;
 pub mod health;
@@ -41,7 +42,12 @@ pub struct AppState {
     snapshot: ArcSwap<Snapshot>,
     database: Database,
     admin: AdminTokens,
+    /// `Cache-Control: max-age` of the read answers, in seconds.
+    cache_max_age: u32,
 }
+
+/// How long clients and proxies may reuse a read answer unless configured.
+pub const DEFAULT_CACHE_MAX_AGE: u32 = 60;
 
 impl AppState {
     /// Loads the directory and builds the first snapshot (blocking).
@@ -51,7 +57,7 @@ impl AppState {
         let loaded = started.elapsed();
         let snapshot = ArcSwap::from_pointee(Snapshot::build(version, physicians));
         log::info!("directory loaded in {loaded:.2?}, snapshot built in {:.2?}", started.elapsed() - loaded);
-        Ok(AppState { snapshot, database, admin })
+        Ok(AppState { snapshot, database, admin, cache_max_age: DEFAULT_CACHE_MAX_AGE })
     }
 
     /// The snapshot to answer the current request from.
@@ -65,6 +71,15 @@ impl AppState {
 
     pub fn admin(&self) -> &AdminTokens {
         &self.admin
+    }
+
+    /// Sets how long read answers may be reused (`Cache-Control: max-age`).
+    pub fn with_cache_max_age(self, seconds: u32) -> Self {
+        AppState { cache_max_age: seconds, ..self }
+    }
+
+    pub fn cache_max_age(&self) -> u32 {
+        self.cache_max_age
     }
 
     /// Brings the snapshot up to the directory's version (blocking: call it off

@@ -8,12 +8,12 @@ use utoipa::{IntoParams, ToSchema};
 use super::dto::{self, PhysicianView};
 use super::geojson::{self, FeatureCollection};
 use super::params::{NoParams, QueryParams};
-use super::{AppState, location};
+use super::{AppState, caching, location};
 use crate::domain::text::fold;
 use crate::domain::{Condition, Gender, Language, Npi, Radius, Service, Specialty, Unit};
 use crate::error::{Error, Problem};
 use crate::geocode::Origin;
-use crate::search::{Cursor, Filters, Page, Position, SearchQuery};
+use crate::search::{Cursor, Filters, Page, Position, SearchQuery, Snapshot};
 
 const DEFAULT_LIMIT: usize = 20;
 const MAX_LIMIT: usize = 100;
@@ -217,6 +217,7 @@ fn parse_search(query_string: &str, accept: &str) -> Result<SearchRequest, Error
             (SearchResponse = "application/json"),
             (FeatureCollection = "application/geo+json"),
         )),
+        (status = 304, description = "Not modified: `If-None-Match` names the answer's current `ETag`"),
         (status = 400, description = "A parameter is unknown, malformed or out of range", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -225,13 +226,21 @@ pub async fn search(state: web::Data<AppState>, req: HttpRequest) -> Result<Http
     let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
     let request = parse_search(req.query_string(), accept)?;
     let snapshot = state.snapshot();
+    let variant = if request.geojson { GEO_JSON } else { "application/json" };
+    caching::cacheable(&req, state.cache_max_age(), snapshot.version(), variant, || {
+        search_page(&snapshot, &request)
+    })
+}
+
+/// The page `request` asks for, as JSON or GeoJSON.
+fn search_page(snapshot: &Snapshot, request: &SearchRequest) -> Result<HttpResponse, Error> {
     let unit = request.query.near.map(|(_, r)| r.unit()).unwrap_or_default();
     let page = snapshot.search(&request.query, request.limit, request.after.as_ref(), request.include_total);
     if request.geojson {
-        return geojson_page(&request, &page, unit);
+        return geojson_page(request, &page, unit);
     }
     let response = SearchResponse {
-        origin: request.origin,
+        origin: request.origin.clone(),
         radius: request.query.near.map(|(_, r)| RadiusView { value: r.value(), unit: r.unit() }),
         total: page.total,
         results: page
@@ -288,6 +297,7 @@ fn geojson_page(request: &SearchRequest, page: &Page<'_>, unit: Unit) -> Result<
     params(("npi" = String, Path, description = "National Provider Identifier: 10 digits with a valid check digit", example = "1234567893")),
     responses(
         (status = 200, description = "The physician", body = PhysicianView),
+        (status = 304, description = "Not modified: `If-None-Match` names the answer's current `ETag`"),
         (status = 400, description = "Not an NPI (format or check digit)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No physician with this NPI in the directory", body = Problem, content_type = "application/problem+json"),
     )
@@ -304,5 +314,7 @@ pub async fn detail(
     let physician = snapshot
         .physician(npi)
         .ok_or_else(|| Error::NotFound(format!("no physician with NPI {npi} in the directory")))?;
-    dto::json(StatusCode::OK, &PhysicianView::from(physician), 2048)
+    caching::cacheable(&req, state.cache_max_age(), snapshot.version(), "application/json", || {
+        dto::json(StatusCode::OK, &PhysicianView::from(physician), 2048)
+    })
 }

@@ -6,10 +6,11 @@ use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::params::{NoParams, QueryParams};
-use super::{AppState, location};
+use super::{AppState, caching, location};
 use crate::domain::vocabulary::{Kind, Term};
 use crate::error::{Error, Problem};
 use crate::geocode::Origin;
+use crate::search::Snapshot;
 
 /// A specialty and how many physicians in the directory hold it.
 #[derive(Serialize, ToSchema)]
@@ -67,13 +68,23 @@ fn term_list<K: Kind>(counts: impl Iterator<Item = (Term<K>, usize)>) -> TermLis
 #[utoipa::path(
     tag = "reference",
     params(NoParams),
-    responses((status = 200, body = SpecialtyList), (status = 400, body = Problem, content_type = "application/problem+json"))
+    responses(
+        (status = 200, body = SpecialtyList),
+        (status = 304, description = "Not modified: `If-None-Match` names the answer's current `ETag`"),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+    )
 )]
 #[get("/v1/specialties")]
 pub async fn specialties(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, Error> {
     QueryParams::parse::<NoParams>(req.query_string()).finish(())?;
     let snapshot = state.snapshot();
-    let specialties = snapshot
+    caching::cacheable(&req, state.cache_max_age(), snapshot.version(), "application/json", || {
+        Ok(HttpResponse::Ok().json(specialty_list(&snapshot)))
+    })
+}
+
+fn specialty_list(snapshot: &Snapshot) -> SpecialtyList {
+    let counts = snapshot
         .specialty_counts()
         .map(|(s, physicians)| {
             let e = s.entry();
@@ -86,19 +97,26 @@ pub async fn specialties(state: web::Data<AppState>, req: HttpRequest) -> Result
             }
         })
         .collect();
-    Ok(HttpResponse::Ok().json(SpecialtyList { specialties }))
+    SpecialtyList { specialties: counts }
 }
 
 /// Every condition the `condition` filter accepts, with how many physicians treat each.
 #[utoipa::path(
     tag = "reference",
     params(NoParams),
-    responses((status = 200, body = TermList), (status = 400, body = Problem, content_type = "application/problem+json"))
+    responses(
+        (status = 200, body = TermList),
+        (status = 304, description = "Not modified: `If-None-Match` names the answer's current `ETag`"),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+    )
 )]
 #[get("/v1/conditions")]
 pub async fn conditions(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, Error> {
     QueryParams::parse::<NoParams>(req.query_string()).finish(())?;
-    Ok(HttpResponse::Ok().json(term_list(state.snapshot().condition_counts())))
+    let snapshot = state.snapshot();
+    caching::cacheable(&req, state.cache_max_age(), snapshot.version(), "application/json", || {
+        Ok(HttpResponse::Ok().json(term_list(snapshot.condition_counts())))
+    })
 }
 
 /// Every service the `service` filter accepts, with how many physicians offer
@@ -106,12 +124,19 @@ pub async fn conditions(state: web::Data<AppState>, req: HttpRequest) -> Result<
 #[utoipa::path(
     tag = "reference",
     params(NoParams),
-    responses((status = 200, body = TermList), (status = 400, body = Problem, content_type = "application/problem+json"))
+    responses(
+        (status = 200, body = TermList),
+        (status = 304, description = "Not modified: `If-None-Match` names the answer's current `ETag`"),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+    )
 )]
 #[get("/v1/services")]
 pub async fn services(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, Error> {
     QueryParams::parse::<NoParams>(req.query_string()).finish(())?;
-    Ok(HttpResponse::Ok().json(term_list(state.snapshot().service_counts())))
+    let snapshot = state.snapshot();
+    caching::cacheable(&req, state.cache_max_age(), snapshot.version(), "application/json", || {
+        Ok(HttpResponse::Ok().json(term_list(snapshot.service_counts())))
+    })
 }
 
 /// A place to geocode: `zip`, or `city` and `state`.

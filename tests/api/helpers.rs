@@ -137,6 +137,14 @@ pub struct Reply {
     pub status: u16,
     pub content_type: String,
     pub body: Value,
+    pub headers: actix_web::http::header::HeaderMap,
+}
+
+impl Reply {
+    /// A header's value as text, if present.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
 }
 
 /// The admin token every test app accepts (named `tests` in the audit log).
@@ -170,12 +178,13 @@ impl TestApp {
     pub async fn request(&self, request: test::TestRequest) -> Reply {
         let response = (self.call)(request.to_request()).await;
         let status = response.status().as_u16();
+        let headers = response.headers().clone();
         let content_type =
             response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
         let bytes = test::read_body(response).await;
         let body = serde_json::from_slice(&bytes)
             .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()));
-        Reply { status, content_type, body }
+        Reply { status, content_type, body, headers }
     }
 
     /// A request that must succeed with JSON.

@@ -2,6 +2,7 @@
 
 mod admin;
 mod binary;
+mod caching;
 mod cli;
 mod directory;
 mod errors;

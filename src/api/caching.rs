@@ -1,0 +1,56 @@
+//! HTTP caching of the read answers: an `ETag` from the directory version and
+//! the normalised request, `Cache-Control`, and 304 for a matching
+//! `If-None-Match`. An answer is a function of the two (a snapshot never
+//! changes), so no body needs hashing.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse};
+
+use crate::error::Error;
+use crate::search::cursor::fnv1a;
+
+/// The entity tag of `req`'s answer from directory `version`: the query's
+/// parameters in sorted order, so that their order does not matter, and the
+/// representation (`variant`, e.g. JSON or GeoJSON).
+fn etag(version: i64, req: &HttpRequest, variant: &str) -> String {
+    let mut pairs: Vec<(String, String)> = form_urlencoded::parse(req.query_string().as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    pairs.sort();
+    let normalised = format!("{}|{pairs:?}|{variant}", req.path());
+    format!("\"{version}-{:016x}\"", fnv1a(normalised.as_bytes()))
+}
+
+/// Whether `If-None-Match` names `tag` (weakly: `W/` ignored) or is `*`.
+fn matches(req: &HttpRequest, tag: &str) -> bool {
+    req.headers()
+        .get_all(header::IF_NONE_MATCH)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|candidate| {
+            let candidate = candidate.trim();
+            candidate == "*" || candidate.strip_prefix("W/").unwrap_or(candidate) == tag
+        })
+}
+
+/// Answers `req` with 304 when the client holds the current answer, otherwise
+/// with `answer()`; either way marked cacheable for `max_age` seconds.
+/// Errors pass through unmarked.
+pub fn cacheable(
+    req: &HttpRequest,
+    max_age: u32,
+    version: i64,
+    variant: &str,
+    answer: impl FnOnce() -> Result<HttpResponse, Error>,
+) -> Result<HttpResponse, Error> {
+    let tag = etag(version, req, variant);
+    let mut response = if matches(req, &tag) { HttpResponse::NotModified().finish() } else { answer()? };
+    let headers = response.headers_mut();
+    headers.insert(header::ETAG, HeaderValue::from_str(&tag).expect("digits, a dash and quotes"));
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_str(&format!("public, max-age={max_age}")).expect("ASCII"),
+    );
+    headers.insert(header::VARY, HeaderValue::from_static("Accept"));
+    Ok(response)
+}
