@@ -1,7 +1,10 @@
 //! Command-line and environment configuration (no global mutable state).
 
 use clap::{Args, Parser, Subcommand};
+use std::num::NonZeroU32;
 use std::path::PathBuf;
+
+use crate::api::partners::Origins;
 
 /// Default `DATABASE_URL`: a SQLite file in the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://physician-locator.sqlite3";
@@ -71,6 +74,17 @@ pub struct ServeArgs {
     /// `ETag` after. 0 makes every reuse revalidate.
     #[arg(long, env = "LOCATOR_CACHE_MAX_AGE", default_value_t = crate::api::DEFAULT_CACHE_MAX_AGE)]
     pub cache_max_age: u32,
+    /// A TOML file of partners: name, SHA-256 of the key, requests per minute,
+    /// allowed origins (see the README). Without one, every caller is anonymous.
+    #[arg(long, env = "LOCATOR_PARTNERS_FILE")]
+    pub partners_file: Option<PathBuf>,
+    /// Requests a minute each anonymous client address may make.
+    #[arg(long, env = "LOCATOR_ANONYMOUS_RPM", default_value_t = NonZeroU32::new(crate::api::partners::DEFAULT_ANONYMOUS_PER_MINUTE).expect("not zero"))]
+    pub anonymous_rpm: NonZeroU32,
+    /// Origins whose pages may call without a key (CORS), comma-separated
+    /// `https://host[:port]`, or `*` for any. Default: none.
+    #[arg(long, env = "LOCATOR_CORS_ORIGINS", default_value = "", value_parser = Origins::parse_list)]
+    pub cors_origins: Origins,
     #[command(flatten)]
     pub database: DatabaseArgs,
 }

@@ -34,6 +34,15 @@ pub enum Error {
     /// No valid admin token (401).
     #[error("a valid admin bearer token is required")]
     Unauthorized,
+    /// An `X-Api-Key` that no partner holds (401).
+    #[error("unknown API key")]
+    UnknownApiKey,
+    /// A partner's key sent from a page of an origin the partner does not list (403).
+    #[error("this API key may not be used from {0}")]
+    OriginNotAllowed(String),
+    /// Over the caller's rate limit (429).
+    #[error("too many requests: at most {limit} a minute; retry after {retry_after} s")]
+    RateLimited { limit: u32, retry_after: u64 },
     /// The request body is unusable (400 for malformed, 422 for invalid rows).
     #[error("{}", .0.detail)]
     Rejected(Box<Problem>),
@@ -121,7 +130,9 @@ impl ResponseError for Error {
         match self {
             Error::InvalidParams(_) => StatusCode::BAD_REQUEST,
             Error::NotFound(_) => StatusCode::NOT_FOUND,
-            Error::Unauthorized => StatusCode::UNAUTHORIZED,
+            Error::Unauthorized | Error::UnknownApiKey => StatusCode::UNAUTHORIZED,
+            Error::OriginNotAllowed(_) => StatusCode::FORBIDDEN,
+            Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Error::Rejected(problem) => {
                 StatusCode::from_u16(problem.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY)
             }
@@ -143,10 +154,29 @@ impl ResponseError for Error {
                 );
                 return response;
             }
+            Error::UnknownApiKey => (
+                self.to_string(),
+                vec![ParamError::new(
+                    "X-Api-Key",
+                    "no partner holds this key: check it, or call without one",
+                )],
+            ),
+            Error::OriginNotAllowed(origin) => (
+                self.to_string(),
+                vec![ParamError::new("Origin", format!("{origin} is not an allowed origin for this caller"))],
+            ),
+            Error::RateLimited { retry_after, .. } => {
+                let mut response = Problem::new(status, self.to_string(), Vec::new()).response();
+                response.headers_mut().insert(
+                    actix_web::http::header::RETRY_AFTER,
+                    actix_web::http::header::HeaderValue::from(*retry_after),
+                );
+                return response;
+            }
             Error::Rejected(problem) => return problem.response(),
             // Internals stay in the server log, not in the answer.
             Error::Database(_) | Error::Config(_) | Error::Internal(_) => {
-                log::error!("{self}");
+                tracing::error!("{self}");
                 ("the server could not complete the request".to_owned(), Vec::new())
             }
         };

@@ -1,6 +1,6 @@
 //! The `physician-locator` binary: a thin CLI over the library.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,12 +9,14 @@ use actix_web::{HttpServer, web};
 use clap::Parser;
 
 use physician_locator::api::auth::AdminTokens;
+use physician_locator::api::partners::Access;
 use physician_locator::api::{self, AppState};
 use physician_locator::config::{Cli, Command, GenerateArgs, ImportArgs, ServeArgs};
 use physician_locator::db::{Database, DatabaseUrl};
 use physician_locator::directory::csv;
 use physician_locator::import::{self, Format, Options, progress::Progress};
 use physician_locator::{Error, generate};
+use tracing_subscriber::EnvFilter;
 
 /// mimalloc rather than glibc's allocator: a million-physician snapshot is
 /// about fifteen million small allocations, which mimalloc packs tighter and
@@ -23,7 +25,7 @@ use physician_locator::{Error, generate};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    init_logging();
     let cli = Cli::parse();
     let result = match cli.command {
         None => serve(cli.serve),
@@ -42,13 +44,22 @@ fn main() -> ExitCode {
     }
 }
 
+/// Logs to standard error: readable lines on a terminal, JSON lines (one
+/// object per event, with the request id of the request it belongs to)
+/// otherwise, for a log collector. `RUST_LOG` filters (default `info`).
+fn init_logging() {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if std::io::stderr().is_terminal() { logs.init() } else { logs.json().init() }
+}
+
 fn open(url: &str) -> Result<Database, Error> {
     Ok(Database::new(DatabaseUrl::parse(url)?))
 }
 
 fn migrate(url: &str) -> Result<(), Error> {
     let version = open(url)?.migrate()?;
-    log::info!("database ready at directory version {version}");
+    tracing::info!("database ready at directory version {version}");
     Ok(())
 }
 
@@ -66,20 +77,30 @@ fn serve(args: ServeArgs) -> Result<(), Error> {
     } else {
         db.prepare()?;
     }
-    let state = Arc::new(AppState::load(db, admin)?.with_cache_max_age(args.cache_max_age));
+    let partners = match &args.partners_file {
+        Some(path) => Access::parse_partners(
+            &std::fs::read_to_string(path)
+                .map_err(|e| Error::Config(format!("cannot read partners file {}: {e}", path.display())))?,
+        )?,
+        None => Vec::new(),
+    };
+    let access = Access::new(partners, args.anonymous_rpm, args.cors_origins.clone());
+    let state =
+        Arc::new(AppState::load(db, admin)?.with_cache_max_age(args.cache_max_age).with_access(access));
     // Loading freed as much as the snapshot keeps (rows, vectors); return
     // those pages now rather than at mimalloc's next purge, which an idle
     // server may not reach for a long time.
     // SAFETY: mi_collect only frees memory mimalloc owns and no one uses.
     unsafe { libmimalloc_sys::mi_collect(true) };
     let snapshot = state.snapshot();
-    log::info!(
-        "{}: directory version {}, {} physicians, {} locations; admin API {}",
+    tracing::info!(
+        "{}: directory version {}, {} physicians, {} locations; admin API {}; {} partners",
         state.database().url().display(),
         snapshot.version(),
         snapshot.physician_count(),
         snapshot.location_count(),
-        if state.admin().is_enabled() { "on" } else { "off" }
+        if state.admin().is_enabled() { "on" } else { "off" },
+        state.access().partner_count()
     );
     state.clone().watch(Duration::from_millis(args.poll_ms.max(50)));
     let data = web::Data::from(state);
@@ -87,7 +108,7 @@ fn serve(args: ServeArgs) -> Result<(), Error> {
         let server = HttpServer::new(move || api::app(data.clone()))
             .bind(&args.bind)
             .map_err(|e| Error::Config(format!("cannot listen on {}: {e}", args.bind)))?;
-        log::info!("listening on http://{}", args.bind);
+        tracing::info!("listening on http://{}", args.bind);
         server.run().await.map_err(|e| Error::Internal(e.to_string()))
     })
 }

@@ -11,25 +11,31 @@ use crate::search::cursor::fnv1a;
 
 /// The entity tag of `req`'s answer from directory `version`: the query's
 /// parameters in sorted order, so that their order does not matter, and the
-/// representation (`variant`, e.g. JSON or GeoJSON).
+/// representation (`variant`, e.g. JSON or GeoJSON). Weak, because the same
+/// content goes out gzip-, brotli- or un-encoded, and a strong tag would have
+/// to differ between those.
 fn etag(version: i64, req: &HttpRequest, variant: &str) -> String {
     let mut pairs: Vec<(String, String)> = form_urlencoded::parse(req.query_string().as_bytes())
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
     pairs.sort();
     let normalised = format!("{}|{pairs:?}|{variant}", req.path());
-    format!("\"{version}-{:016x}\"", fnv1a(normalised.as_bytes()))
+    format!("W/\"{version}-{:016x}\"", fnv1a(normalised.as_bytes()))
 }
 
-/// Whether `If-None-Match` names `tag` (weakly: `W/` ignored) or is `*`.
+/// Whether `If-None-Match` names `tag` (weak comparison: `W/` ignored on
+/// both sides) or is `*`.
 fn matches(req: &HttpRequest, tag: &str) -> bool {
+    fn opaque(tag: &str) -> &str {
+        tag.strip_prefix("W/").unwrap_or(tag)
+    }
     req.headers()
         .get_all(header::IF_NONE_MATCH)
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .any(|candidate| {
             let candidate = candidate.trim();
-            candidate == "*" || candidate.strip_prefix("W/").unwrap_or(candidate) == tag
+            candidate == "*" || opaque(candidate) == opaque(tag)
         })
 }
 

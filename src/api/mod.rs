@@ -8,11 +8,17 @@ pub mod admin;
 pub mod auth;
 pub mod caching;
 pub mod dto;
+pub mod embed;
+mod gate;
 pub mod geojson;
 pub mod health;
 mod location;
+pub mod metrics;
+mod observe;
 pub mod params;
+pub mod partners;
 pub mod physicians;
+mod rate_limit;
 pub mod reference;
 
 use std::sync::Arc;
@@ -22,7 +28,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::http::header::CONTENT_TYPE;
-use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers, Logger};
+use actix_web::middleware::{Compress, ErrorHandlerResponse, ErrorHandlers, from_fn};
 use actix_web::web::Redirect;
 use actix_web::{App, web};
 use arc_swap::ArcSwap;
@@ -32,18 +38,25 @@ use utoipa_actix_web::{AppExt, UtoipaApp};
 use utoipa_swagger_ui::SwaggerUi;
 
 use self::auth::AdminTokens;
+use self::metrics::Metrics;
+use self::partners::Access;
+use self::rate_limit::RateLimiter;
 use crate::db::{Database, Update};
 use crate::error::{Error, PROBLEM_JSON, ParamError, Problem};
 use crate::search::Snapshot;
 
 /// Shared state: the current snapshot, replaced atomically when the directory
-/// changes (readers never lock), the directory of record, the admin tokens.
+/// changes (readers never lock), the directory of record, who may call and how
+/// much, and the metrics.
 pub struct AppState {
     snapshot: ArcSwap<Snapshot>,
     database: Database,
     admin: AdminTokens,
     /// `Cache-Control: max-age` of the read answers, in seconds.
     cache_max_age: u32,
+    access: Access,
+    limiter: RateLimiter,
+    metrics: Metrics,
 }
 
 /// How long clients and proxies may reuse a read answer unless configured.
@@ -56,8 +69,19 @@ impl AppState {
         let (version, physicians) = database.load()?;
         let loaded = started.elapsed();
         let snapshot = ArcSwap::from_pointee(Snapshot::build(version, physicians));
-        log::info!("directory loaded in {loaded:.2?}, snapshot built in {:.2?}", started.elapsed() - loaded);
-        Ok(AppState { snapshot, database, admin, cache_max_age: DEFAULT_CACHE_MAX_AGE })
+        tracing::info!(
+            "directory loaded in {loaded:.2?}, snapshot built in {:.2?}",
+            started.elapsed() - loaded
+        );
+        Ok(AppState {
+            snapshot,
+            database,
+            admin,
+            cache_max_age: DEFAULT_CACHE_MAX_AGE,
+            access: Access::default(),
+            limiter: RateLimiter::default(),
+            metrics: Metrics::default(),
+        })
     }
 
     /// The snapshot to answer the current request from.
@@ -82,6 +106,23 @@ impl AppState {
         self.cache_max_age
     }
 
+    /// Sets the partners, the anonymous rate limit and the default CORS origins.
+    pub fn with_access(self, access: Access) -> Self {
+        AppState { access, ..self }
+    }
+
+    pub fn access(&self) -> &Access {
+        &self.access
+    }
+
+    fn limiter(&self) -> &RateLimiter {
+        &self.limiter
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
     /// Brings the snapshot up to the directory's version (blocking: call it off
     /// the request path): only the physicians changed since are reloaded, the
     /// rest of the snapshot is shared. A snapshot never replaces a newer one, so
@@ -95,7 +136,7 @@ impl AppState {
             Update::Partial { version, changed, fresh } => current.with_changes(version, &changed, fresh),
         };
         let next = Arc::new(next);
-        log::info!("snapshot {} -> {} in {:.2?}", current.version(), next.version(), started.elapsed());
+        tracing::info!("snapshot {} -> {} in {:.2?}", current.version(), next.version(), started.elapsed());
         self.snapshot.rcu(|now| if now.version() > next.version() { now.clone() } else { next.clone() });
         Ok(self.snapshot().version())
     }
@@ -113,11 +154,11 @@ impl AppState {
                     match self.database.version() {
                         Ok(version) if version != current => {
                             if let Err(e) = self.refresh() {
-                                log::warn!("snapshot refresh failed: {e}");
+                                tracing::warn!("snapshot refresh failed: {e}");
                             }
                         }
                         Ok(_) => {}
-                        Err(e) => log::warn!("cannot poll the directory version: {e}"),
+                        Err(e) => tracing::warn!("cannot poll the directory version: {e}"),
                     }
                 }
             })
@@ -158,6 +199,7 @@ parameters are refused.",
         (name = "physicians", description = "Search the directory and read one physician"),
         (name = "reference", description = "Vocabularies for search forms, and the geocoder"),
         (name = "operations", description = "Health probes"),
+        (name = "embed", description = "The search widget partner sites embed in an iframe"),
         (name = "admin", description = "Writes to the directory (bearer token; off unless tokens are configured)"),
     ),
     components(schemas(Problem, ParamError)),
@@ -178,9 +220,13 @@ where
         .service(reference::geocode)
         .service(health::healthz)
         .service(health::readyz)
+        .service(metrics::metrics)
         .service(admin::put_physician)
         .service(admin::delete_physician)
         .service(admin::post_import)
+        .service(embed::page)
+        .service(embed::script)
+        .service(embed::style)
 }
 
 /// The OpenAPI document, as served at `/openapi.json`.
@@ -209,8 +255,8 @@ fn bare_errors_as_problems<B>(res: ServiceResponse<B>) -> actix_web::Result<Erro
 }
 
 /// The application: API routes, `/openapi.json`, Swagger UI at `/docs/`, and
-/// problem+json for unknown paths. The access log names the route pattern, never
-/// the query string or path parameters.
+/// problem+json for unknown paths; behind the partner gate (keys, rate limits,
+/// CORS), compression, and the request id, access log and metrics.
 pub fn app(
     state: web::Data<AppState>,
 ) -> App<
@@ -228,15 +274,7 @@ pub fn app(
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
         .route("/docs", web::get().to(|| async { Redirect::to("/docs/").permanent() }))
         .wrap(ErrorHandlers::new().default_handler(bare_errors_as_problems))
-        .wrap(
-            Logger::new("%{route}xi %s %Dms")
-                .custom_request_replace("route", |req| {
-                    format!(
-                        "{} {}",
-                        req.method(),
-                        req.match_pattern().unwrap_or_else(|| "(unmatched)".into())
-                    )
-                })
-                .log_target("access"),
-        )
+        .wrap(from_fn(gate::gate))
+        .wrap(Compress::default())
+        .wrap(from_fn(observe::observe))
 }

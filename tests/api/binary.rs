@@ -75,6 +75,11 @@ pub fn run(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> (bool,
 /// Starts `serve` on a free port in `dir` with `env` (and no inherited
 /// `DATABASE_URL`), and waits until it is ready.
 pub fn serve(dir: &std::path::Path, env: &[(&str, &str)]) -> (Server, u16) {
+    serve_logging_to(dir, env, Stdio::null())
+}
+
+/// [`serve`], with the server's log (standard error) going to `log`.
+pub fn serve_logging_to(dir: &std::path::Path, env: &[(&str, &str)], log: impl Into<Stdio>) -> (Server, u16) {
     let port = free_port();
     let mut server = Server(
         Command::new(BIN)
@@ -84,7 +89,7 @@ pub fn serve(dir: &std::path::Path, env: &[(&str, &str)]) -> (Server, u16) {
             .current_dir(dir)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(log)
             .spawn()
             .unwrap(),
     );
@@ -148,4 +153,80 @@ fn generate_writes_the_documented_csv_layout() {
     assert!(text.starts_with("npi,"));
     let physicians = physician_locator::directory::csv::read(text.as_bytes()).unwrap();
     assert_eq!(physicians.len(), 25);
+}
+
+#[test]
+fn logs_are_json_lines_with_request_ids_and_nothing_that_locates_a_patient() {
+    let dir = tempfile::tempdir().unwrap();
+    let log_path = dir.path().join("server.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let (server, port) = serve_logging_to(dir.path(), &[("RUST_LOG", "info")], log);
+    let requests = [
+        ("/v1/physicians?zip=99546&condition=lems&radius=1000", 200),
+        ("/v1/physicians?lat=52.8412&lng=173.1834&radius=500", 200),
+        ("/v1/physicians?q=nunez", 200),
+        ("/v1/geocode?zip=00601", 200),
+        ("/v1/physicians?zip=99546-12&radius=7", 400),
+    ];
+    for (i, (path, status)) in requests.iter().enumerate() {
+        let id = format!("X-Request-Id: privacy-{i}");
+        assert_eq!(http(port, "GET", path, &[&id], "").map(|r| r.0), Some(*status), "{path}");
+    }
+    drop(server);
+    let text = std::fs::read_to_string(&log_path).unwrap();
+    let lines: Vec<serde_json::Value> =
+        text.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("not JSON: {l}"))).collect();
+    for (i, (_, status)) in requests.iter().enumerate() {
+        let id = format!("privacy-{i}");
+        let access = lines
+            .iter()
+            .find(|l| l["target"] == "access" && l["span"]["request_id"] == id.as_str())
+            .unwrap_or_else(|| panic!("no access line for {id}: {text}"));
+        assert_eq!(access["fields"]["status"], *status);
+        assert_eq!(access["fields"]["method"], "GET");
+        assert!(access["fields"]["route"].as_str().unwrap().starts_with("/v1/"));
+    }
+    for private in ["99546", "995", "52.8", "173.1", "nunez", "00601", "zip=", "lat=", "?"] {
+        assert!(!text.contains(private), "{private:?} in the log:\n{text}");
+    }
+}
+
+#[test]
+fn a_partners_limit_holds_under_concurrent_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = "concurrent-partner-key-0123";
+    let hash: String =
+        <sha2::Sha256 as sha2::Digest>::digest(key).iter().map(|b| format!("{b:02x}")).collect();
+    let per_minute = 40;
+    let partners = format!(
+        "[[partner]]\nname = \"load\"\nkey_sha256 = \"{hash}\"\nrequests_per_minute = {per_minute}\n"
+    );
+    std::fs::write(dir.path().join("partners.toml"), partners).unwrap();
+    let (_server, port) = serve(dir.path(), &[("LOCATOR_PARTNERS_FILE", "partners.toml")]);
+    let header = format!("X-Api-Key: {key}");
+    let started = Instant::now();
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..8)
+            .map(|_| {
+                scope.spawn(|| {
+                    (0..15)
+                        .map(|_| {
+                            http(port, "GET", "/v1/physicians?zip=10001&limit=1", &[&header], "").unwrap().0
+                        })
+                        .collect::<Vec<u16>>()
+                })
+            })
+            .collect();
+        workers.into_iter().flat_map(|w| w.join().unwrap()).collect()
+    });
+    let elapsed = started.elapsed().as_secs_f64();
+    let allowed = statuses.iter().filter(|&&s| s == 200).count();
+    assert_eq!(allowed + statuses.iter().filter(|&&s| s == 429).count(), statuses.len(), "{statuses:?}");
+    // The burst, plus whatever refilled while the requests ran: never more.
+    let refilled = (elapsed * f64::from(per_minute) / 60.0).ceil() as usize;
+    assert!(
+        (per_minute as usize..=per_minute as usize + refilled).contains(&allowed),
+        "{allowed} allowed of {} in {elapsed:.2} s",
+        statuses.len()
+    );
 }

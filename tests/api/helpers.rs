@@ -1,6 +1,7 @@
 //! `spawn_app()`: a fresh SQLite database per test, migrated and seeded the way
 //! the server does it, and the real application in front of it.
 
+use std::num::NonZeroU32;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -15,6 +16,7 @@ use serde_json::Value;
 use tempfile::TempDir;
 
 use physician_locator::api::auth::AdminTokens;
+use physician_locator::api::partners::{Access, Origins};
 use physician_locator::api::{self, AppState};
 use physician_locator::db::{Database, DatabaseUrl};
 use physician_locator::directory::Physician;
@@ -137,6 +139,8 @@ pub struct Reply {
     pub status: u16,
     pub content_type: String,
     pub body: Value,
+    /// The body as sent (compressed, if it was).
+    pub raw: Vec<u8>,
     pub headers: actix_web::http::header::HeaderMap,
 }
 
@@ -156,11 +160,22 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 
 /// An app with the given admin token configuration (empty: admin API off).
 pub async fn spawn_app_with(backend: Backend, admin_tokens: &str) -> TestApp {
+    spawn_app_configured(backend, admin_tokens, unlimited()).await
+}
+
+/// No partners and no anonymous limit to speak of: tests that page through
+/// whole directories are not what the rate limit is about.
+pub fn unlimited() -> Access {
+    Access::new(Vec::new(), NonZeroU32::MAX, Origins::Listed(Vec::new()))
+}
+
+/// An app with the given admin tokens and access policy (partners, limits, CORS).
+pub async fn spawn_app_configured(backend: Backend, admin_tokens: &str, access: Access) -> TestApp {
     let database = TestDatabase::new(backend);
     let db = Database::new(DatabaseUrl::parse(&database.url).expect("url"));
     db.prepare().expect("migrate and seed");
     let admin = AdminTokens::parse(admin_tokens).expect("tokens");
-    let state = web::Data::new(AppState::load(db.clone(), admin).expect("load"));
+    let state = web::Data::new(AppState::load(db.clone(), admin).expect("load").with_access(access));
     let (_, physicians) = db.load().expect("load");
     let service = Rc::new(test::init_service(api::app(state)).await);
     let call: Call = Box::new(move |req| {
@@ -181,10 +196,10 @@ impl TestApp {
         let headers = response.headers().clone();
         let content_type =
             response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
-        let bytes = test::read_body(response).await;
-        let body = serde_json::from_slice(&bytes)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()));
-        Reply { status, content_type, body, headers }
+        let raw = test::read_body(response).await.to_vec();
+        let body = serde_json::from_slice(&raw)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&raw).into()));
+        Reply { status, content_type, body, raw, headers }
     }
 
     /// A request that must succeed with JSON.

@@ -1,0 +1,122 @@
+//! `GET /embed`: the search widget partner sites put in an `<iframe>`. A page,
+//! its script and its style sheet, all compiled into the binary (no CDN, no
+//! framework), talking to this same origin's API. The script reads the page's
+//! own URL parameters to preset the form; the server checks their names and
+//! the two that style the page, so a typo in a partner's snippet is a clear
+//! 400, not a silently ignored preset.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, get};
+use utoipa::IntoParams;
+
+use super::params::{NoParams, QueryParams};
+use crate::error::{Error, Problem};
+
+const PAGE: &str = include_str!("embed/index.html");
+const SCRIPT: &str = include_str!("embed/widget.js");
+const STYLE: &str = include_str!("embed/widget.css");
+
+/// Presets for the widget; each is optional.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // a declaration: read by utoipa and by the strict parser
+pub struct EmbedParams {
+    /// ZIP code to search from at once.
+    #[param(example = "99546")]
+    zip: Option<String>,
+    /// Specialty slug or NUCC code to preselect.
+    #[param(example = "neuromuscular-medicine")]
+    specialty: Option<String>,
+    /// Condition slug: `lems` ticks "knows LEMS".
+    #[param(example = "lems")]
+    condition: Option<String>,
+    /// Search radius in miles.
+    #[param(example = 100)]
+    radius: Option<f64>,
+    /// The partner's API key, sent as `X-Api-Key` with each search.
+    key: Option<String>,
+    /// Accent colour as six or three hex digits, with or without `#`.
+    #[param(example = "1d5fa8")]
+    accent: Option<String>,
+    /// Language of the widget: `en` (default) or `es`.
+    #[param(example = "es")]
+    lang: Option<String>,
+}
+
+/// The widget's languages.
+const LANGUAGES: [&str; 2] = ["en", "es"];
+
+fn is_hex_colour(value: &str) -> bool {
+    let digits = value.strip_prefix('#').unwrap_or(value);
+    matches!(digits.len(), 3 | 6) && digits.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// The embeddable search widget (HTML). Put it in an `<iframe>`; URL
+/// parameters preset it.
+#[utoipa::path(
+    tag = "embed",
+    params(EmbedParams),
+    responses(
+        (status = 200, description = "The widget page", content_type = "text/html"),
+        (status = 400, description = "An unknown preset or a malformed accent or lang", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/embed")]
+pub async fn page(req: HttpRequest) -> Result<HttpResponse, Error> {
+    let mut params = QueryParams::parse::<EmbedParams>(req.query_string());
+    for name in ["zip", "specialty", "condition", "radius", "key"] {
+        params.text(name);
+    }
+    params.parsed("accent", |v| {
+        if is_hex_colour(v) { Ok(()) } else { Err(format!("{v:?} is not a hex colour such as 1d5fa8")) }
+    });
+    params.parsed("lang", |v| {
+        if LANGUAGES.contains(&v) {
+            Ok(())
+        } else {
+            Err(format!("unknown language {v:?}; valid values: en, es"))
+        }
+    });
+    params.finish(())?;
+    Ok(asset("text/html; charset=utf-8", PAGE))
+}
+
+/// The widget's script.
+#[utoipa::path(tag = "embed", params(NoParams), responses((status = 200, description = "JavaScript", content_type = "text/javascript"), (status = 400, body = Problem, content_type = "application/problem+json")))]
+#[get("/embed/widget.js")]
+pub async fn script(req: HttpRequest) -> Result<HttpResponse, Error> {
+    QueryParams::parse::<NoParams>(req.query_string()).finish(())?;
+    Ok(asset("text/javascript; charset=utf-8", SCRIPT))
+}
+
+/// The widget's style sheet.
+#[utoipa::path(tag = "embed", params(NoParams), responses((status = 200, description = "CSS", content_type = "text/css"), (status = 400, body = Problem, content_type = "application/problem+json")))]
+#[get("/embed/widget.css")]
+pub async fn style(req: HttpRequest) -> Result<HttpResponse, Error> {
+    QueryParams::parse::<NoParams>(req.query_string()).finish(())?;
+    Ok(asset("text/css; charset=utf-8", STYLE))
+}
+
+/// A compiled-in file; it changes only with the binary, so caches may keep it
+/// for a day.
+fn asset(content_type: &'static str, body: &'static str) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, HeaderValue::from_static(content_type)))
+        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=86400")))
+        .body(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_hex_colour;
+
+    #[test]
+    fn accepts_only_hex_colours() {
+        for ok in ["1d5fa8", "#1D5FA8", "abc", "#fff"] {
+            assert!(is_hex_colour(ok), "{ok}");
+        }
+        for bad in ["", "#", "1d5fa", "red", "#1d5fa8;", "url(x)", "12345g"] {
+            assert!(!is_hex_colour(bad), "{bad}");
+        }
+    }
+}

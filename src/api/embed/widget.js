@@ -1,0 +1,416 @@
+// The search widget served at /embed: partner sites put the page in an
+// <iframe>. It reads its presets from its own URL, talks to this origin's API
+// and renders the results with DOM calls (never innerHTML). The page is served
+// under a strict Content-Security-Policy, so nothing here may be inline: no
+// inline script or style, no event-handler attributes (CSSOM is allowed).
+(() => {
+  'use strict';
+
+  const RADII = [10, 25, 50, 100, 250, 500, 1000];
+  const DEFAULT_RADIUS = 50;
+  const MAX_RADIUS = 1000;
+  const PAGE_SIZE = 10;
+  const LEMS = 'lems';
+
+  const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
+
+  // Every string the page shows, in each language. Keys used as data-t in the
+  // HTML replace that element's text.
+  const STRINGS = {
+    en: {
+      title: 'Find a specialist',
+      heading: 'Find a neuromuscular specialist',
+      place: 'ZIP code or city, state',
+      placeHint: 'For example 10001 or Chicago, IL',
+      radius: 'Distance',
+      radiusOption: (n) => `Within ${n} miles`,
+      specialty: 'Specialty',
+      anySpecialty: 'Any specialty',
+      knowsLems: 'Knows LEMS',
+      accepting: 'Accepting new patients',
+      search: 'Search',
+      more: 'More results',
+      note: 'Information may change; call the office to confirm.',
+      results: 'Results',
+      searching: 'Searching…',
+      loadingMore: 'Loading more results…',
+      found: (n, r, place) => `${plural(n, 'specialist', 'specialists')} within ${r} mi of ${place}`,
+      none: (r, place) => `No specialists found within ${r} mi of ${place}. Try a larger distance or fewer filters.`,
+      showing: (shown, n, r, place) => `Showing ${shown} of ${plural(n, 'specialist', 'specialists')} within ${r} mi of ${place}`,
+      away: (d) => `${d} mi`,
+      call: 'Call',
+      directions: 'Directions',
+      newTab: '(opens in a new tab)',
+      err: {
+        emptyPlace: 'Enter a ZIP code, or a city and state such as Chicago, IL.',
+        badPlace: (text) => `We did not understand “${text}”. Enter a 5-digit ZIP code, or a city and state such as Chicago, IL.`,
+        zip: (zip) => `We could not find ZIP code ${zip}. Check the number and try again.`,
+        city: (city, state) => `We could not find ${city}, ${state}. Check the spelling, or enter a ZIP code.`,
+        state: (state) => `“${state}” is not a US state. Use its two-letter code, as in Chicago, IL.`,
+        radius: 'Choose a distance of 1000 miles or less.',
+        specialty: 'This specialty is not in the directory. Please choose another.',
+        cursor: 'The list changed since you searched. Please search again.',
+        key: 'This search is not set up correctly on this website (unknown access key). Please let the website’s owner know.',
+        forbidden: 'This website may not use the directory. Please let the website’s owner know.',
+        rateLimited: (s) => s > 0
+          ? `Too many searches right now. Please try again in ${plural(s, 'second', 'seconds')}.`
+          : 'Too many searches right now. Please try again in a minute.',
+        server: 'The directory is not available right now. Please try again in a few minutes.',
+        network: 'We could not reach the directory. Check your internet connection and try again.',
+        other: 'Something went wrong with this search. Please try again.',
+      },
+    },
+    es: {
+      title: 'Buscar un especialista',
+      heading: 'Busque un especialista neuromuscular',
+      place: 'Código postal o ciudad, estado',
+      placeHint: 'Por ejemplo 10001 o Chicago, IL',
+      radius: 'Distancia',
+      radiusOption: (n) => `A menos de ${n} millas`,
+      specialty: 'Especialidad',
+      anySpecialty: 'Cualquier especialidad',
+      knowsLems: 'Conoce el LEMS',
+      accepting: 'Acepta pacientes nuevos',
+      search: 'Buscar',
+      more: 'Más resultados',
+      note: 'La información puede cambiar; llame al consultorio para confirmar.',
+      results: 'Resultados',
+      searching: 'Buscando…',
+      loadingMore: 'Cargando más resultados…',
+      found: (n, r, place) => `${plural(n, 'especialista', 'especialistas')} a menos de ${r} mi de ${place}`,
+      none: (r, place) => `No encontramos especialistas a menos de ${r} mi de ${place}. Pruebe con una distancia mayor o menos filtros.`,
+      showing: (shown, n, r, place) => `Mostrando ${shown} de ${plural(n, 'especialista', 'especialistas')} a menos de ${r} mi de ${place}`,
+      away: (d) => `${d} mi`,
+      call: 'Llamar al',
+      directions: 'Cómo llegar',
+      newTab: '(se abre en una pestaña nueva)',
+      err: {
+        emptyPlace: 'Escriba un código postal, o una ciudad y un estado como Chicago, IL.',
+        badPlace: (text) => `No entendimos «${text}». Escriba un código postal de 5 dígitos, o una ciudad y un estado como Chicago, IL.`,
+        zip: (zip) => `No encontramos el código postal ${zip}. Revise el número e inténtelo de nuevo.`,
+        city: (city, state) => `No encontramos ${city}, ${state}. Revise cómo está escrito, o escriba un código postal.`,
+        state: (state) => `«${state}» no es un estado de EE. UU. Use su código de dos letras, como en Chicago, IL.`,
+        radius: 'Elija una distancia de 1000 millas o menos.',
+        specialty: 'Esta especialidad no está en el directorio. Elija otra.',
+        cursor: 'La lista cambió desde su búsqueda. Vuelva a buscar.',
+        key: 'La búsqueda no está bien configurada en este sitio web (clave de acceso desconocida). Avise al responsable del sitio.',
+        forbidden: 'Este sitio web no puede usar el directorio. Avise al responsable del sitio.',
+        rateLimited: (s) => s > 0
+          ? `Hay demasiadas búsquedas en este momento. Inténtelo de nuevo en ${plural(s, 'segundo', 'segundos')}.`
+          : 'Hay demasiadas búsquedas en este momento. Inténtelo de nuevo en un minuto.',
+        server: 'El directorio no está disponible en este momento. Inténtelo de nuevo en unos minutos.',
+        network: 'No pudimos conectar con el directorio. Revise su conexión a internet e inténtelo de nuevo.',
+        other: 'Algo salió mal con esta búsqueda. Inténtelo de nuevo.',
+      },
+    },
+  };
+
+  const url = new URLSearchParams(location.search);
+  const lang = url.get('lang') === 'es' ? 'es' : 'en';
+  const t = STRINGS[lang];
+  const apiKey = url.get('key') || '';
+  const decimal = new Intl.NumberFormat(lang, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+  const whole = new Intl.NumberFormat(lang, { maximumFractionDigits: 1 });
+
+  const $ = (id) => document.getElementById(id);
+  const form = $('plw-form');
+  const place = $('plw-place');
+  const radius = $('plw-radius');
+  const specialty = $('plw-specialty');
+  const lems = $('plw-lems');
+  const accepting = $('plw-accepting');
+  const errorBox = $('plw-error');
+  const statusBox = $('plw-status');
+  const list = $('plw-results');
+  const moreButton = $('plw-more');
+
+  /** An element with attributes (null/false ones skipped) and children. */
+  function el(tag, attrs = {}, ...children) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attrs)) {
+      if (value !== null && value !== undefined && value !== false) node.setAttribute(name, String(value));
+    }
+    node.append(...children.filter((c) => c !== null && c !== undefined && c !== ''));
+    return node;
+  }
+
+  // --- Presets and page set-up ----------------------------------------------
+
+  function translate() {
+    document.documentElement.lang = lang;
+    document.title = t.title;
+    for (const node of document.querySelectorAll('[data-t]')) node.textContent = t[node.dataset.t];
+    list.setAttribute('aria-label', t.results);
+  }
+
+  /** Relative luminance of an sRGB colour given as six hex digits (WCAG 2). */
+  function luminance(hex) {
+    const [r, g, b] = [0, 2, 4].map((i) => {
+      const c = parseInt(hex.slice(i, i + 2), 16) / 255;
+      return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  }
+
+  /** Sets --accent from `accent` (3 or 6 hex digits, optional '#'), with a
+   * readable text colour on it, and keeps links and focus rings dark enough
+   * on white when the accent is pale. */
+  function applyAccent(value) {
+    const match = /^#?([0-9a-f]{3}|[0-9a-f]{6})$/i.exec(value || '');
+    if (!match) return;
+    const hex = match[1].length === 3 ? match[1].replace(/./g, (c) => c + c) : match[1];
+    const lum = luminance(hex);
+    const style = document.documentElement.style;
+    style.setProperty('--accent', `#${hex}`);
+    style.setProperty('--on-accent', 1.05 / (lum + 0.05) >= (lum + 0.05) / 0.05 ? '#fff' : '#111');
+    if (1.05 / (lum + 0.05) < 4.5) style.setProperty('--accent-ink', 'var(--text)');
+  }
+
+  function fillRadii(preset) {
+    const value = Number(preset);
+    const chosen = preset && value > 0 && value <= MAX_RADIUS ? value : DEFAULT_RADIUS;
+    const values = RADII.includes(chosen) ? RADII : [...RADII, chosen].sort((a, b) => a - b);
+    radius.replaceChildren(...values.map((r) => el('option', { value: r, selected: r === chosen }, t.radiusOption(whole.format(r)))));
+  }
+
+  async function fillSpecialties(preset) {
+    try {
+      const { specialties } = await api('/v1/specialties');
+      const groups = new Map(); // in the API's order
+      for (const s of specialties.filter((s) => s.physicians > 0)) {
+        if (!groups.has(s.group)) groups.set(s.group, el('optgroup', { label: s.group }));
+        groups.get(s.group).append(el('option', { value: s.slug, 'data-code': s.code }, s.name));
+      }
+      specialty.append(...groups.values());
+    } catch {
+      // The select keeps "Any specialty"; a search shows any real problem.
+    }
+    if (!preset) return;
+    const wanted = preset.toLowerCase();
+    const option = [...specialty.options].find(
+      (o) => o.value.toLowerCase() === wanted || (o.dataset.code || '').toLowerCase() === wanted,
+    );
+    if (option) option.selected = true;
+    else specialty.append(el('option', { value: preset, selected: true }, preset));
+  }
+
+  // --- The API ---------------------------------------------------------------
+
+  class ApiError extends Error {
+    constructor(status, problem, retryAfter) {
+      super(`HTTP ${status}`);
+      Object.assign(this, { status, problem, retryAfter });
+    }
+  }
+
+  /** GETs a same-origin API path; throws ApiError (status 0: no answer). */
+  async function api(path, signal) {
+    const headers = { Accept: 'application/json' };
+    if (apiKey) headers['X-Api-Key'] = apiKey;
+    let response;
+    try {
+      response = await fetch(path, { headers, signal });
+    } catch (e) {
+      if (e.name === 'AbortError') throw e;
+      throw new ApiError(0, null, null);
+    }
+    const body = await response.json().catch(() => null);
+    if (response.ok && body) return body;
+    throw new ApiError(response.ok ? 500 : response.status, body, response.headers.get('Retry-After'));
+  }
+
+  /** The patient-facing words for a failed search of `where`. */
+  function explain(error, where) {
+    const { status, problem, retryAfter } = error;
+    if (status === 0) return t.err.network;
+    if (status === 401) return t.err.key;
+    if (status === 403) return t.err.forbidden;
+    if (status === 429) return t.err.rateLimited(/^\d+$/.test(retryAfter || '') ? Number(retryAfter) : 0);
+    if (status >= 500) return t.err.server;
+    const faulty = new Set((problem && Array.isArray(problem.errors) ? problem.errors : []).map((e) => e.parameter));
+    if (faulty.has('zip')) return t.err.zip(where.zip);
+    if (faulty.has('state')) return t.err.state(where.state);
+    if (faulty.has('city')) return t.err.city(where.city, where.state);
+    if (faulty.has('radius')) return t.err.radius;
+    if (faulty.has('specialty')) return t.err.specialty;
+    if (faulty.has('cursor')) return t.err.cursor;
+    return t.err.other;
+  }
+
+  // --- Searching -------------------------------------------------------------
+
+  /** "10001", "10001-1234", "Chicago, IL" or "Chicago IL" as search parameters. */
+  function parsePlace(text) {
+    const zip4 = /^(\d{5})-?\d{4}$/.exec(text);
+    if (zip4) return { zip: zip4[1] };
+    if (/^[\d-]+$/.test(text)) return { zip: text };
+    const city = /^(.*[^\s,])(?:\s*,\s*|\s+)([a-z]{2})\.?$/i.exec(text);
+    return city ? { city: city[1], state: city[2].toUpperCase() } : null;
+  }
+
+  let search = null; // the shown search: { query, where, next, total, shown, origin, radius }
+  let inFlight = null; // AbortController of the request under way
+
+  function showError(message, where) {
+    errorBox.textContent = message;
+    const placeFault = message && where !== undefined;
+    place.setAttribute('aria-invalid', placeFault ? 'true' : 'false');
+    place.setAttribute('aria-describedby', placeFault ? 'plw-error plw-place-hint' : 'plw-place-hint');
+  }
+
+  function summary() {
+    const r = whole.format(search.radius);
+    if (search.shown === 0) return t.none(r, search.origin);
+    if (search.total === null) return t.found(search.shown, r, search.origin);
+    if (search.pages > 1) return t.showing(search.shown, search.total, r, search.origin);
+    return t.found(search.total, r, search.origin);
+  }
+
+  async function fetchPage(query, signal) {
+    return api(`/v1/physicians?${query}`, signal);
+  }
+
+  /** Runs a new search from the form. `byUser`: focus may move to the box. */
+  async function submit(byUser) {
+    const text = place.value.trim();
+    const where = parsePlace(text);
+    if (!where) {
+      showError(text ? t.err.badPlace(text) : t.err.emptyPlace, {});
+      if (byUser) place.focus();
+      return;
+    }
+    const query = new URLSearchParams(where);
+    query.set('radius', radius.value);
+    query.set('unit', 'mi');
+    if (specialty.value) query.set('specialty', specialty.value);
+    if (lems.checked) query.set('condition', LEMS);
+    if (accepting.checked) query.set('accepting_new_patients', 'true');
+    query.set('limit', String(PAGE_SIZE));
+
+    inFlight?.abort();
+    const controller = (inFlight = new AbortController());
+    search = null;
+    list.replaceChildren();
+    moreButton.hidden = true;
+    showError('');
+    statusBox.textContent = t.searching;
+    list.setAttribute('aria-busy', 'true');
+    try {
+      const first = new URLSearchParams(query);
+      first.set('include_total', 'true');
+      const page = await fetchPage(first, controller.signal);
+      search = {
+        query,
+        where,
+        next: null,
+        total: page.total,
+        shown: 0,
+        pages: 0,
+        origin: page.origin ? page.origin.label : text,
+        radius: page.radius ? page.radius.value : Number(radius.value),
+      };
+      show(page);
+    } catch (error) {
+      if (error.name === 'AbortError') return;
+      statusBox.textContent = '';
+      const placeFault = error.problem && (error.problem.errors || []).some((e) => ['zip', 'city', 'state'].includes(e.parameter));
+      showError(explain(error, where), placeFault ? where : undefined);
+      if (byUser && placeFault) place.focus();
+    } finally {
+      if (inFlight === controller) {
+        inFlight = null;
+        list.removeAttribute('aria-busy');
+      }
+    }
+  }
+
+  async function more() {
+    if (!search || !search.next || inFlight) return;
+    const controller = (inFlight = new AbortController());
+    const query = new URLSearchParams(search.query);
+    query.set('cursor', search.next);
+    list.setAttribute('aria-busy', 'true');
+    statusBox.textContent = t.loadingMore;
+    try {
+      const first = show(await fetchPage(query, controller.signal));
+      first?.querySelector('.plw-name').focus();
+    } catch (error) {
+      if (error.name === 'AbortError') return;
+      statusBox.textContent = summary();
+      showError(explain(error, search.where));
+    } finally {
+      if (inFlight === controller) {
+        inFlight = null;
+        list.removeAttribute('aria-busy');
+      }
+    }
+  }
+
+  /** Appends a page of results; returns the first new item. */
+  function show(page) {
+    const seen = new Set([...list.children].map((li) => li.dataset.npi));
+    const items = page.results.filter((r) => !seen.has(r.physician.npi)).map(result);
+    list.append(...items);
+    search.shown += items.length;
+    search.pages += 1;
+    search.next = page.next_cursor || null;
+    moreButton.hidden = !search.next;
+    statusBox.textContent = summary();
+    return items[0] || null;
+  }
+
+  // --- One result ------------------------------------------------------------
+
+  function telHref(phone) {
+    const digits = phone.replace(/\D/g, '');
+    return `tel:${digits.length === 10 ? `+1${digits}` : digits}`;
+  }
+
+  function directionsHref(loc) {
+    const a = loc.address;
+    const destination = loc.geocode_precision === 'zip'
+      ? `${loc.practice_name}, ${a.street}, ${a.city}, ${a.state} ${a.zip}`
+      : `${loc.lat},${loc.lng}`;
+    return `https://www.google.com/maps/dir/?api=1&destination=${encodeURIComponent(destination)}`;
+  }
+
+  function result({ physician: p, distance, nearest_location_id: nearest }) {
+    const loc = p.locations.find((l) => l.id === nearest) || p.locations[0];
+    const knowsLems = p.conditions.some((c) => c.slug === LEMS);
+    const badges = [
+      p.accepting_new_patients && el('li', { class: 'plw-badge plw-badge-accepting' }, t.accepting),
+      knowsLems && el('li', { class: 'plw-badge plw-badge-lems' }, t.knowsLems),
+    ].filter(Boolean);
+    const a = loc.address;
+    return el('li', { class: 'plw-result', 'data-npi': p.npi, 'data-distance': distance },
+      el('div', { class: 'plw-result-head' },
+        el('h2', { class: 'plw-name', tabindex: -1 }, p.display_name),
+        distance === null ? null : el('span', { class: 'plw-distance' }, t.away(decimal.format(distance)))),
+      el('p', { class: 'plw-specialties' }, p.specialties.map((s) => s.name).join(' · ')),
+      badges.length ? el('ul', { class: 'plw-badges' }, ...badges) : null,
+      el('address', { class: 'plw-address' },
+        el('span', { class: 'plw-practice' }, loc.practice_name),
+        el('span', {}, a.street),
+        el('span', {}, `${a.city}, ${a.state} ${a.zip}`)),
+      el('p', { class: 'plw-actions' },
+        el('a', { class: 'plw-action', href: telHref(loc.phone) }, `${t.call} ${loc.phone}`),
+        el('a', { class: 'plw-action', href: directionsHref(loc), target: '_blank', rel: 'noopener noreferrer' },
+          t.directions, el('span', { class: 'plw-visually-hidden' }, ` ${t.newTab}`))));
+  }
+
+  // --- Start -----------------------------------------------------------------
+
+  translate();
+  applyAccent(url.get('accent'));
+  fillRadii(url.get('radius'));
+  lems.checked = url.get('condition') === LEMS;
+  place.value = url.get('zip') || '';
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    submit(true);
+  });
+  moreButton.addEventListener('click', more);
+  fillSpecialties(url.get('specialty')).then(() => {
+    if (place.value.trim()) submit(false);
+  });
+})();

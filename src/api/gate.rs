@@ -1,0 +1,137 @@
+//! The gate in front of the public API (`/v1/`, admin routes aside, which
+//! have their tokens): who is calling (`X-Api-Key` or address), whether a
+//! partner's key is used from one of its origins, the rate limit, and CORS.
+//!
+//! Every answer that passes the gate, refused or not, carries `RateLimit-*`
+//! headers and, for an allowed origin, the CORS headers, so a page can read
+//! a 429 and its `Retry-After`. Credentials are never allowed cross-origin:
+//! keys travel in a header, not in cookies.
+
+use std::time::Instant;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{HttpResponse, ResponseError, web};
+
+use super::AppState;
+use super::partners::{Caller, Origins};
+use super::rate_limit::{Client, Decision};
+use crate::error::Error;
+
+/// Headers a cross-origin page may read besides the CORS-safelisted ones.
+const EXPOSED: &str = "ETag, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, RateLimit-Policy, X-Request-Id";
+/// Seconds a browser may cache a preflight answer.
+const PREFLIGHT_MAX_AGE: &str = "600";
+
+/// Whether the gate applies to `path`.
+fn gated(path: &str) -> bool {
+    path.starts_with("/v1/") && !path.starts_with("/v1/admin/")
+}
+
+pub async fn gate(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let Some(state) = state.filter(|_| gated(req.path())) else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    let access = state.access();
+    let origin = req.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    // A page on this same origin (the embedded widget) needs no CORS.
+    let origin = origin.filter(|o| !same_origin(&req, o));
+
+    if req.method() == Method::OPTIONS && req.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD) {
+        let response = preflight(origin.as_deref().filter(|o| access.any_allows(o)), &req);
+        return Ok(req.into_response(response));
+    }
+
+    let caller = match access.identify(req.request()) {
+        Ok(caller) => caller,
+        Err(e) => {
+            let mut response = e.error_response();
+            cors(response.headers_mut(), origin.as_deref(), access.default_origins());
+            return Ok(req.into_response(response));
+        }
+    };
+    let origins = access.origins(caller);
+    if let (Caller::Partner(_), Some(origin)) = (caller, &origin)
+        && !origins.allows(origin)
+    {
+        return Ok(req.into_response(Error::OriginNotAllowed(origin.clone()).error_response()));
+    }
+    let client = match caller {
+        Caller::Partner(p) => Client::Partner(p.name.clone()),
+        Caller::Anonymous(address) => Client::Address(address),
+    };
+    let decision = state.limiter().check(client, access.limit(caller), Instant::now());
+    let mut response = if decision.allowed {
+        next.call(req).await?.map_into_boxed_body()
+    } else {
+        let name = match caller {
+            Caller::Partner(p) => p.name.as_str(),
+            Caller::Anonymous(_) => "anonymous",
+        };
+        state.metrics().rate_limited(name);
+        let refusal = Error::RateLimited { limit: decision.limit, retry_after: decision.retry_after_seconds };
+        req.into_response(refusal.error_response())
+    };
+    let headers = response.headers_mut();
+    rate_limit_headers(headers, decision);
+    cors(headers, origin.as_deref(), origins);
+    Ok(response)
+}
+
+/// Whether `origin` is the origin the request was sent to.
+fn same_origin(req: &ServiceRequest, origin: &str) -> bool {
+    let info = req.connection_info();
+    origin.eq_ignore_ascii_case(&format!("{}://{}", info.scheme(), info.host()))
+}
+
+/// The answer to a CORS preflight: 204 naming the origin when some caller may
+/// call from it (browsers send preflights without the key), else 403.
+fn preflight(allowed_origin: Option<&str>, req: &ServiceRequest) -> HttpResponse {
+    let Some(origin) = allowed_origin else {
+        let origin = req.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok()).unwrap_or("(none)");
+        return Error::OriginNotAllowed(origin.to_owned()).error_response();
+    };
+    let mut response = HttpResponse::NoContent().finish();
+    let headers = response.headers_mut();
+    cors(headers, Some(origin), &Origins::Any);
+    headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, HEAD"));
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static("X-Api-Key, If-None-Match, Accept, X-Request-Id"),
+    );
+    headers.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static(PREFLIGHT_MAX_AGE));
+    response
+}
+
+/// Adds the CORS headers when `origins` allow `origin`: the origin itself,
+/// never `*` with credentials (credentials are never allowed at all).
+fn cors(headers: &mut HeaderMap, origin: Option<&str>, origins: &Origins) {
+    headers.append(header::VARY, HeaderValue::from_static("Origin"));
+    let Some(origin) = origin.filter(|o| origins.allows(o)) else { return };
+    let Ok(value) = HeaderValue::from_str(origin) else { return };
+    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
+    headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static(EXPOSED));
+}
+
+/// The `RateLimit-*` fields (IETF httpapi-ratelimit-headers): the limit a
+/// minute, what is left, seconds until the bucket is full.
+fn rate_limit_headers(headers: &mut HeaderMap, decision: Decision) {
+    let fields = [
+        ("ratelimit-limit", decision.limit.to_string()),
+        ("ratelimit-remaining", decision.remaining.to_string()),
+        ("ratelimit-reset", decision.reset_seconds.to_string()),
+        ("ratelimit-policy", format!("{};w=60", decision.limit)),
+    ];
+    for (name, value) in fields {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(HeaderName::from_static(name), value);
+        }
+    }
+}

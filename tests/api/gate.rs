@@ -1,0 +1,153 @@
+//! The partner gate: API keys, rate limits per key and per address, CORS.
+
+use std::net::SocketAddr;
+use std::num::NonZeroU32;
+
+use actix_web::test::TestRequest;
+use sha2::{Digest, Sha256};
+
+use physician_locator::api::partners::{Access, Origins};
+
+use crate::helpers::{Backend, Reply, TestApp, assert_problem, both_backends, spawn_app_configured};
+
+const SEARCH: &str = "/v1/physicians?zip=10001&limit=2";
+const PARTNER_KEY: &str = "partner-key-0123456789";
+const PARTNER_ORIGIN: &str = "https://partner.example";
+const CLINIC_ORIGIN: &str = "https://clinic.example";
+
+/// A partners file with one partner of `per_minute` requests a minute.
+fn partners_toml(per_minute: u32) -> String {
+    let hash: String = Sha256::digest(PARTNER_KEY).iter().map(|b| format!("{b:02x}")).collect();
+    format!(
+        "[[partner]]\nname = \"lems-foundation\"\nkey_sha256 = \"{hash}\"\n\
+         requests_per_minute = {per_minute}\nallowed_origins = [\"{PARTNER_ORIGIN}\"]\n"
+    )
+}
+
+async fn app(backend: Backend, partner_per_minute: u32, anonymous_per_minute: u32) -> TestApp {
+    let partners = Access::parse_partners(&partners_toml(partner_per_minute)).expect("partners");
+    let anonymous = NonZeroU32::new(anonymous_per_minute).expect("not zero");
+    let origins = Origins::parse_list(CLINIC_ORIGIN).expect("origins");
+    spawn_app_configured(backend, "", Access::new(partners, anonymous, origins)).await
+}
+
+fn from(address: [u8; 4]) -> SocketAddr {
+    SocketAddr::from((address, 40000))
+}
+
+async fn with_key(app: &TestApp, key: &str) -> Reply {
+    app.request(TestRequest::get().uri(SEARCH).insert_header(("X-Api-Key", key))).await
+}
+
+async fn a_partner_over_its_limit_gets_429_with_retry_after(backend: Backend) {
+    let app = app(backend, 3, 1000).await;
+    for remaining in ["2", "1", "0"] {
+        let reply = with_key(&app, PARTNER_KEY).await;
+        assert_eq!(reply.status, 200, "{:?}", reply.body);
+        assert_eq!(reply.header("ratelimit-limit"), Some("3"));
+        assert_eq!(reply.header("ratelimit-remaining"), Some(remaining));
+        assert_eq!(reply.header("ratelimit-policy"), Some("3;w=60"));
+    }
+    let refused = with_key(&app, PARTNER_KEY).await;
+    assert_problem(&refused, 429, None);
+    // Three a minute: the next request is allowed twenty seconds later.
+    assert_eq!(refused.header("retry-after"), Some("20"));
+    assert_eq!(refused.header("ratelimit-remaining"), Some("0"));
+    assert_eq!(refused.header("ratelimit-reset"), Some("60"));
+    assert!(refused.body["detail"].as_str().unwrap().contains("at most 3 a minute"), "{:?}", refused.body);
+    assert!(refused.header("etag").is_none());
+
+    // Other callers have buckets of their own.
+    assert_eq!(app.get(SEARCH).await.status, 200, "anonymous callers are not the partner");
+    let metrics = app.get("/metrics").await.body;
+    let metrics = metrics.as_str().expect("text");
+    assert!(metrics.contains("locator_rate_limited_total{partner=\"lems-foundation\"} 1"), "{metrics}");
+}
+
+async fn anonymous_callers_are_limited_per_address(backend: Backend) {
+    let app = app(backend, 100, 2).await;
+    let get = |address| app.request(TestRequest::get().uri(SEARCH).peer_addr(from(address)));
+    assert_eq!(get([192, 0, 2, 1]).await.status, 200);
+    assert_eq!(get([192, 0, 2, 1]).await.status, 200);
+    let refused = get([192, 0, 2, 1]).await;
+    assert_problem(&refused, 429, None);
+    assert_eq!(refused.header("retry-after"), Some("30"));
+    assert_eq!(get([192, 0, 2, 2]).await.status, 200, "another address, another bucket");
+    // Probes, metrics and documentation are not limited.
+    for uri in ["/healthz", "/readyz", "/metrics", "/openapi.json"] {
+        let reply = app.request(TestRequest::get().uri(uri).peer_addr(from([192, 0, 2, 1]))).await;
+        assert_eq!(reply.status, 200, "{uri}");
+    }
+    let metrics = app.get("/metrics").await.body;
+    assert!(metrics.as_str().unwrap().contains("locator_rate_limited_total{partner=\"anonymous\"} 1"));
+}
+
+async fn an_unknown_key_is_401_naming_the_header(backend: Backend) {
+    let app = app(backend, 100, 100).await;
+    for key in ["not-a-partner-key", "", &PARTNER_KEY[1..]] {
+        let reply = with_key(&app, key).await;
+        assert_problem(&reply, 401, Some("X-Api-Key"));
+    }
+}
+
+async fn cors_follows_the_callers_origins(backend: Backend) {
+    let app = app(backend, 100, 100).await;
+    let preflight = |origin: &str| {
+        TestRequest::default()
+            .method(actix_web::http::Method::OPTIONS)
+            .uri(SEARCH)
+            .insert_header(("Origin", origin.to_owned()))
+            .insert_header(("Access-Control-Request-Method", "GET"))
+            .insert_header(("Access-Control-Request-Headers", "x-api-key"))
+    };
+    for origin in [PARTNER_ORIGIN, CLINIC_ORIGIN] {
+        let reply = app.request(preflight(origin)).await;
+        assert_eq!(reply.status, 204, "{origin}");
+        assert_eq!(reply.header("access-control-allow-origin"), Some(origin));
+        assert!(reply.header("access-control-allow-headers").unwrap().contains("X-Api-Key"));
+        assert_eq!(reply.header("access-control-allow-methods"), Some("GET, HEAD"));
+        assert!(reply.header("access-control-max-age").is_some());
+    }
+    let refused = app.request(preflight("https://elsewhere.example")).await;
+    assert_problem(&refused, 403, Some("Origin"));
+    assert!(refused.header("access-control-allow-origin").is_none());
+
+    let get = |origin: &str, key: Option<&str>| {
+        let request = TestRequest::get().uri(SEARCH).insert_header(("Origin", origin.to_owned()));
+        app.request(match key {
+            Some(key) => request.insert_header(("X-Api-Key", key.to_owned())),
+            None => request,
+        })
+    };
+    let partner = get(PARTNER_ORIGIN, Some(PARTNER_KEY)).await;
+    assert_eq!(partner.status, 200);
+    assert_eq!(partner.header("access-control-allow-origin"), Some(PARTNER_ORIGIN));
+    assert!(partner.header("access-control-expose-headers").unwrap().contains("Retry-After"));
+    let vary: Vec<&str> = partner.headers.get_all("vary").filter_map(|v| v.to_str().ok()).collect();
+    assert!(vary.iter().any(|v| v.contains("Origin")), "{vary:?}");
+    // A partner's key from a page the partner does not list: refused.
+    assert_problem(&get(CLINIC_ORIGIN, Some(PARTNER_KEY)).await, 403, Some("Origin"));
+    // Without a key, the default origins.
+    let clinic = get(CLINIC_ORIGIN, None).await;
+    assert_eq!(clinic.header("access-control-allow-origin"), Some(CLINIC_ORIGIN));
+    let elsewhere = get("https://elsewhere.example", None).await;
+    assert_eq!(elsewhere.status, 200, "a server does not refuse; the browser withholds the answer");
+    assert!(elsewhere.header("access-control-allow-origin").is_none());
+    // An unknown key's 401 is readable by an allowed page.
+    let unknown = get(CLINIC_ORIGIN, Some("not-a-partner-key")).await;
+    assert_eq!(unknown.status, 401);
+    assert_eq!(unknown.header("access-control-allow-origin"), Some(CLINIC_ORIGIN));
+    // The widget's own origin is not cross-origin.
+    let same = get("http://localhost:8080", Some(PARTNER_KEY)).await;
+    assert_eq!(same.status, 200, "{:?}", same.body);
+    for reply in [&partner, &clinic, &unknown] {
+        assert!(reply.header("access-control-allow-credentials").is_none(), "never credentials");
+    }
+}
+
+both_backends!(
+    a_partner_over_its_limit_gets_429_with_retry_after,
+    anonymous_callers_are_limited_per_address,
+    an_unknown_key_is_401_naming_the_header,
+    cors_follows_the_callers_origins,
+);

@@ -1,0 +1,133 @@
+//! What operators see: `/metrics`, request ids, compression.
+
+use actix_web::test::TestRequest;
+
+use crate::helpers::{Backend, both_backends, spawn_app};
+
+/// Checks `text` against the Prometheus text format 0.0.4 (every sample of a
+/// declared family, well-formed labels and values, cumulative buckets ending
+/// in `+Inf` equal to `_count`) and returns its samples as (name with labels, value).
+pub fn parse_prometheus(text: &str) -> Vec<(String, f64)> {
+    let mut families: Vec<(String, String)> = Vec::new();
+    let mut samples = Vec::new();
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let (name, kind) = rest.split_once(' ').expect("TYPE name kind");
+            assert!(["counter", "gauge", "histogram"].contains(&kind), "{line}");
+            families.push((name.to_owned(), kind.to_owned()));
+            continue;
+        }
+        if line.starts_with("# HELP ") || line.is_empty() {
+            continue;
+        }
+        let (series, value) = line.rsplit_once(' ').unwrap_or_else(|| panic!("no value: {line}"));
+        let value: f64 = value.parse().unwrap_or_else(|_| panic!("bad value: {line}"));
+        let name = series.split('{').next().unwrap();
+        assert!(name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'), "{line}");
+        if let Some(labels) = series.strip_prefix(name).filter(|l| !l.is_empty()) {
+            let inner = labels.strip_prefix('{').and_then(|l| l.strip_suffix('}')).expect("braces");
+            for pair in inner.split("\",").map(|p| p.trim_end_matches('"')) {
+                let (key, quoted) = pair.split_once("=\"").unwrap_or_else(|| panic!("label: {line}"));
+                assert!(key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'), "{line}");
+                assert!(!quoted.contains('\n'));
+            }
+        }
+        let family = families.iter().find(|(f, kind)| {
+            name == f
+                || (kind == "histogram"
+                    && ["_bucket", "_sum", "_count"].iter().any(|s| name == format!("{f}{s}")))
+        });
+        assert!(family.is_some(), "a sample of an undeclared family: {line}");
+        samples.push((series.to_owned(), value));
+    }
+    for (series, count) in samples.iter().filter(|(s, _)| s.contains("_count{")) {
+        let labels = &series[series.find('{').unwrap() + 1..series.len() - 1];
+        let buckets: Vec<f64> = samples
+            .iter()
+            .filter(|(s, _)| s.contains("_bucket{") && s.contains(labels))
+            .map(|(_, v)| *v)
+            .collect();
+        assert!(buckets.windows(2).all(|w| w[0] <= w[1]), "cumulative buckets: {series}");
+        assert_eq!(buckets.last(), Some(count), "+Inf equals _count: {series}");
+    }
+    samples
+}
+
+async fn metrics_count_requests_per_route_and_status(backend: Backend) {
+    let app = spawn_app(backend).await;
+    for _ in 0..3 {
+        app.ok("/v1/physicians?zip=10001&limit=1").await;
+    }
+    app.get("/v1/physicians?zip=1").await;
+    let npi = app.physicians[0].npi;
+    app.ok(&format!("/v1/physicians/{npi}")).await;
+    app.get("/no/such/path?zip=10001").await;
+    let reply = app.get("/metrics").await;
+    assert_eq!(reply.status, 200);
+    assert!(reply.content_type.starts_with("text/plain; version=0.0.4"), "{}", reply.content_type);
+    let text = reply.body.as_str().expect("text").to_owned();
+    let samples = parse_prometheus(&text);
+    let value = |series: &str| samples.iter().find(|(s, _)| s == series).map(|(_, v)| *v);
+    let search = "route=\"/v1/physicians\",method=\"GET\"";
+    assert_eq!(
+        value(&format!("locator_http_request_duration_seconds_count{{{search},status=\"200\"}}")),
+        Some(3.0)
+    );
+    assert_eq!(
+        value(&format!("locator_http_request_duration_seconds_count{{{search},status=\"400\"}}")),
+        Some(1.0)
+    );
+    let detail = "route=\"/v1/physicians/{npi}\",method=\"GET\",status=\"200\"";
+    assert_eq!(value(&format!("locator_http_request_duration_seconds_count{{{detail}}}")), Some(1.0));
+    assert!(text.contains("route=\"(unmatched)\""), "unknown paths share one series");
+    assert_eq!(value("locator_snapshot_physicians"), Some(app.physicians.len() as f64));
+    let version = app.ok("/readyz").await["version"].as_f64();
+    assert_eq!(value("locator_snapshot_version"), version);
+    assert!(value("locator_snapshot_locations").unwrap() >= app.physicians.len() as f64);
+    assert!(value("locator_snapshot_age_seconds").unwrap() >= 0.0);
+    // Labels hold patterns, never what a request asked for.
+    for private in ["10001", &npi.to_string(), "zip"] {
+        assert!(!text.contains(private), "{private} in the metrics");
+    }
+}
+
+async fn every_answer_has_a_request_id(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let first = app.get("/v1/specialties").await;
+    let second = app.get("/v1/physicians?zip=1").await;
+    let (a, b) = (first.header("x-request-id").unwrap(), second.header("x-request-id").unwrap());
+    assert_ne!(a, b);
+    assert!(a.len() == 16 && a.bytes().all(|c| c.is_ascii_hexdigit()), "{a}");
+    let echoed =
+        app.request(TestRequest::get().uri("/healthz").insert_header(("X-Request-Id", "edge-42"))).await;
+    assert_eq!(echoed.header("x-request-id"), Some("edge-42"), "a proxy's id is kept");
+}
+
+async fn answers_are_compressed_as_the_client_accepts(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let uri = "/v1/physicians?zip=10001&limit=20";
+    let plain = app.get(uri).await;
+    assert!(plain.header("content-encoding").is_none());
+    for encoding in ["br", "gzip"] {
+        let reply =
+            app.request(TestRequest::get().uri(uri).insert_header(("Accept-Encoding", encoding))).await;
+        assert_eq!(reply.status, 200);
+        assert_eq!(reply.header("content-encoding"), Some(encoding));
+        assert!(
+            reply.raw.len() * 3 < plain.raw.len(),
+            "{encoding}: {} of {} bytes",
+            reply.raw.len(),
+            plain.raw.len()
+        );
+        assert_eq!(reply.header("etag"), plain.header("etag"), "a weak tag names the content, any encoding");
+        let vary: Vec<&str> = reply.headers.get_all("vary").filter_map(|v| v.to_str().ok()).collect();
+        assert!(vary.iter().any(|v| v.to_ascii_lowercase().contains("accept-encoding")), "{vary:?}");
+    }
+    assert!(plain.header("etag").unwrap().starts_with("W/\""));
+}
+
+both_backends!(
+    metrics_count_requests_per_route_and_status,
+    every_answer_has_a_request_id,
+    answers_are_compressed_as_the_client_accepts,
+);
