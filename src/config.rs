@@ -85,6 +85,18 @@ pub struct ServeArgs {
     /// `https://host[:port]`, or `*` for any. Default: none.
     #[arg(long, env = "LOCATOR_CORS_ORIGINS", default_value = "", value_parser = Origins::parse_list)]
     pub cors_origins: Origins,
+    /// The largest request body read (an admin import), in MiB; larger
+    /// bodies get 413. Larger files go through the `import` command.
+    #[arg(long, env = "LOCATOR_MAX_BODY_MIB", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub max_body_mib: u32,
+    /// Seconds a client may take to send a request's headers before it is
+    /// answered 408 and disconnected.
+    #[arg(long, env = "LOCATOR_REQUEST_TIMEOUT_SECS", default_value_t = 10)]
+    pub request_timeout_secs: u64,
+    /// Seconds in-flight requests may take to finish after SIGTERM or SIGINT;
+    /// new connections are refused from the signal on.
+    #[arg(long, env = "LOCATOR_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
+    pub shutdown_grace_secs: u64,
     #[command(flatten)]
     pub database: DatabaseArgs,
 }

@@ -43,12 +43,18 @@ pub enum Error {
     /// Over the caller's rate limit (429).
     #[error("too many requests: at most {limit} a minute; retry after {retry_after} s")]
     RateLimited { limit: u32, retry_after: u64 },
+    /// The request target is longer than the server reads (414).
+    #[error("the URL is longer than {0} bytes")]
+    UrlTooLong(usize),
     /// The request body is unusable (400 for malformed, 422 for invalid rows).
     #[error("{}", .0.detail)]
     Rejected(Box<Problem>),
     /// Unusable configuration: a bad URL, an unusable file, a taken port.
     #[error("{0}")]
     Config(String),
+    /// The service runs but cannot do all it should (503); the reason is shown.
+    #[error("{0}")]
+    Degraded(String),
     /// The database failed.
     #[error("database: {0}")]
     Database(String),
@@ -132,11 +138,12 @@ impl ResponseError for Error {
             Error::NotFound(_) => StatusCode::NOT_FOUND,
             Error::Unauthorized | Error::UnknownApiKey => StatusCode::UNAUTHORIZED,
             Error::OriginNotAllowed(_) => StatusCode::FORBIDDEN,
+            Error::UrlTooLong(_) => StatusCode::URI_TOO_LONG,
             Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Error::Rejected(problem) => {
                 StatusCode::from_u16(problem.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY)
             }
-            Error::Database(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Database(_) | Error::Degraded(_) => StatusCode::SERVICE_UNAVAILABLE,
             Error::Config(_) | Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -145,7 +152,8 @@ impl ResponseError for Error {
         let status = self.status_code();
         let (detail, errors) = match self {
             Error::InvalidParams(errors) => (summary(errors), errors.clone()),
-            Error::NotFound(what) => (what.clone(), Vec::new()),
+            Error::NotFound(what) | Error::Degraded(what) => (what.clone(), Vec::new()),
+            Error::UrlTooLong(_) => (self.to_string(), Vec::new()),
             Error::Unauthorized => {
                 let mut response = Problem::new(status, self.to_string(), Vec::new()).response();
                 response.headers_mut().insert(

@@ -85,8 +85,12 @@ fn serve(args: ServeArgs) -> Result<(), Error> {
         None => Vec::new(),
     };
     let access = Access::new(partners, args.anonymous_rpm, args.cors_origins.clone());
-    let state =
-        Arc::new(AppState::load(db, admin)?.with_cache_max_age(args.cache_max_age).with_access(access));
+    let state = Arc::new(
+        AppState::load(db, admin)?
+            .with_cache_max_age(args.cache_max_age)
+            .with_access(access)
+            .with_max_body_bytes(args.max_body_mib as usize * 1024 * 1024),
+    );
     // Loading freed as much as the snapshot keeps (rows, vectors); return
     // those pages now rather than at mimalloc's next purge, which an idle
     // server may not reach for a long time.
@@ -106,6 +110,10 @@ fn serve(args: ServeArgs) -> Result<(), Error> {
     let data = web::Data::from(state);
     actix_web::rt::System::new().block_on(async move {
         let server = HttpServer::new(move || api::app(data.clone()))
+            .client_request_timeout(Duration::from_secs(args.request_timeout_secs))
+            .client_disconnect_timeout(Duration::from_secs(2))
+            .keep_alive(Duration::from_secs(30))
+            .shutdown_timeout(args.shutdown_grace_secs)
             .bind(&args.bind)
             .map_err(|e| Error::Config(format!("cannot listen on {}: {e}", args.bind)))?;
         tracing::info!("listening on http://{}", args.bind);

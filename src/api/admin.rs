@@ -18,7 +18,8 @@ use crate::domain::Npi;
 use crate::error::{Error, ParamError, Problem};
 use crate::import::{self, Format, ImportReport, Options, progress::Progress};
 
-/// The largest import body accepted over HTTP; larger files go through the CLI.
+/// The largest import body accepted over HTTP unless configured; larger files
+/// go through the CLI.
 pub const MAX_IMPORT_BYTES: usize = 64 * 1024 * 1024;
 
 /// Runs a blocking database job off the actix workers, then rebuilds this
@@ -164,7 +165,7 @@ pub struct ImportParams {
         (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid admin token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "The admin API is not enabled", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body larger than 64 MiB", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body larger than the configured limit (`--max-body-mib`, default 64 MiB)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid rows: nothing was applied; `report` lists them", body = Problem, content_type = "application/problem+json"),
     ),
     security(("admin_token" = []))

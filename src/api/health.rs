@@ -47,11 +47,28 @@ pub async fn healthz(req: HttpRequest) -> Result<HttpResponse, Error> {
 }
 
 /// Readiness: the directory snapshot is loaded; its version, size and age.
-#[utoipa::path(tag = "operations", params(NoParams), responses((status = 200, body = Readiness), (status = 400, body = Problem, content_type = "application/problem+json")))]
+/// 503 (degraded) while the directory of record cannot be read: searches are
+/// still answered from the snapshot, writes are refused.
+#[utoipa::path(
+    tag = "operations",
+    params(NoParams),
+    responses(
+        (status = 200, body = Readiness),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Degraded: the directory of record is unreachable; the reason", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, Error> {
     QueryParams::parse::<NoParams>(req.query_string()).finish(())?;
     let snapshot = state.snapshot();
+    if let Some(fault) = state.database_fault() {
+        return Err(Error::Degraded(format!(
+            "degraded: the directory of record is unreachable ({fault}); searches are answered from \
+             snapshot version {}, writes are refused until it returns",
+            snapshot.version()
+        )));
+    }
     let built_at = snapshot.built_at();
     Ok(HttpResponse::Ok().json(Readiness {
         status: "ready".into(),

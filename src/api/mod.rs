@@ -20,6 +20,7 @@ pub mod partners;
 pub mod physicians;
 mod rate_limit;
 pub mod reference;
+mod security;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -57,6 +58,11 @@ pub struct AppState {
     access: Access,
     limiter: RateLimiter,
     metrics: Metrics,
+    /// The largest request body read (an admin import), in bytes.
+    max_body_bytes: usize,
+    /// Why the directory of record could not be read at the last poll, if it
+    /// could not: searches go on from the snapshot, `/readyz` says degraded.
+    database_fault: std::sync::Mutex<Option<String>>,
 }
 
 /// How long clients and proxies may reuse a read answer unless configured.
@@ -81,6 +87,8 @@ impl AppState {
             access: Access::default(),
             limiter: RateLimiter::default(),
             metrics: Metrics::default(),
+            database_fault: Default::default(),
+            max_body_bytes: admin::MAX_IMPORT_BYTES,
         })
     }
 
@@ -111,6 +119,11 @@ impl AppState {
         AppState { access, ..self }
     }
 
+    /// Sets the largest request body read (an admin import), in bytes.
+    pub fn with_max_body_bytes(self, max_body_bytes: usize) -> Self {
+        AppState { max_body_bytes, ..self }
+    }
+
     pub fn access(&self) -> &Access {
         &self.access
     }
@@ -137,32 +150,57 @@ impl AppState {
         };
         let next = Arc::new(next);
         tracing::info!("snapshot {} -> {} in {:.2?}", current.version(), next.version(), started.elapsed());
-        self.snapshot.rcu(|now| if now.version() > next.version() { now.clone() } else { next.clone() });
+        // A concurrent refresh may have installed a newer snapshot meanwhile:
+        // keep it. But if the snapshot is still the one this refresh started
+        // from, the database is the truth, even behind it (a restore).
+        self.snapshot.rcu(|now| {
+            if Arc::ptr_eq(now, &current) || now.version() <= next.version() {
+                next.clone()
+            } else {
+                now.clone()
+            }
+        });
         Ok(self.snapshot().version())
     }
 
     /// Polls the directory version every `interval` on a thread of its own and
     /// rebuilds when it moved: how each instance sees the others' writes.
-    /// Failures are logged and retried; the current snapshot keeps serving.
+    /// Failures are recorded for `/readyz` and retried; the current snapshot
+    /// keeps serving, and the first poll that succeeds clears them.
     pub fn watch(self: Arc<Self>, interval: Duration) {
         std::thread::Builder::new()
             .name("snapshot-refresh".into())
             .spawn(move || {
                 loop {
                     std::thread::sleep(interval);
-                    let current = self.snapshot().version();
-                    match self.database.version() {
-                        Ok(version) if version != current => {
-                            if let Err(e) = self.refresh() {
-                                tracing::warn!("snapshot refresh failed: {e}");
-                            }
-                        }
-                        Ok(_) => {}
-                        Err(e) => tracing::warn!("cannot poll the directory version: {e}"),
-                    }
+                    self.poll();
                 }
             })
             .expect("spawn the snapshot refresh thread");
+    }
+
+    /// One poll: refresh if the directory moved, and record whether it could
+    /// be read.
+    pub fn poll(&self) {
+        let current = self.snapshot().version();
+        let outcome = match self.database.version() {
+            Ok(version) if version != current => self.refresh().map(drop),
+            Ok(_) => Ok(()),
+            Err(e) => Err(e),
+        };
+        let fault = outcome.err().map(|e| e.to_string());
+        let mut recorded = self.database_fault.lock().unwrap_or_else(|p| p.into_inner());
+        match (&*recorded, &fault) {
+            (None, Some(e)) => tracing::warn!("directory of record unreachable, serving the snapshot: {e}"),
+            (Some(_), None) => tracing::info!("directory of record reachable again"),
+            _ => {}
+        }
+        *recorded = fault;
+    }
+
+    /// Why the directory of record could not be read at the last poll.
+    pub fn database_fault(&self) -> Option<String> {
+        self.database_fault.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 }
 
@@ -248,6 +286,9 @@ fn bare_errors_as_problems<B>(res: ServiceResponse<B>) -> actix_web::Result<Erro
     let detail = match status {
         StatusCode::NOT_FOUND => format!("no resource at {}", req.path()),
         StatusCode::METHOD_NOT_ALLOWED => format!("{} is not allowed on {}", req.method(), req.path()),
+        StatusCode::PAYLOAD_TOO_LARGE => "the body is larger than this server reads (--max-body-mib); \
+                                          import larger files with the import command"
+            .to_owned(),
         _ => status.canonical_reason().unwrap_or("error").to_owned(),
     };
     let response = Problem::new(status, detail, Vec::new()).response();
@@ -256,7 +297,8 @@ fn bare_errors_as_problems<B>(res: ServiceResponse<B>) -> actix_web::Result<Erro
 
 /// The application: API routes, `/openapi.json`, Swagger UI at `/docs/`, and
 /// problem+json for unknown paths; behind the partner gate (keys, rate limits,
-/// CORS), compression, and the request id, access log and metrics.
+/// CORS), compression, security headers, and the request id, access log and
+/// metrics.
 pub fn app(
     state: web::Data<AppState>,
 ) -> App<
@@ -269,12 +311,14 @@ pub fn app(
     >,
 > {
     let (app, api) = routes(App::new().into_utoipa_app()).split_for_parts();
+    let max_body_bytes = state.max_body_bytes;
     app.app_data(state)
-        .app_data(web::PayloadConfig::new(admin::MAX_IMPORT_BYTES))
+        .app_data(web::PayloadConfig::new(max_body_bytes))
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
         .route("/docs", web::get().to(|| async { Redirect::to("/docs/").permanent() }))
         .wrap(ErrorHandlers::new().default_handler(bare_errors_as_problems))
         .wrap(from_fn(gate::gate))
         .wrap(Compress::default())
+        .wrap(from_fn(security::secure))
         .wrap(from_fn(observe::observe))
 }

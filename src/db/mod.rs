@@ -12,6 +12,7 @@ pub mod schema;
 use std::path::PathBuf;
 
 use diesel::connection::SimpleConnection;
+use diesel::migration::MigrationSource;
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use diesel::sqlite::SqliteConnection;
@@ -105,7 +106,7 @@ impl Database {
         match &self.url {
             DatabaseUrl::Sqlite(path) => {
                 let unusable = |e: &dyn std::fmt::Display| {
-                    Error::Config(format!("cannot use database file {}: {e}", path.display()))
+                    Error::Database(format!("cannot use database file {}: {e}", path.display()))
                 };
                 if path.is_dir() {
                     return Err(unusable(&"it is a directory"));
@@ -121,7 +122,11 @@ impl Database {
             }
             DatabaseUrl::Postgres(url) => {
                 let mut conn = PgConnection::establish(url).map_err(|e| {
-                    Error::Config(format!("cannot connect to {}: {}", redact(url), one_line(&e.to_string())))
+                    Error::Database(format!(
+                        "cannot connect to {}: {}",
+                        redact(url),
+                        one_line(&e.to_string())
+                    ))
                 })?;
                 // Diesel caches prepared statements, and a generic plan made while
                 // an import's tables were still small (a sequential scan) would be
@@ -133,15 +138,26 @@ impl Database {
     }
 
     /// Creates or upgrades the schema. Returns the directory version.
+    ///
+    /// Refuses, touching nothing, a database that holds another application's
+    /// tables (a wrong URL must not grow our tables inside someone else's
+    /// data) or a schema newer than this binary knows (an older binary must
+    /// not serve, or write to, a directory it does not understand).
     pub fn migrate(&self) -> Result<i64, Error> {
         let mut conn = self.connect()?;
-        let migrated = match &mut conn {
-            DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(drop),
-            DbConnection::Postgres(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(drop),
-        };
-        migrated.map_err(|e| {
-            Error::Config(format!("cannot migrate the database: {}", one_line(&e.to_string())))
-        })?;
+        match &mut conn {
+            DbConnection::Sqlite(c) => upgrade(
+                c,
+                SQLITE_MIGRATIONS,
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%'",
+            ),
+            DbConnection::Postgres(c) => upgrade(
+                c,
+                POSTGRES_MIGRATIONS,
+                "SELECT table_name::text AS name FROM information_schema.tables \
+                 WHERE table_schema = current_schema()",
+            ),
+        }?;
         Ok(queries::version(&mut conn)?)
     }
 
@@ -217,6 +233,54 @@ pub enum Update {
     /// Replace the `changed` physicians by those of them in `fresh` (the others
     /// were removed).
     Partial { version: i64, changed: Vec<Npi>, fresh: Vec<Physician> },
+}
+
+/// A table's name, as the catalogue queries list them.
+#[derive(QueryableByName)]
+struct TableName {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    name: String,
+}
+
+/// Where Diesel records the migrations it applied.
+const MIGRATIONS_TABLE: &str = "__diesel_schema_migrations";
+
+/// Checks that `conn` holds an empty database or one of ours at a schema
+/// this binary knows (`tables_sql` lists its tables), then applies what is
+/// pending.
+fn upgrade<C>(conn: &mut C, migrations: EmbeddedMigrations, tables_sql: &str) -> Result<(), Error>
+where
+    C: Connection + MigrationHarness<C::Backend>,
+    EmbeddedMigrations: MigrationSource<C::Backend>,
+    for<'a> diesel::query_builder::SqlQuery: diesel::query_dsl::LoadQuery<'a, C, TableName>,
+{
+    let failed = |e: &dyn std::fmt::Display| {
+        Error::Config(format!("cannot migrate the database: {}", one_line(&e.to_string())))
+    };
+    let tables: Vec<String> =
+        diesel::sql_query(tables_sql).load::<TableName>(conn)?.into_iter().map(|t| t.name).collect();
+    if !tables.is_empty() && !tables.iter().any(|t| t == MIGRATIONS_TABLE) {
+        return Err(Error::Config(format!(
+            "the database holds other tables ({}) and none of physician-locator's: \
+             not a directory database; left untouched",
+            tables.join(", ")
+        )));
+    }
+    if !tables.is_empty() {
+        let known: Vec<String> = MigrationSource::<C::Backend>::migrations(&migrations)
+            .map_err(|e| failed(&e))?
+            .iter()
+            .map(|m| m.name().version().to_string())
+            .collect();
+        let applied = conn.applied_migrations().map_err(|e| failed(&e))?;
+        if let Some(newer) = applied.iter().map(ToString::to_string).find(|v| !known.contains(v)) {
+            return Err(Error::Config(format!(
+                "the database schema is newer than this binary knows (migration {newer}): \
+                 run a newer physician-locator; left untouched"
+            )));
+        }
+    }
+    conn.run_pending_migrations(migrations).map(drop).map_err(|e| failed(&e))
 }
 
 /// Error texts from libpq span lines; a CLI error is one line.

@@ -109,12 +109,25 @@ impl ImportReport {
     fn reject(&mut self, error: RowError) {
         self.invalid += 1;
         if self.errors.len() < MAX_LISTED_ERRORS {
-            self.errors.push(RowProblem { line: error.line, field: error.field, message: error.message });
+            let message = brief(error.message);
+            self.errors.push(RowProblem { line: error.line, field: brief(error.field), message });
         }
     }
 
     fn changes(&self) -> usize {
         self.added + self.updated + self.removed
+    }
+}
+
+/// The longest error text reported: messages quote the offending value, and
+/// a file's value may be megabytes long.
+const MAX_MESSAGE_CHARS: usize = 300;
+
+/// `text`, cut to [`MAX_MESSAGE_CHARS`] with an ellipsis.
+fn brief(text: String) -> String {
+    match text.char_indices().nth(MAX_MESSAGE_CHARS) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text,
     }
 }
 

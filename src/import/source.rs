@@ -61,7 +61,10 @@ impl<R: Read> CsvSource<R> {
     pub fn new(input: R) -> Self {
         let mut reader = ::csv::Reader::from_reader(input);
         let mut queue = VecDeque::new();
-        let headers = match reader.headers() {
+        // The header row, read as a row of itself, is a `CsvRow` exactly when it
+        // names every column and no other: a file without the header, or
+        // another layout, is refused instead of read as no rows at all.
+        let headers = match reader.headers().and_then(|h| h.deserialize::<CsvRow>(Some(h)).map(|_| h)) {
             Ok(h) => Some(h.clone()),
             Err(e) => {
                 queue.push_back(Err(RowError {

@@ -6,7 +6,8 @@ use diesel::prelude::*;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    ADMIN_TOKEN, Backend, Reply, TestApp, assert_problem, both_backends, spawn_app, spawn_app_with,
+    ADMIN_TOKEN, Backend, Reply, TestApp, assert_problem, both_backends, spawn_app, spawn_app_configured,
+    spawn_app_with,
 };
 use physician_locator::db::schema::audit_log;
 
@@ -223,7 +224,24 @@ async fn imports_over_http_are_all_or_nothing(backend: Backend) {
     assert_problem(&import(&app, "force=1", "text/csv", String::new()).await, 400, Some("force"));
 }
 
+async fn an_oversized_or_headless_body_is_refused_whole(backend: Backend) {
+    let app =
+        spawn_app_configured(backend, &format!("tests:{ADMIN_TOKEN}"), |s| s.with_max_body_bytes(4096)).await;
+    let version = app.ok("/readyz").await["version"].clone();
+    let reply = import(&app, "", "text/csv", seed_csv_with(&app, str::to_owned)).await;
+    assert_problem(&reply, 413, None);
+    // A body without the layout's header is not an empty import.
+    for body in ["a".repeat(4000), "npi,given_name\n1234567893,Ada\n".to_owned(), String::new()] {
+        let reply = import(&app, "", "text/csv", body.clone()).await;
+        assert_problem(&reply, 422, Some("body line 1: header"));
+        assert_eq!(reply.body["report"]["applied"], false, "{body:?}");
+        assert!(reply.raw.len() < 2000, "a long value is not echoed whole: {} bytes", reply.raw.len());
+    }
+    assert_eq!(app.ok("/readyz").await["version"], version, "nothing written");
+}
+
 both_backends!(
+    an_oversized_or_headless_body_is_refused_whole,
     tokens_are_required_and_checked,
     a_physician_round_trips_through_put,
     create_then_delete,

@@ -28,7 +28,8 @@ async fn app(backend: Backend, partner_per_minute: u32, anonymous_per_minute: u3
     let partners = Access::parse_partners(&partners_toml(partner_per_minute)).expect("partners");
     let anonymous = NonZeroU32::new(anonymous_per_minute).expect("not zero");
     let origins = Origins::parse_list(CLINIC_ORIGIN).expect("origins");
-    spawn_app_configured(backend, "", Access::new(partners, anonymous, origins)).await
+    spawn_app_configured(backend, "", |state| state.with_access(Access::new(partners, anonymous, origins)))
+        .await
 }
 
 fn from(address: [u8; 4]) -> SocketAddr {

@@ -160,7 +160,7 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 
 /// An app with the given admin token configuration (empty: admin API off).
 pub async fn spawn_app_with(backend: Backend, admin_tokens: &str) -> TestApp {
-    spawn_app_configured(backend, admin_tokens, unlimited()).await
+    spawn_app_configured(backend, admin_tokens, |state| state).await
 }
 
 /// No partners and no anonymous limit to speak of: tests that page through
@@ -169,13 +169,19 @@ pub fn unlimited() -> Access {
     Access::new(Vec::new(), NonZeroU32::MAX, Origins::Listed(Vec::new()))
 }
 
-/// An app with the given admin tokens and access policy (partners, limits, CORS).
-pub async fn spawn_app_configured(backend: Backend, admin_tokens: &str, access: Access) -> TestApp {
+/// An app with the given admin tokens, configured further by `configure`
+/// (which starts from no rate limit to speak of).
+pub async fn spawn_app_configured(
+    backend: Backend,
+    admin_tokens: &str,
+    configure: impl FnOnce(AppState) -> AppState,
+) -> TestApp {
     let database = TestDatabase::new(backend);
     let db = Database::new(DatabaseUrl::parse(&database.url).expect("url"));
     db.prepare().expect("migrate and seed");
     let admin = AdminTokens::parse(admin_tokens).expect("tokens");
-    let state = web::Data::new(AppState::load(db.clone(), admin).expect("load").with_access(access));
+    let state = AppState::load(db.clone(), admin).expect("load").with_access(unlimited());
+    let state = web::Data::new(configure(state));
     let (_, physicians) = db.load().expect("load");
     let service = Rc::new(test::init_service(api::app(state)).await);
     let call: Call = Box::new(move |req| {

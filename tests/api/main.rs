@@ -6,6 +6,7 @@ mod caching;
 mod cli;
 mod directory;
 mod errors;
+mod faults;
 mod gate;
 mod helpers;
 mod observability;

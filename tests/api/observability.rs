@@ -126,7 +126,35 @@ async fn answers_are_compressed_as_the_client_accepts(backend: Backend) {
     assert!(plain.header("etag").unwrap().starts_with("W/\""));
 }
 
+async fn every_answer_carries_security_headers_and_no_server_banner(backend: Backend) {
+    let app = spawn_app(backend).await;
+    for (uri, framed, scripts) in [
+        ("/v1/physicians?zip=10001", false, None),
+        ("/v1/physicians?zip=1", false, None),
+        ("/no/such/path", false, None),
+        ("/embed?zip=99546", true, Some("script-src 'self'")),
+        ("/docs/", false, Some("script-src 'self'")),
+    ] {
+        let reply = app.get(uri).await;
+        assert_eq!(reply.header("x-content-type-options"), Some("nosniff"), "{uri}");
+        assert_eq!(reply.header("referrer-policy"), Some("no-referrer"), "{uri}");
+        let policy = reply.header("content-security-policy").unwrap_or_else(|| panic!("{uri}: no CSP"));
+        assert!(policy.starts_with("default-src 'none'"), "{uri}: {policy}");
+        assert!(!policy.contains("unsafe-eval") && !policy.contains("script-src *"), "{uri}: {policy}");
+        if let Some(scripts) = scripts {
+            assert!(policy.contains(scripts), "{uri}: {policy}");
+        }
+        assert_eq!(reply.header("x-frame-options").is_none(), framed, "{uri}: only the widget may be framed");
+        assert!(reply.header("server").is_none(), "{uri}");
+    }
+    let long = format!("/v1/physicians?q={}", "a".repeat(9000));
+    let reply = app.get(&long).await;
+    assert_eq!(reply.status, 414);
+    assert_eq!(reply.content_type, "application/problem+json");
+}
+
 both_backends!(
+    every_answer_carries_security_headers_and_no_server_banner,
     metrics_count_requests_per_route_and_status,
     every_answer_has_a_request_id,
     answers_are_compressed_as_the_client_accepts,

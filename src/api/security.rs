@@ -1,0 +1,55 @@
+//! Security headers on every answer, and the longest URL accepted.
+//!
+//! The API answers JSON that no browser should render, sniff or frame; the
+//! widget is a page made to be framed, that loads only its own script and
+//! style and talks only to this origin; the documentation likewise loads only
+//! its own files. No answer names the server or its version.
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{HttpResponse, ResponseError};
+
+use crate::error::Error;
+
+/// The longest request target (path and query) accepted: a search fits in a
+/// few hundred bytes, and a long query string costs parsing for nothing.
+pub const MAX_URL_BYTES: usize = 8 * 1024;
+
+/// The widget: its own files, its own API, framed by any page.
+const EMBED_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                            connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors *";
+/// Swagger UI: its own files; it sets some styles inline and draws icons from data URLs.
+const DOCS_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+                           img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; \
+                           frame-ancestors 'none'";
+/// Everything else is data, not a page.
+const API_POLICY: &str = "default-src 'none'; frame-ancestors 'none'";
+
+pub async fn secure(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let target = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
+    let policy = match req.path() {
+        p if p == "/embed" || p.starts_with("/embed/") => EMBED_POLICY,
+        p if p == "/docs" || p.starts_with("/docs/") => DOCS_POLICY,
+        _ => API_POLICY,
+    };
+    let mut response = if target > MAX_URL_BYTES {
+        let refusal: HttpResponse = Error::UrlTooLong(MAX_URL_BYTES).error_response();
+        req.into_response(refusal)
+    } else {
+        next.call(req).await?.map_into_boxed_body()
+    };
+    let headers = response.headers_mut();
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(policy));
+    if policy != EMBED_POLICY {
+        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
+    headers.remove(header::SERVER);
+    Ok(response)
+}
