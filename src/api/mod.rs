@@ -256,6 +256,7 @@ where
         .service(reference::conditions)
         .service(reference::services)
         .service(reference::geocode)
+        .service(reference::directory)
         .service(health::healthz)
         .service(health::readyz)
         .service(metrics::metrics)

@@ -139,6 +139,56 @@ pub async fn services(state: web::Data<AppState>, req: HttpRequest) -> Result<Ht
     })
 }
 
+/// What the directory being served is.
+#[derive(Serialize, ToSchema)]
+pub struct DirectoryInfo {
+    /// Directory version: every write bumps it.
+    #[schema(example = 12)]
+    pub version: i64,
+    #[schema(example = 3000)]
+    pub physicians: usize,
+    #[schema(example = 4650)]
+    pub locations: usize,
+    /// True for demonstration data, such as the seed: every physician in it
+    /// is reachable only at phone numbers reserved for fiction (555-0100 to
+    /// 555-0199). Show `notice` wherever its results are shown.
+    pub fictional: bool,
+    /// What to tell people about the data, in one sentence.
+    #[schema(example = "This directory is fictional demonstration data: no person, practice or phone number in it is real.")]
+    pub notice: &'static str,
+}
+
+/// About the directory: its version, size, and whether it is fictional
+/// demonstration data, so a frontend can say so.
+#[utoipa::path(
+    tag = "reference",
+    params(NoParams),
+    responses(
+        (status = 200, body = DirectoryInfo),
+        (status = 304, description = "Not modified: `If-None-Match` names the answer's current `ETag`"),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/directory")]
+pub async fn directory(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, Error> {
+    QueryParams::parse::<NoParams>(req.query_string()).finish(())?;
+    let snapshot = state.snapshot();
+    let fictional = snapshot.is_fictional();
+    caching::cacheable(&req, state.cache_max_age(), snapshot.version(), "application/json", || {
+        Ok(HttpResponse::Ok().json(DirectoryInfo {
+            version: snapshot.version(),
+            physicians: snapshot.physician_count(),
+            locations: snapshot.location_count(),
+            fictional,
+            notice: if fictional {
+                "This directory is fictional demonstration data: no person, practice or phone number in it is real."
+            } else {
+                "Listings come from the directory's maintainers and may change: call the office to confirm."
+            },
+        }))
+    })
+}
+
 /// A place to geocode: `zip`, or `city` and `state`.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -121,6 +121,13 @@ impl Phone {
             .ok_or_else(|| format!("{s:?} is not a phone number (NNN-NNN-NNNN)"))
     }
 
+    /// Whether the number is in 555-0100 to 555-0199, the range reserved for
+    /// fiction: no real practice answers there.
+    pub fn is_fictional(&self) -> bool {
+        let text = self.as_str();
+        text.get(4..10) == Some("555-01")
+    }
+
     pub fn as_str(&self) -> &str {
         self.0.as_str()
     }

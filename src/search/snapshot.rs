@@ -69,12 +69,14 @@ impl Entry {
     }
 }
 
-/// How many physicians hold each term of the three vocabularies.
+/// How many physicians hold each term of the three vocabularies, and how
+/// many can only be reached at fictional phone numbers.
 #[derive(Clone)]
 pub(super) struct Counts {
     pub specialties: Vec<usize>,
     pub conditions: Vec<usize>,
     pub services: Vec<usize>,
+    pub fictional: usize,
 }
 
 fn tally<K: Kind>(counts: &mut [usize], terms: impl Iterator<Item = Term<K>>, add: bool) {
@@ -90,6 +92,7 @@ impl Counts {
             specialties: vec![0; Specialty::all().count()],
             conditions: vec![0; Condition::all().count()],
             services: vec![0; Service::all().count()],
+            fictional: 0,
         }
     }
 
@@ -101,6 +104,9 @@ impl Counts {
         let services: TermSet<ServiceKind> =
             physician.locations.iter().flat_map(|l| l.services.iter().copied()).collect();
         tally(&mut self.services, services.iter(), add);
+        if physician.locations.iter().all(|l| l.phone.is_fictional()) {
+            self.fictional = if add { self.fictional + 1 } else { self.fictional.saturating_sub(1) };
+        }
     }
 }
 
@@ -219,6 +225,13 @@ impl Snapshot {
     /// One physician by NPI.
     pub fn physician(&self, npi: Npi) -> Option<&Physician> {
         self.entries.binary_search_by(|e| e.physician.npi.cmp(&npi)).ok().map(|i| &self.entries[i].physician)
+    }
+
+    /// Whether the directory is demonstration data: every physician in it is
+    /// reachable only at phone numbers reserved for fiction (555-0100 to
+    /// 555-0199), as in the seed. A real directory never is.
+    pub fn is_fictional(&self) -> bool {
+        !self.entries.is_empty() && self.counts.fictional == self.entries.len()
     }
 
     /// How many physicians list each specialty, in vocabulary order.

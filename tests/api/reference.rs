@@ -106,7 +106,29 @@ async fn detail_returns_every_location(backend: Backend) {
     assert!(phone.ends_with(&phone[phone.len() - 4..]) && phone[4..].starts_with("555-01"), "{phone}");
 }
 
+async fn the_directory_says_when_it_is_fictional(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let about = app.ok("/v1/directory").await;
+    assert_eq!(about["fictional"], true, "the seed: {about}");
+    assert!(about["notice"].as_str().unwrap().contains("fictional"));
+    assert_eq!(about["physicians"], app.physicians.len());
+    // One physician at a real-looking number: no longer all fiction.
+    let npi = app.physicians[0].npi;
+    let mut body = app.ok(&format!("/v1/physicians/{npi}")).await;
+    body["locations"][0]["phone"] = serde_json::json!("907-592-0174");
+    let put = actix_web::test::TestRequest::put()
+        .uri(&format!("/v1/admin/physicians/{npi}"))
+        .insert_header(("Authorization", format!("Bearer {}", crate::helpers::ADMIN_TOKEN)))
+        .insert_header(("Content-Type", "application/json"))
+        .set_payload(body.to_string());
+    assert_eq!(app.request(put).await.status, 200);
+    let about = app.ok("/v1/directory").await;
+    assert_eq!(about["fictional"], false, "{about}");
+    assert!(!about["notice"].as_str().unwrap().contains("fictional"));
+}
+
 both_backends!(
+    the_directory_says_when_it_is_fictional,
     vocabulary_counts_match_the_directory,
     geocode_gives_the_point_a_search_uses,
     probes_report_the_snapshot,

@@ -18,12 +18,12 @@
   // HTML replace that element's text.
   const STRINGS = {
     en: {
-      title: 'Find a specialist',
-      heading: 'Find a neuromuscular specialist',
+      title: 'Find a specialist near you',
+      heading: 'Find a specialist near you',
       place: 'ZIP code or city, state',
       placeHint: 'For example 10001 or Chicago, IL',
       radius: 'Distance',
-      radiusOption: (n) => `Within ${n} miles`,
+      radiusOption: (n) => `${n} miles`,
       specialty: 'Specialty',
       anySpecialty: 'Any specialty',
       knowsLems: 'Knows LEMS',
@@ -31,6 +31,7 @@
       search: 'Search',
       more: 'More results',
       note: 'Information may change; call the office to confirm.',
+      fictional: 'Demonstration only: every specialist, practice and phone number shown here is fictional.',
       results: 'Results',
       searching: 'Searching…',
       loadingMore: 'Loading more results…',
@@ -61,12 +62,12 @@
       },
     },
     es: {
-      title: 'Buscar un especialista',
-      heading: 'Busque un especialista neuromuscular',
+      title: 'Encuentre un especialista cerca de usted',
+      heading: 'Encuentre un especialista cerca de usted',
       place: 'Código postal o ciudad, estado',
       placeHint: 'Por ejemplo 10001 o Chicago, IL',
       radius: 'Distancia',
-      radiusOption: (n) => `A menos de ${n} millas`,
+      radiusOption: (n) => `${n} millas`,
       specialty: 'Especialidad',
       anySpecialty: 'Cualquier especialidad',
       knowsLems: 'Conoce el LEMS',
@@ -74,6 +75,7 @@
       search: 'Buscar',
       more: 'Más resultados',
       note: 'La información puede cambiar; llame al consultorio para confirmar.',
+      fictional: 'Solo una demostración: todos los especialistas, consultorios y teléfonos que se muestran son ficticios.',
       results: 'Resultados',
       searching: 'Buscando…',
       loadingMore: 'Cargando más resultados…',
@@ -160,10 +162,11 @@
     if (!match) return;
     const hex = match[1].length === 3 ? match[1].replace(/./g, (c) => c + c) : match[1];
     const lum = luminance(hex);
+    const contrast = (other) => (Math.max(lum, other) + 0.05) / (Math.min(lum, other) + 0.05);
     const style = document.documentElement.style;
     style.setProperty('--accent', `#${hex}`);
-    style.setProperty('--on-accent', 1.05 / (lum + 0.05) >= (lum + 0.05) / 0.05 ? '#fff' : '#111');
-    if (1.05 / (lum + 0.05) < 4.5) style.setProperty('--accent-ink', 'var(--text)');
+    style.setProperty('--on-accent', contrast(1) >= contrast(0) ? '#fff' : '#111');
+    if (contrast(1) < 4.5) style.setProperty('--accent-ink', 'var(--text)');
   }
 
   function fillRadii(preset) {
@@ -192,6 +195,16 @@
     );
     if (option) option.selected = true;
     else specialty.append(el('option', { value: preset, selected: true }, preset));
+  }
+
+  /** Says so, above the form, when the directory is demonstration data. */
+  async function flagFictional() {
+    try {
+      const { fictional } = await api('/v1/directory');
+      document.getElementById('plw-fictional').hidden = !fictional;
+    } catch {
+      // Unknown: say nothing rather than guess.
+    }
   }
 
   // --- The API ---------------------------------------------------------------
@@ -333,7 +346,10 @@
     statusBox.textContent = t.loadingMore;
     try {
       const first = show(await fetchPage(query, controller.signal));
-      first?.querySelector('.plw-name').focus();
+      if (first) {
+        first.querySelector('.plw-name').focus({ preventScroll: true });
+        first.scrollIntoView({ block: 'start' });
+      }
     } catch (error) {
       if (error.name === 'AbortError') return;
       statusBox.textContent = summary();
@@ -410,6 +426,7 @@
     submit(true);
   });
   moreButton.addEventListener('click', more);
+  flagFictional();
   fillSpecialties(url.get('specialty')).then(() => {
     if (place.value.trim()) submit(false);
   });

@@ -1,0 +1,325 @@
+'use strict';
+// End-to-end tests of the /embed search widget: Debian's Chromium, driven by
+// playwright-core, against a real running server whose base URL is in
+// LOCATOR_URL (run.sh starts one). Screenshots go to target/browser-artifacts/.
+//
+// The page is loaded under the Content-Security-Policy it is meant to be
+// served with (added here if the server does not send one yet), and any CSP
+// violation or script error fails the test.
+
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const { chromium } = require('playwright-core');
+
+const BASE = (process.env.LOCATOR_URL || '').replace(/\/$/, '');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const ARTIFACTS = path.resolve(__dirname, '../../target/browser-artifacts');
+const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+  + "img-src 'self' data:; base-uri 'none'; form-action 'self'";
+const TIMEOUT = { timeout: 90_000 };
+
+let browser;
+
+before(async () => {
+  assert.ok(BASE, 'LOCATOR_URL must name the running server, e.g. http://127.0.0.1:8080');
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+/**
+ * Opens /embed + `query` in a fresh context and runs `body(page)`. On failure
+ * a screenshot `<name>-failure.png` is saved; a CSP violation or an uncaught
+ * script error fails the test.
+ */
+async function withPage(name, query, body, { width = 480, height = 900 } = {}) {
+  const context = await browser.newContext({ viewport: { width, height } });
+  context.setDefaultTimeout(15_000);
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(`uncaught: ${e.message}`));
+  page.on('console', (m) => {
+    if (/Content.Security.Policy|Refused to/i.test(m.text())) problems.push(`console: ${m.text()}`);
+  });
+  await page.route((u) => u.pathname === '/embed', async (route) => {
+    const response = await route.fetch();
+    const headers = response.headers();
+    headers['content-security-policy'] ??= CSP;
+    await route.fulfill({ response, headers });
+  });
+  try {
+    const response = await page.goto(`${BASE}/embed${query}`);
+    assert.equal(response.status(), 200, `GET /embed${query}`);
+    await body(page);
+    assert.deepEqual(problems, [], 'no CSP violations or script errors');
+  } catch (e) {
+    await page.screenshot({ path: path.join(ARTIFACTS, `${name}-failure.png`), fullPage: true }).catch(() => {});
+    throw e;
+  } finally {
+    await context.close();
+  }
+}
+
+/** The rendered results, in page order. */
+function results(page) {
+  return page.$$eval('#plw-results > li', (items) => items.map((li) => {
+    const tel = li.querySelector('a[href^="tel:"]');
+    const directions = li.querySelector('a[href^="https://www.google.com/maps/dir/"]');
+    return {
+      npi: li.dataset.npi,
+      distance: Number(li.dataset.distance),
+      shownDistance: li.querySelector('.plw-distance')?.textContent,
+      tel: tel?.getAttribute('href'),
+      directions: directions && { target: directions.target, rel: directions.rel },
+      text: li.textContent,
+    };
+  }));
+}
+
+function assertNonDecreasing(list) {
+  for (let i = 1; i < list.length; i++) {
+    assert.ok(list[i - 1].distance <= list[i].distance,
+      `result ${i} (${list[i].distance}) is nearer than result ${i - 1} (${list[i - 1].distance})`);
+  }
+}
+
+/** The API's own answer, to compare the widget with. */
+async function apiSearch(query) {
+  const response = await fetch(`${BASE}/v1/physicians?${query}`, { headers: { Accept: 'application/json' } });
+  assert.equal(response.status, 200, `GET /v1/physicians?${query}`);
+  return response.json();
+}
+
+const resultCount = (page) => page.locator('#plw-results > li').count();
+const waitForResults = (page, more = 0) =>
+  page.waitForFunction((n) => document.querySelectorAll('#plw-results > li').length > n, more);
+const focusedId = (page) => page.evaluate(() => document.activeElement?.id || null);
+/** The specialty list has loaded, so the page is ready for input. */
+const ready = (page) => page.locator('#plw-specialty optgroup').first().waitFor({ state: 'attached' });
+
+test('a preset ZIP across the antimeridian searches at once', TIMEOUT, async () => {
+  await withPage('embed-adak', '?zip=99546&condition=lems&radius=1000', async (page) => {
+    await waitForResults(page);
+    const api = await apiSearch('zip=99546&condition=lems&radius=1000&unit=mi&limit=10&include_total=true');
+    assert.ok(api.total > 0, 'the seeded directory has LEMS specialists within 1000 mi of Adak');
+
+    const shown = await results(page);
+    assert.deepEqual(shown.map((r) => r.npi), api.results.map((r) => r.physician.npi), 'the API\'s results, in order');
+    assertNonDecreasing(shown);
+    for (const r of shown) {
+      assert.match(r.tel, /^tel:\+1\d{10}$/, 'a tel: link');
+      assert.ok(r.directions, 'a directions link');
+      assert.equal(r.directions.target, '_blank');
+      assert.match(r.directions.rel, /\bnoopener\b/);
+      assert.match(r.shownDistance, /^\d[\d,]*\.\d mi$/);
+      assert.ok(r.distance <= 1000);
+      assert.match(r.text, /Knows LEMS/, 'condition=lems: every result knows LEMS');
+    }
+
+    const status = page.getByRole('status');
+    const noun = api.total === 1 ? 'specialist' : 'specialists';
+    assert.equal((await status.textContent()).trim(), `${api.total} ${noun} within 1,000 mi of Adak, AK 99546`);
+    assert.equal(await status.getAttribute('aria-live'), 'polite');
+    assert.equal(await page.getByLabel('ZIP code or city, state').inputValue(), '99546');
+    assert.ok(await page.getByLabel('Knows LEMS').isChecked(), 'condition=lems ticks "Knows LEMS"');
+    assert.equal(await page.getByLabel('Distance').inputValue(), '1000');
+    assert.equal((await page.getByRole('alert').textContent()).trim(), '');
+    // The seed is fictional, and the page says so.
+    const notice = page.getByRole('note');
+    await notice.waitFor({ state: 'visible' });
+    assert.match(await notice.textContent(), /fictional/);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'embed-adak.png'), fullPage: true });
+  });
+});
+
+test('typing a ZIP and pressing Enter searches; "More results" appends the next page', TIMEOUT, async () => {
+  await withPage('embed-more', '', async (page) => {
+    await ready(page);
+    await page.keyboard.press('Tab');
+    assert.equal(await focusedId(page), 'plw-place');
+    await page.keyboard.type('10001');
+    await page.keyboard.press('Enter');
+    await waitForResults(page);
+    const first = await results(page);
+    assert.equal(first.length, 10, 'a first page of ten');
+    assertNonDecreasing(first);
+    const api = await apiSearch('zip=10001&radius=50&unit=mi&limit=20&include_total=true');
+    assert.ok(api.total > 10, 'enough physicians near 10001 for a second page');
+    assert.match(await page.getByRole('status').textContent(), new RegExp(`^${api.total} specialists within 50 mi of New York, NY 10001`));
+
+    await page.getByRole('button', { name: 'More results' }).click();
+    await waitForResults(page, first.length);
+    const all = await results(page);
+    assert.ok(all.length > first.length, 'the list grew');
+    assert.deepEqual(all.slice(0, first.length), first, 'the first page stays as it was');
+    assert.equal(new Set(all.map((r) => r.npi)).size, all.length, 'no NPI repeats');
+    assertNonDecreasing(all);
+    assert.deepEqual(all.map((r) => r.npi), api.results.slice(0, all.length).map((r) => r.physician.npi),
+      'the two pages are the API\'s first twenty, in order');
+    const focusedItem = await page.evaluate(() => {
+      const li = document.activeElement.closest('#plw-results > li');
+      return li ? [...li.parentElement.children].indexOf(li) : -1;
+    });
+    assert.equal(focusedItem, first.length, 'focus moves to the first new result');
+    assert.match(await page.getByRole('status').textContent(), new RegExp(`^Showing ${all.length} of ${api.total} specialists`));
+    await page.screenshot({ path: path.join(ARTIFACTS, 'embed-more.png'), fullPage: true });
+  });
+});
+
+test('errors are shown in plain words in the alert region', TIMEOUT, async (t) => {
+  /** Submits `text` in the box and returns the alert's text. */
+  async function searchFor(page, text) {
+    const box = page.getByLabel('ZIP code or city, state');
+    await box.fill(text);
+    await box.press('Enter');
+    const alert = page.getByRole('alert');
+    await page.waitForFunction(() => document.getElementById('plw-error').textContent.trim() !== '');
+    return (await alert.textContent()).trim();
+  }
+  const plain = (message) => {
+    assert.doesNotMatch(message, /[{}]|problem|about:blank|parameter/i, 'no raw JSON or jargon');
+  };
+
+  await t.test('an unknown ZIP code', () => withPage('embed-error-zip', '', async (page) => {
+    await ready(page);
+    const message = await searchFor(page, '00000');
+    assert.equal(message, 'We could not find ZIP code 00000. Check the number and try again.');
+    plain(message);
+    assert.equal(await resultCount(page), 0);
+    assert.equal(await page.getByLabel('ZIP code or city, state').getAttribute('aria-invalid'), 'true');
+    assert.equal(await focusedId(page), 'plw-place', 'focus goes back to the box to fix it');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'embed-error.png'), fullPage: true });
+  }));
+
+  await t.test('an unknown city and an unknown state', () => withPage('embed-error-city', '', async (page) => {
+    await ready(page);
+    assert.equal(await searchFor(page, 'Atlantis, NY'), 'We could not find Atlantis, NY. Check the spelling, or enter a ZIP code.');
+    assert.match(await searchFor(page, 'Chicago, XX'), /^“XX” is not a US state/);
+    assert.match(await searchFor(page, 'nowhere'), /^We did not understand “nowhere”/);
+  }));
+
+  await t.test('a city and state search works', () => withPage('embed-city', '', async (page) => {
+    await ready(page);
+    const box = page.getByLabel('ZIP code or city, state');
+    await box.fill('Chicago, IL');
+    await box.press('Enter');
+    await waitForResults(page);
+    assert.match(await page.getByRole('status').textContent(), /specialists? within 50 mi of Chicago, IL/);
+  }));
+
+  // Answers the server gives only under load or misconfiguration, stubbed.
+  const stubs = [
+    ['429 with Retry-After', { status: 429, headers: { 'Retry-After': '7' }, errors: [] },
+      'Too many searches right now. Please try again in 7 seconds.'],
+    ['401 for an unknown key', { status: 401, errors: [{ parameter: 'X-Api-Key', message: 'unknown' }] },
+      /unknown access key/],
+    ['400 on radius', { status: 400, errors: [{ parameter: 'radius', message: 'too large' }] },
+      'Choose a distance of 1000 miles or less.'],
+    ['500', { status: 500, errors: [] }, 'The directory is not available right now. Please try again in a few minutes.'],
+    ['no answer at all', null, 'We could not reach the directory. Check your internet connection and try again.'],
+  ];
+  for (const [name, stub, expected] of stubs) {
+    await t.test(name, () => withPage('embed-error-stub', '?key=partner-key-123', async (page) => {
+      // The server knows no partner key: the vocabulary is fetched without it.
+      await page.route((u) => u.pathname === '/v1/specialties', async (route) => {
+        const { 'x-api-key': key, ...headers } = route.request().headers();
+        assert.equal(key, 'partner-key-123');
+        await route.fulfill({ response: await route.fetch({ headers }) });
+      });
+      await page.reload();
+      await ready(page);
+      const keys = [];
+      await page.route((u) => u.pathname === '/v1/physicians', (route) => {
+        keys.push(route.request().headers()['x-api-key']);
+        if (!stub) return route.abort('connectionfailed');
+        return route.fulfill({
+          status: stub.status,
+          headers: { 'Content-Type': 'application/problem+json', ...stub.headers },
+          body: JSON.stringify({ type: 'about:blank', title: 'Problem', status: stub.status, detail: 'x', errors: stub.errors }),
+        });
+      });
+      const message = await searchFor(page, '10001');
+      if (expected instanceof RegExp) assert.match(message, expected);
+      else assert.equal(message, expected);
+      plain(message);
+      assert.deepEqual(keys, ['partner-key-123'], 'the key parameter is sent as X-Api-Key');
+    }));
+  }
+});
+
+test('lang=es shows the widget in Spanish', TIMEOUT, async () => {
+  await withPage('embed-es', '?lang=es&zip=99546&condition=lems&radius=1000', async (page) => {
+    await waitForResults(page);
+    assert.equal(await page.getAttribute('html', 'lang'), 'es');
+    assert.equal(await page.title(), 'Encuentre un especialista cerca de usted');
+    const labels = await page.$$eval('label', (ls) => ls.map((l) => l.textContent.trim()));
+    assert.deepEqual(labels, ['Código postal o ciudad, estado', 'Distancia', 'Especialidad', 'Conoce el LEMS', 'Acepta pacientes nuevos']);
+    assert.ok(await page.getByRole('button', { name: 'Buscar' }).isVisible());
+    assert.match(await page.getByRole('status').textContent(), /^\d+ especialistas? a menos de 1000 mi de Adak, AK 99546$/);
+    assert.match(await page.locator('.plw-note').textContent(), /llame al consultorio/);
+    assert.match(await page.locator('#plw-radius option:checked').textContent(), /^1000 millas$/);
+    const body = await page.locator('body').innerText();
+    for (const english of ['Search', 'Distance', 'Specialty', 'Any specialty', 'Directions', 'Call ', 'Knows LEMS', 'mi of']) {
+      assert.ok(!body.includes(english), `no English "${english}" left`);
+    }
+    await page.screenshot({ path: path.join(ARTIFACTS, 'embed-es.png'), fullPage: true });
+  });
+});
+
+test('at 320 px wide nothing scrolls sideways', TIMEOUT, async () => {
+  for (const [name, query] of [['embed-320', '?zip=10001&specialty=neuromuscular-medicine'], ['embed-320-es', '?lang=es&zip=60601&radius=100']]) {
+    await withPage(name, query, async (page) => {
+      await waitForResults(page);
+      await page.getByRole('button', { name: /More results|Más resultados/ }).waitFor();
+      const widths = await page.evaluate(() => ({
+        scroll: document.documentElement.scrollWidth,
+        client: document.documentElement.clientWidth,
+        widest: Math.max(...[...document.querySelectorAll('body *')].map((e) => e.getBoundingClientRect().right)),
+      }));
+      assert.ok(widths.scroll <= 320, `scrollWidth ${widths.scroll} > 320`);
+      assert.ok(widths.widest <= 320, `an element reaches ${widths.widest}px`);
+      await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+    }, { width: 320, height: 640 });
+  }
+});
+
+test('keyboard only: Tab reaches every control in order, each with a visible focus ring', TIMEOUT, async () => {
+  await withPage('embed-keyboard', '?accent=c0392b', async (page) => {
+    await ready(page);
+    const unlabelled = await page.$$eval('input, select, button', (controls) => controls
+      .filter((c) => !c.hidden && (c.tagName === 'BUTTON' ? !c.textContent.trim() : c.labels.length === 0))
+      .map((c) => c.id));
+    assert.deepEqual(unlabelled, [], 'every control has a label');
+
+    const order = ['plw-place', 'plw-radius', 'plw-specialty', 'plw-lems', 'plw-accepting', 'plw-submit'];
+    for (const id of order) {
+      await page.keyboard.press('Tab');
+      assert.equal(await focusedId(page), id);
+      const ring = await page.evaluate(() => {
+        const s = getComputedStyle(document.activeElement);
+        return { style: s.outlineStyle, width: parseFloat(s.outlineWidth), color: s.outlineColor, shadow: s.boxShadow };
+      });
+      assert.ok((ring.style !== 'none' && ring.width >= 2) || ring.shadow !== 'none', `${id} shows focus: ${JSON.stringify(ring)}`);
+      if (ring.style !== 'none') assert.equal(ring.color, 'rgb(192, 57, 43)', 'the ring takes the accent colour');
+      if (id === 'plw-place') await page.keyboard.type('10001');
+      if (id === 'plw-lems') await page.keyboard.press('Space');
+    }
+    assert.ok(await page.getByLabel('Knows LEMS').isChecked(), 'Space ticks a checkbox');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'embed-focus.png') });
+    await page.keyboard.press('Enter');
+    await waitForResults(page);
+    assert.match(await page.getByRole('status').textContent(), /specialists? within 50 mi of New York, NY 10001/);
+    const background = await page.$eval('#plw-submit', (b) => getComputedStyle(b).backgroundColor);
+    assert.equal(background, 'rgb(192, 57, 43)', 'accent= colours the button');
+  });
+});
