@@ -157,7 +157,7 @@ fn import(args: ImportArgs) -> Result<(), Error> {
         report.version,
         started.elapsed().as_secs_f64()
     );
-    if report.invalid > 0 && !args.skip_invalid {
+    if report.refused {
         return Err(Error::Config(format!("{} invalid rows: the import was not applied", report.invalid)));
     }
     Ok(())

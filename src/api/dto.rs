@@ -186,6 +186,7 @@ pub struct LocationView<'a> {
     /// are its ZIP code's centroid (the record had none).
     pub geocode_precision: GeocodePrecision,
     /// Services offered here.
+    #[schema(example = json!([{"slug": "emg", "name": "Electromyography (EMG)"}]))]
     pub services: Vec<TermView>,
 }
 

@@ -22,24 +22,25 @@ const STYLE: &str = include_str!("embed/widget.css");
 #[allow(dead_code)] // a declaration: read by utoipa and by the strict parser
 pub struct EmbedParams {
     /// ZIP code to search from at once.
-    #[param(example = "99546")]
+    #[param(example = "99546", min_length = 1)]
     zip: Option<String>,
     /// Specialty slug or NUCC code to preselect.
-    #[param(example = "neuromuscular-medicine")]
+    #[param(example = "neuromuscular-medicine", min_length = 1)]
     specialty: Option<String>,
     /// Condition slug: `lems` ticks "knows LEMS".
-    #[param(example = "lems")]
+    #[param(example = "lems", min_length = 1)]
     condition: Option<String>,
-    /// Search radius in miles.
-    #[param(example = 100)]
+    /// Search radius in miles, greater than 0 and at most 1000.
+    #[param(example = 100, exclusive_minimum = 0, maximum = 1000)]
     radius: Option<f64>,
     /// The partner's API key, sent as `X-Api-Key` with each search.
+    #[param(min_length = 1)]
     key: Option<String>,
     /// Accent colour as six or three hex digits, with or without `#`.
-    #[param(example = "1d5fa8")]
+    #[param(example = "1d5fa8", pattern = "^#?([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")]
     accent: Option<String>,
     /// Language of the widget: `en` (default) or `es`.
-    #[param(example = "es")]
+    #[param(example = "es", pattern = "^(en|es)$")]
     lang: Option<String>,
 }
 
@@ -64,9 +65,13 @@ fn is_hex_colour(value: &str) -> bool {
 #[get("/embed")]
 pub async fn page(req: HttpRequest) -> Result<HttpResponse, Error> {
     let mut params = QueryParams::parse::<EmbedParams>(req.query_string());
-    for name in ["zip", "specialty", "condition", "radius", "key"] {
+    for name in ["zip", "specialty", "condition", "key"] {
         params.text(name);
     }
+    params.parsed("radius", |v| match v.trim().parse::<f64>() {
+        Ok(r) if r > 0.0 && r <= 1000.0 => Ok(()),
+        _ => Err(format!("{v:?} is not a number of miles greater than 0 and at most 1000")),
+    });
     params.parsed("accent", |v| {
         if is_hex_colour(v) { Ok(()) } else { Err(format!("{v:?} is not a hex colour such as 1d5fa8")) }
     });

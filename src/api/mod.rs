@@ -22,13 +22,14 @@ mod rate_limit;
 pub mod reference;
 mod security;
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
-use actix_web::http::header::CONTENT_TYPE;
+use actix_web::http::header::{ALLOW, CONTENT_TYPE, HeaderValue};
 use actix_web::middleware::{Compress, ErrorHandlerResponse, ErrorHandlers, from_fn};
 use actix_web::web::Redirect;
 use actix_web::{App, web};
@@ -240,7 +241,7 @@ parameters are refused.",
         (name = "embed", description = "The search widget partner sites embed in an iframe"),
         (name = "admin", description = "Writes to the directory (bearer token; off unless tokens are configured)"),
     ),
-    components(schemas(Problem, ParamError)),
+    components(schemas(Problem, ParamError, crate::import::Format)),
     modifiers(&AdminSecurity)
 )]
 struct ApiDoc;
@@ -277,12 +278,19 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 /// a method a route does not take, a failure inside actix itself) into one, so
 /// clients only ever parse one error format.
 fn bare_errors_as_problems<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let status = res.status();
     let is_problem = res.headers().get(CONTENT_TYPE).is_some_and(|v| v.as_bytes() == PROBLEM_JSON.as_bytes());
     if is_problem {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
-    let status = res.status();
     let (req, _) = res.into_parts();
+    // A path that exists, asked with a method it does not take: actix's
+    // method-guarded routes fall through to 404, but the answer is 405.
+    let allowed = req
+        .match_pattern()
+        .filter(|_| status == StatusCode::NOT_FOUND)
+        .and_then(|pattern| methods_of(&pattern));
+    let status = if allowed.is_some() { StatusCode::METHOD_NOT_ALLOWED } else { status };
     // The path only: a query string may locate a patient.
     let detail = match status {
         StatusCode::NOT_FOUND => format!("no resource at {}", req.path()),
@@ -292,8 +300,39 @@ fn bare_errors_as_problems<B>(res: ServiceResponse<B>) -> actix_web::Result<Erro
             .to_owned(),
         _ => status.canonical_reason().unwrap_or("error").to_owned(),
     };
-    let response = Problem::new(status, detail, Vec::new()).response();
+    let mut response = Problem::new(status, detail, Vec::new()).response();
+    if let Some(allowed) = allowed.and_then(|a| HeaderValue::from_str(&a).ok()) {
+        response.headers_mut().insert(ALLOW, allowed);
+    }
     Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, response).map_into_right_body()))
+}
+
+/// The methods the API answers on a route pattern, as an `Allow` value (HEAD
+/// wherever GET), read once from the OpenAPI document, which lists every
+/// route.
+fn methods_of(pattern: &str) -> Option<String> {
+    static METHODS: LazyLock<HashMap<String, String>> = LazyLock::new(|| {
+        openapi()
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let mut methods: Vec<&str> = Vec::new();
+                for (method, name) in [
+                    (&item.get, "GET, HEAD"),
+                    (&item.put, "PUT"),
+                    (&item.post, "POST"),
+                    (&item.delete, "DELETE"),
+                ] {
+                    if method.is_some() {
+                        methods.push(name);
+                    }
+                }
+                (path.clone(), methods.join(", "))
+            })
+            .collect()
+    });
+    METHODS.get(pattern).cloned()
 }
 
 /// The application: API routes, `/openapi.json`, Swagger UI at `/docs/`, and

@@ -14,6 +14,7 @@ use std::time::Instant;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::web;
@@ -47,12 +48,17 @@ fn new_id() -> String {
 }
 
 pub async fn observe(
-    req: ServiceRequest,
+    mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = Instant::now();
     let id = request_id(&req);
     let method = req.method().to_string();
+    // HEAD is GET without the body: routed as GET, and the HTTP layer sends
+    // no body for a HEAD request whatever the handler writes.
+    if req.method() == Method::HEAD {
+        req.head_mut().method = Method::GET;
+    }
     let route = req.match_pattern().unwrap_or_else(|| "(unmatched)".into());
     let state = req.app_data::<web::Data<AppState>>().cloned();
     let span = tracing::info_span!("request", request_id = %id);

@@ -33,13 +33,13 @@ pub struct SearchParams {
     #[param(example = -73.9967)]
     lng: Option<f64>,
     /// ZIP code of the search origin: 5 digits or ZIP+4.
-    #[param(example = "10001")]
+    #[param(example = "10001", pattern = r"^[0-9]{5}(-[0-9]{4})?$")]
     zip: Option<String>,
     /// City of the search origin (case- and accent-insensitive); needs `state`.
-    #[param(example = "San Juan")]
+    #[param(example = "San Juan", min_length = 1)]
     city: Option<String>,
     /// Two-letter state or territory code for `city`.
-    #[param(example = "PR")]
+    #[param(example = "PR", pattern = "^[A-Za-z]{2}$")]
     state: Option<String>,
     /// Search radius, greater than 0 and at most 1000 mi (1609.344 km). Default 50.
     #[param(example = 50, exclusive_minimum = 0, maximum = 1609.344)]
@@ -48,15 +48,15 @@ pub struct SearchParams {
     #[param(value_type = Option<Unit>, example = "mi")]
     unit: Option<String>,
     /// Specialty slug or NUCC taxonomy code; repeat for any of several.
-    #[param(example = json!(["neuromuscular-medicine"]))]
-    specialty: Vec<String>,
+    #[param(example = json!(["neuromuscular-medicine"]), min_length = 1)]
+    specialty: Option<Vec<String>>,
     /// Condition treated (slug, see `/v1/conditions`); repeat for any of several.
-    #[param(example = json!(["lems"]))]
-    condition: Vec<String>,
+    #[param(example = json!(["lems"]), min_length = 1)]
+    condition: Option<Vec<String>>,
     /// Service offered at a location (slug, see `/v1/services`); repeat for any
     /// of several. The nearest location offering one is the one reported.
-    #[param(example = json!(["emg"]))]
-    service: Vec<String>,
+    #[param(example = json!(["emg"]), min_length = 1)]
+    service: Option<Vec<String>>,
     /// Only physicians accepting (true) or not accepting (false) new patients.
     #[param(example = true)]
     accepting_new_patients: Option<bool>,
@@ -64,18 +64,19 @@ pub struct SearchParams {
     #[param(example = true)]
     telehealth: Option<bool>,
     /// A language spoken, as an ISO 639-1 code.
-    #[param(example = "es")]
+    #[param(example = "es", pattern = "^[a-z]{2}$")]
     language: Option<String>,
     /// Physician gender.
     #[param(value_type = Option<Gender>, example = "female")]
     gender: Option<String>,
     /// Text the physician's name contains (case- and accent-insensitive, 1 to 100 characters).
-    #[param(example = "nunez")]
+    #[param(example = "nunez", min_length = 1, max_length = 100)]
     q: Option<String>,
     /// Results per page, 1 to 100. Default 20.
     #[param(example = 20, minimum = 1, maximum = 100)]
     limit: Option<u32>,
     /// `next_cursor` from the previous page of the same query.
+    #[param(min_length = 1)]
     cursor: Option<String>,
     /// Also count every match (`total`). Counting visits every match in the
     /// radius, a page only its own, so ask on the first page only, and only
@@ -84,7 +85,7 @@ pub struct SearchParams {
     include_total: Option<bool>,
     /// `json` (default) or `geojson`: an RFC 7946 FeatureCollection, one
     /// Point per result location, as `Accept: application/geo+json` also asks.
-    #[param(example = "geojson")]
+    #[param(example = "geojson", pattern = "^(json|geojson)$")]
     format: Option<String>,
 }
 
@@ -294,7 +295,7 @@ fn geojson_page(request: &SearchRequest, page: &Page<'_>, unit: Unit) -> Result<
 /// One physician with every practice location.
 #[utoipa::path(
     tag = "physicians",
-    params(("npi" = String, Path, description = "National Provider Identifier: 10 digits with a valid check digit", example = "1234567893")),
+    params(("npi" = String, Path, description = "National Provider Identifier: 10 digits with a valid check digit", example = "1234567893", pattern = "^[0-9]{10}$")),
     responses(
         (status = 200, description = "The physician", body = PhysicianView),
         (status = 304, description = "Not modified: `If-None-Match` names the answer's current `ETag`"),

@@ -154,7 +154,9 @@ pub struct DirectoryInfo {
     /// 555-0199). Show `notice` wherever its results are shown.
     pub fictional: bool,
     /// What to tell people about the data, in one sentence.
-    #[schema(example = "This directory is fictional demonstration data: no person, practice or phone number in it is real.")]
+    #[schema(
+        example = "This directory is fictional demonstration data: no person, practice or phone number in it is real."
+    )]
     pub notice: &'static str,
 }
 
@@ -195,13 +197,13 @@ pub async fn directory(state: web::Data<AppState>, req: HttpRequest) -> Result<H
 #[allow(dead_code)] // a declaration: read by utoipa and by the strict parser
 pub struct GeocodeParams {
     /// ZIP code: 5 digits or ZIP+4.
-    #[param(example = "99546")]
+    #[param(example = "99546", pattern = r"^[0-9]{5}(-[0-9]{4})?$")]
     zip: Option<String>,
     /// City name (case- and accent-insensitive); needs `state`.
-    #[param(example = "Anchorage")]
+    #[param(example = "Anchorage", min_length = 1)]
     city: Option<String>,
     /// Two-letter state or territory code; needs `city`.
-    #[param(example = "AK")]
+    #[param(example = "AK", pattern = "^[A-Za-z]{2}$")]
     state: Option<String>,
 }
 

@@ -87,6 +87,10 @@ pub struct RowProblem {
 pub struct ImportReport {
     /// Whether the changes were committed.
     pub applied: bool,
+    /// Whether the file was refused: invalid rows (without `skip_invalid`),
+    /// or no valid physician at all. Nothing was, or in a dry run would be,
+    /// applied.
+    pub refused: bool,
     pub dry_run: bool,
     /// Valid physicians read from the file.
     pub physicians: usize,
@@ -222,7 +226,19 @@ pub fn apply(
             progress.update(report.physicians + report.invalid);
         }
         write_batch(conn, &mut batch, &mut report, &mut changed)?;
-        let rejected = report.invalid > 0 && !options.skip_invalid;
+        // A file with no valid physician is a mistake (an empty body, the
+        // wrong file), never an instruction: with prune it would remove
+        // every physician.
+        if report.physicians == 0 && report.invalid == 0 {
+            report.reject(RowError {
+                line: 1,
+                field: "file".into(),
+                message: "holds no physician: nothing to import".into(),
+                npi: None,
+            });
+        }
+        let rejected = report.physicians == 0 || (report.invalid > 0 && !options.skip_invalid);
+        report.refused = rejected;
         if options.prune && !rejected {
             let absent: Vec<String> =
                 queries::all_npis(conn)?.into_iter().filter(|npi| !mentioned.contains(npi)).collect();

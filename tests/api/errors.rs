@@ -154,15 +154,31 @@ async fn hostile_bytes_never_cause_a_server_error(backend: Backend) {
 }
 
 async fn other_methods_are_problems_too(backend: Backend) {
-    // The public routes answer GET only; anything else finds no resource.
+    // A route asked with a method it does not take: 405 naming the ones it does.
+    use actix_web::http::Method;
     let app = spawn_app(backend).await;
-    for method in
-        [actix_web::http::Method::POST, actix_web::http::Method::DELETE, actix_web::http::Method::PUT]
-    {
+    let npi = app.physicians[0].npi;
+    let cases = [
+        (Method::POST, "/v1/physicians".to_owned(), "GET, HEAD"),
+        (Method::DELETE, "/v1/specialties".to_owned(), "GET, HEAD"),
+        (Method::PATCH, format!("/v1/admin/physicians/{npi}"), "PUT, DELETE"),
+        (Method::TRACE, "/healthz".to_owned(), "GET, HEAD"),
+        (Method::GET, "/v1/admin/imports".to_owned(), "POST"),
+    ];
+    for (method, uri, allow) in cases {
         let reply =
-            app.request(actix_web::test::TestRequest::default().method(method).uri("/v1/physicians")).await;
-        assert_problem(&reply, 404, None);
+            app.request(actix_web::test::TestRequest::default().method(method.clone()).uri(&uri)).await;
+        assert_problem(&reply, 405, None);
+        assert_eq!(reply.header("allow"), Some(allow), "{method} {uri}");
     }
+    // HEAD is GET without a body, wherever GET is.
+    let head = app
+        .request(actix_web::test::TestRequest::default().method(Method::HEAD).uri("/v1/specialties"))
+        .await;
+    assert_eq!(head.status, 200);
+    // An unknown path is still a 404.
+    let reply = app.request(actix_web::test::TestRequest::post().uri("/v1/nothing")).await;
+    assert_problem(&reply, 404, None);
 }
 
 both_backends!(

@@ -220,7 +220,7 @@ fn sigterm_lets_in_flight_requests_finish_refuses_new_ones_and_exits_0() {
     slow.write_all(&body.as_bytes()[4..]).unwrap();
     let mut answer = String::new();
     slow.read_to_string(&mut answer).unwrap();
-    assert!(answer.starts_with("HTTP/1.1 200") && answer.contains("\"dry_run\":true"), "{answer}");
+    assert!(answer.starts_with("HTTP/1.1 422") && answer.contains("\"dry_run\":true"), "{answer}");
     let status = loop {
         if let Some(status) = server.0.try_wait().unwrap() {
             break status;
