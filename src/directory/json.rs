@@ -1,12 +1,15 @@
 //! The directory's JSON layout: a physician exactly as `GET /v1/physicians/{npi}`
 //! returns it. `PUT /v1/admin/physicians/{npi}` takes it, and an NDJSON import is
-//! one per line. Derived fields (`display_name`, names of terms, location `id`,
-//! `geocode_precision`) may be sent back as received; they are not read.
+//! one per line. Derived fields (`display_name`, names of terms, location `id`)
+//! may be sent back as received; they are not read. A location sent back with
+//! `"geocode_precision": "zip"` stays at the centroid of its ZIP code, so a
+//! physician read and written back unchanged is unchanged.
 
 use serde::Deserialize;
 
 use super::{FieldError, Physician};
 use crate::db::models::{LocationRow, PhysicianRow};
+use crate::domain::GeocodePrecision;
 
 /// A specialty: a slug or code, or the object the API returns.
 #[derive(Debug, Deserialize)]
@@ -67,8 +70,10 @@ struct LocationInput {
     lat: Option<f64>,
     #[serde(default)]
     lng: Option<f64>,
-    #[serde(default, rename = "geocode_precision")]
-    _geocode_precision: Option<String>,
+    /// `zip`: at the ZIP centroid whatever `lat`/`lng` say (they are the
+    /// centroid as the API showed it); `address` or absent: at `lat`/`lng`.
+    #[serde(default)]
+    geocode_precision: Option<String>,
     #[serde(default)]
     services: Vec<TermInput>,
 }
@@ -143,7 +148,13 @@ pub fn parse(text: &str) -> Result<Physician, FieldError> {
         .iter()
         .zip(1..)
         .map(|(l, ordinal)| {
-            let (lat, lng) = (l.lat.map(|v| v.to_string()), l.lng.map(|v| v.to_string()));
+            let precision = l.geocode_precision.as_deref().map(GeocodePrecision::parse).transpose();
+            let precision =
+                precision.map_err(|message| FieldError { field: "geocode_precision", message })?;
+            let (lat, lng) = match precision {
+                Some(GeocodePrecision::Zip) => (None, None),
+                _ => (l.lat.map(|v| v.to_string()), l.lng.map(|v| v.to_string())),
+            };
             let (lat, lng, precision) = super::csv::coordinates(
                 lat.as_deref().unwrap_or(""),
                 lng.as_deref().unwrap_or(""),

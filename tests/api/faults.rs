@@ -82,7 +82,8 @@ async fn searches_survive_an_unreachable_database_and_it_recovers(backend: Backe
     let dir = tempfile::tempdir().unwrap();
     // How to make the database unreachable and bring it back.
     let relay;
-    let (url, cut, restore): (String, Box<dyn Fn()>, Box<dyn Fn()>) = match backend {
+    type Switch = Box<dyn Fn()>;
+    let (url, cut, restore): (String, Switch, Switch) = match backend {
         Backend::Sqlite => {
             // Root reads any file whatever its mode, so the file is moved away
             // and a directory stands in its place.
