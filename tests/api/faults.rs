@@ -257,7 +257,38 @@ fn oversized_bodies_and_urls_get_problems_not_dropped_connections() {
     assert!(rest.is_empty() || rest.starts_with("HTTP/1.1 408"), "{rest}");
 }
 
+async fn a_server_killed_during_an_admin_import_leaves_the_directory_as_it_was(backend: Backend) {
+    let test_db = TestDatabase::new(backend);
+    let db = Database::new(DatabaseUrl::parse(&test_db.url).unwrap());
+    db.prepare().unwrap();
+    let before = db.load().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, stderr) =
+        run(dir.path(), &["generate", "--count", "60000", "--seed", "9", "--out", "big.csv"], &[]);
+    assert!(ok, "{stderr}");
+    let body = std::fs::read_to_string(dir.path().join("big.csv")).unwrap();
+    let tokens = format!("tests:{ADMIN_TOKEN}");
+    let (mut server, port) =
+        serve(dir.path(), &[("DATABASE_URL", test_db.url.as_str()), ("LOCATOR_ADMIN_TOKENS", &tokens)]);
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        stream,
+        "POST /v1/admin/imports?prune=true HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {ADMIN_TOKEN}\r\n\
+         Content-Type: text/csv\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    stream.write_all(body.as_bytes()).unwrap();
+    // Sixty thousand physicians take seconds to apply: half a second after
+    // the body is in, the import is mid-transaction.
+    std::thread::sleep(Duration::from_millis(500));
+    server.0.kill().unwrap(); // SIGKILL
+    server.0.wait().unwrap();
+    assert_eq!(db.load().unwrap(), before, "the directory changed");
+}
+
 both_backends!(
+    a_server_killed_during_an_admin_import_leaves_the_directory_as_it_was,
     searches_survive_an_unreachable_database_and_it_recovers,
     a_database_of_another_kind_or_a_newer_schema_is_refused_untouched,
 );
