@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# End-to-end browser tests of /embed: installs Debian's Chromium if missing
+# End-to-end browser tests of /embed and /docs/: installs Debian's Chromium if missing
 # (never a downloaded browser), installs playwright-core, starts the server
 # binary ($LOCATOR_BIN, default target/debug/physician-locator) on a free port
 # in a fresh temporary directory (it seeds its own SQLite file there), runs
@@ -80,7 +80,7 @@ fi
 echo "== node --test (screenshots in $artifacts)"
 cd "$here"
 status=0
-LOCATOR_URL="$url" node --test --test-reporter=spec embed.test.js </dev/null || status=$?
+LOCATOR_URL="$url" node --test --test-reporter=spec embed.test.js docs.test.js </dev/null || status=$?
 if ! kill -0 "$server_pid" 2>/dev/null; then
     echo "error: the server exited during the tests" >&2
     status=1

@@ -1,0 +1,39 @@
+'use strict';
+// The API documentation (Swagger UI, compiled into the binary) renders in
+// Chromium under the Content-Security-Policy the server sends with it: every
+// operation shown, no violation, no script error. Run by run.sh.
+
+const { test } = require('node:test');
+const assert = require('node:assert/strict');
+const path = require('node:path');
+const { chromium } = require('playwright-core');
+
+const BASE = (process.env.LOCATOR_URL || '').replace(/\/$/, '');
+const ARTIFACTS = path.resolve(__dirname, '../../target/browser-artifacts');
+
+test('/docs/ renders every operation under its Content-Security-Policy', { timeout: 90_000 }, async () => {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  try {
+    const page = await browser.newPage();
+    const problems = [];
+    page.on('pageerror', (e) => problems.push(`uncaught: ${e.message}`));
+    page.on('console', (m) => {
+      if (m.type() === 'error' || /Content.Security.Policy|Refused to/i.test(m.text())) problems.push(m.text());
+    });
+    const response = await page.goto(`${BASE}/docs/`);
+    assert.match(response.headers()['content-security-policy'], /^default-src 'none'; script-src 'self'/);
+    await page.locator('.opblock').first().waitFor();
+    const spec = await (await fetch(`${BASE}/openapi.json`)).json();
+    const operations = Object.values(spec.paths).reduce((n, item) => n + Object.keys(item).length, 0);
+    assert.equal(await page.locator('.opblock').count(), operations, 'every operation of the spec is shown');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'docs.png') });
+    assert.deepEqual(problems, []);
+  } finally {
+    await browser.close();
+  }
+});
