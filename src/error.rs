@@ -2,6 +2,7 @@
 //! `application/problem+json` document; on the command line, one line.
 
 use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -153,14 +154,8 @@ impl ResponseError for Error {
         let (detail, errors) = match self {
             Error::InvalidParams(errors) => (summary(errors), errors.clone()),
             Error::NotFound(what) | Error::Degraded(what) => (what.clone(), Vec::new()),
-            Error::UrlTooLong(_) => (self.to_string(), Vec::new()),
-            Error::Unauthorized => {
-                let mut response = Problem::new(status, self.to_string(), Vec::new()).response();
-                response.headers_mut().insert(
-                    actix_web::http::header::WWW_AUTHENTICATE,
-                    actix_web::http::header::HeaderValue::from_static("Bearer"),
-                );
-                return response;
+            Error::Unauthorized | Error::UrlTooLong(_) | Error::RateLimited { .. } => {
+                (self.to_string(), Vec::new())
             }
             Error::UnknownApiKey => (
                 self.to_string(),
@@ -173,14 +168,6 @@ impl ResponseError for Error {
                 self.to_string(),
                 vec![ParamError::new("Origin", format!("{origin} is not an allowed origin for this caller"))],
             ),
-            Error::RateLimited { retry_after, .. } => {
-                let mut response = Problem::new(status, self.to_string(), Vec::new()).response();
-                response.headers_mut().insert(
-                    actix_web::http::header::RETRY_AFTER,
-                    actix_web::http::header::HeaderValue::from(*retry_after),
-                );
-                return response;
-            }
             Error::Rejected(problem) => return problem.response(),
             // Internals stay in the server log, not in the answer.
             Error::Database(_) | Error::Config(_) | Error::Internal(_) => {
@@ -188,6 +175,18 @@ impl ResponseError for Error {
                 ("the server could not complete the request".to_owned(), Vec::new())
             }
         };
-        Problem::new(status, detail, errors).response()
+        let mut response = Problem::new(status, detail, errors).response();
+        // What a client needs to act on the error: how to authenticate, when to retry.
+        let advice = match self {
+            Error::Unauthorized => Some((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"))),
+            Error::RateLimited { retry_after, .. } => {
+                Some((header::RETRY_AFTER, HeaderValue::from(*retry_after)))
+            }
+            _ => None,
+        };
+        if let Some((name, value)) = advice {
+            response.headers_mut().insert(name, value);
+        }
+        response
     }
 }

@@ -71,11 +71,7 @@ pub async fn gate(
     let mut response = if decision.allowed {
         next.call(req).await?.map_into_boxed_body()
     } else {
-        let name = match caller {
-            Caller::Partner(p) => p.name.as_str(),
-            Caller::Anonymous(_) => "anonymous",
-        };
-        state.metrics().rate_limited(name);
+        state.metrics().rate_limited(caller.name());
         let refusal = Error::RateLimited { limit: decision.limit, retry_after: decision.retry_after_seconds };
         req.into_response(refusal.error_response())
     };

@@ -119,6 +119,16 @@ pub enum Caller<'a> {
     Anonymous(IpAddr),
 }
 
+impl Caller<'_> {
+    /// The partner's name, or `anonymous`: how metrics name the caller.
+    pub fn name(&self) -> &str {
+        match self {
+            Caller::Partner(p) => &p.name,
+            Caller::Anonymous(_) => "anonymous",
+        }
+    }
+}
+
 /// The access policy: partners, the anonymous limit, the default origins.
 #[derive(Debug)]
 pub struct Access {
