@@ -47,6 +47,9 @@ pub enum Error {
     /// The request target is longer than the server reads (414).
     #[error("the URL is longer than {0} bytes")]
     UrlTooLong(usize),
+    /// The request's headers are larger than the server reads (431).
+    #[error("the request headers are larger than {0} bytes")]
+    HeadersTooLarge(usize),
     /// The request body is unusable (400 for malformed, 422 for invalid rows).
     #[error("{}", .0.detail)]
     Rejected(Box<Problem>),
@@ -140,6 +143,7 @@ impl ResponseError for Error {
             Error::Unauthorized | Error::UnknownApiKey => StatusCode::UNAUTHORIZED,
             Error::OriginNotAllowed(_) => StatusCode::FORBIDDEN,
             Error::UrlTooLong(_) => StatusCode::URI_TOO_LONG,
+            Error::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Error::Rejected(problem) => {
                 StatusCode::from_u16(problem.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY)
@@ -154,9 +158,10 @@ impl ResponseError for Error {
         let (detail, errors) = match self {
             Error::InvalidParams(errors) => (summary(errors), errors.clone()),
             Error::NotFound(what) | Error::Degraded(what) => (what.clone(), Vec::new()),
-            Error::Unauthorized | Error::UrlTooLong(_) | Error::RateLimited { .. } => {
-                (self.to_string(), Vec::new())
-            }
+            Error::Unauthorized
+            | Error::UrlTooLong(_)
+            | Error::HeadersTooLarge(_)
+            | Error::RateLimited { .. } => (self.to_string(), Vec::new()),
             Error::UnknownApiKey => (
                 self.to_string(),
                 vec![ParamError::new(

@@ -1,21 +1,26 @@
-//! Security headers on every answer, and the longest URL accepted.
+//! Security headers on every answer, and the longest URL and headers accepted.
 //!
 //! The API answers JSON that no browser should render, sniff or frame; the
 //! widget is a page made to be framed, that loads only its own script and
 //! style and talks only to this origin; the documentation likewise loads only
 //! its own files. No answer names the server or its version.
 
+use actix_web::ResponseError;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{HttpResponse, ResponseError};
 
 use crate::error::Error;
 
 /// The longest request target (path and query) accepted: a search fits in a
 /// few hundred bytes, and a long query string costs parsing for nothing.
 pub const MAX_URL_BYTES: usize = 8 * 1024;
+
+/// The most header bytes (names and values) accepted: browsers send a few
+/// hundred, and a proxy's cookies a few thousand. (Past 128 KiB the HTTP
+/// layer itself answers a bare 431 and closes the connection.)
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 
 /// The widget: its own files, its own API, framed by any page.
 const EMBED_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
@@ -37,11 +42,18 @@ pub async fn secure(
         p if p == "/docs" || p.starts_with("/docs/") => DOCS_POLICY,
         _ => API_POLICY,
     };
-    let mut response = if target > MAX_URL_BYTES {
-        let refusal: HttpResponse = Error::UrlTooLong(MAX_URL_BYTES).error_response();
-        req.into_response(refusal)
+    let header_bytes: usize =
+        req.headers().iter().map(|(name, value)| name.as_str().len() + value.len()).sum();
+    let refusal = if target > MAX_URL_BYTES {
+        Some(Error::UrlTooLong(MAX_URL_BYTES))
+    } else if header_bytes > MAX_HEADER_BYTES {
+        Some(Error::HeadersTooLarge(MAX_HEADER_BYTES))
     } else {
-        next.call(req).await?.map_into_boxed_body()
+        None
+    };
+    let mut response = match refusal {
+        Some(refusal) => req.into_response(refusal.error_response()),
+        None => next.call(req).await?.map_into_boxed_body(),
     };
     let headers = response.headers_mut();
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));

@@ -248,6 +248,10 @@ fn oversized_bodies_and_urls_get_problems_not_dropped_connections() {
     let (status, answer) = http_get(port, &long).unwrap();
     assert_eq!(status, 414, "{answer}");
     assert!(answer.contains("\"status\":414"), "{answer}");
+    let big = format!("X-Padding: {}", "a".repeat(20 * 1024));
+    let (status, answer) = http(port, "GET", "/v1/specialties", &[&big], "").unwrap();
+    assert_eq!(status, 431, "{answer}");
+    assert!(answer.contains("\"status\":431"), "problem+json: {answer}");
     // A client that never finishes its headers is disconnected, not kept.
     let mut idle = TcpStream::connect(("127.0.0.1", port)).unwrap();
     idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n").unwrap();
