@@ -25,22 +25,7 @@ done
 rm -rf "$WORK" && mkdir -p "$WORK"
 cargo build --release --quiet
 
-# Request targets: searches from practice ZIPs with assorted filters, and
-# details of physicians in the seed, all valid.
-python3 - data/directory.csv "$WORK/paths.txt" <<'PY'
-import csv, sys
-rows = list(csv.DictReader(open(sys.argv[1])))
-filters = ["", "&specialty=neurology", "&condition=lems&accepting_new_patients=true",
-           "&radius=250&condition=lems", "&telehealth=true&radius=100", "&limit=50",
-           "&specialty=neuromuscular-medicine&radius=500&include_total=true", "&format=geojson"]
-with open(sys.argv[2], "w") as out:
-    for i in range(400):
-        row = rows[i * len(rows) // 400]
-        out.write(f"/v1/physicians?zip={row['zip']}{filters[i % len(filters)]}\n")
-    for i in range(200):
-        out.write(f"/v1/physicians/{rows[i * len(rows) // 200]['npi']}\n")
-    out.write("/v1/specialties\n/v1/conditions\n/v1/geocode?zip=99546\n")
-PY
+python3 benches/paths.py data/directory.csv "$WORK/paths.txt"
 export PATHS="$WORK/paths.txt"
 
 (cd "$WORK" && LOCATOR_BIND=127.0.0.1:$PORT LOCATOR_ANONYMOUS_RPM=1000000000 LOCATOR_POLL_MS=500 \

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# A/B over HTTP: the release binaries of a base revision and of the working
+# tree, each serving the seeded directory, driven in turns by the same wrk mix
+# (benches/paths.lua on benches/paths.py's searches and details; 2 threads,
+# 64 connections over loopback). Prints each side's median requests/s and the
+# ratio, all from one run on one machine. Both log at RUST_LOG (default info,
+# as served: an access-log line per request).
+#
+#   benches/ab.sh b5ad0da                  # ROUNDS=3 DURATION=20s
+#
+# Needs wrk, curl and python3. The base is built in a git worktree under
+# target/ab with the shared target directory, so only what differs is rebuilt.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BASE=${1:?usage: benches/ab.sh BASE_REVISION}
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-20s}
+CONNECTIONS=${CONNECTIONS:-64}
+WORK=target/ab
+mkdir -p "$WORK"
+
+cargo build --release --quiet
+cp target/release/physician-locator "$WORK/head"
+rm -rf "$WORK/base-src"
+git worktree prune
+git worktree add --quiet --detach "$WORK/base-src" "$BASE"
+(cd "$WORK/base-src" && CARGO_TARGET_DIR=../.. cargo build --release --quiet)
+cp target/release/physician-locator "$WORK/base"
+git worktree remove --force "$WORK/base-src"
+cargo build --release --quiet # the working tree's binary back in place
+python3 benches/paths.py data/directory.csv "$WORK/paths.txt"
+export PATHS="$WORK/paths.txt"
+
+# Serves with binary $1 on port $2 from a fresh directory; prints its pid.
+start() {
+  local dir="$WORK/run-$2"
+  rm -rf "$dir" && mkdir -p "$dir"
+  (cd "$dir" && LOCATOR_BIND=127.0.0.1:$2 LOCATOR_ANONYMOUS_RPM=1000000000 RUST_LOG=${RUST_LOG:-info} exec "../$1" >server.log 2>&1) &
+  echo $!
+  until curl -sf "http://127.0.0.1:$2/readyz" >/dev/null; do sleep 0.2; done
+}
+base_pid=$(start base 8201)
+head_pid=$(start head 8202)
+trap 'kill $base_pid $head_pid 2>/dev/null || true' EXIT
+
+echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); base $BASE ($(git log -1 --format=%s "$BASE" | cut -c1-60))"
+for side in base head; do : >"$WORK/rates-$side"; done
+for round in $(seq "$ROUNDS"); do
+  for side in base head; do
+    port=$([ $side = base ] && echo 8201 || echo 8202)
+    out=$(wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -s benches/paths.lua "http://127.0.0.1:$port")
+    rate=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+    p99=$(awk '/ 99%/ {print $2}' <<<"$out")
+    bad=$(grep -E "Non-2xx|Socket errors" <<<"$out" | xargs || true)
+    echo "round $round $side: $rate req/s, p99 $p99 ${bad:-(no errors)}"
+    echo "$rate" >>"$WORK/rates-$side"
+  done
+done
+python3 - "$WORK/rates-base" "$WORK/rates-head" <<'PY'
+import statistics, sys
+base, head = ([float(l) for l in open(p)] for p in sys.argv[1:])
+b, h = statistics.median(base), statistics.median(head)
+print(f"== median base {b:.0f} req/s ({min(base):.0f}-{max(base):.0f}), "
+      f"head {h:.0f} req/s ({min(head):.0f}-{max(head):.0f}); head/base {h / b:.3f}")
+PY
