@@ -25,7 +25,7 @@ use tracing_subscriber::EnvFilter;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    let _logs = init_logging();
+    init_logging();
     let cli = Cli::parse();
     let result = match cli.command {
         None => serve(cli.serve),
@@ -47,22 +47,10 @@ fn main() -> ExitCode {
 /// Logs to standard error: readable lines on a terminal, JSON lines (one
 /// object per event, with the request id of the request it belongs to)
 /// otherwise, for a log collector. `RUST_LOG` filters (default `info`).
-///
-/// A thread of its own writes the lines, so a request does not wait for the
-/// write (an access-log line per request cost a fifth of the throughput;
-/// BENCHMARKS.md). Nothing is dropped: a full queue makes loggers wait. The
-/// guard flushes what is queued when `main` returns.
-fn init_logging() -> tracing_appender::non_blocking::WorkerGuard {
+fn init_logging() {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let (writer, guard) =
-        tracing_appender::non_blocking::NonBlockingBuilder::default().lossy(false).finish(std::io::stderr());
-    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer);
-    if std::io::stderr().is_terminal() {
-        logs.init()
-    } else {
-        logs.json().init()
-    }
-    guard
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if std::io::stderr().is_terminal() { logs.init() } else { logs.json().init() }
 }
 
 fn open(url: &str) -> Result<Database, Error> {
