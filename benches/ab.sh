@@ -20,6 +20,7 @@ WORK=target/ab
 mkdir -p "$WORK"
 
 cargo build --release --quiet
+rm -f "$WORK/head" "$WORK/base"
 cp target/release/physician-locator "$WORK/head"
 rm -rf "$WORK/base-src"
 git worktree prune
@@ -39,6 +40,13 @@ start() {
   echo $!
   until curl -sf "http://127.0.0.1:$2/readyz" >/dev/null; do sleep 0.2; done
 }
+# A stale server on a port would be measured instead of ours.
+for port in 8201 8202; do
+  if curl -s -o /dev/null "http://127.0.0.1:$port/healthz"; then
+    echo "ab.sh: port $port is taken; stop what listens there" >&2
+    exit 1
+  fi
+done
 base_pid=$(start base 8201)
 head_pid=$(start head 8202)
 trap 'kill $base_pid $head_pid 2>/dev/null || true' EXIT
