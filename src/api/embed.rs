@@ -6,10 +6,12 @@
 //! 400, not a silently ignored preset.
 
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::{HttpRequest, HttpResponse, get};
+use actix_web::{HttpRequest, HttpResponse, get, web};
 use utoipa::IntoParams;
 
+use super::AppState;
 use super::params::{NoParams, QueryParams};
+use super::security::embed_policy;
 use crate::error::{Error, Problem};
 
 const PAGE: &str = include_str!("embed/index.html");
@@ -33,7 +35,8 @@ pub struct EmbedParams {
     /// Search radius in miles, greater than 0 and at most 1000.
     #[param(example = 100, exclusive_minimum = 0, maximum = 1000)]
     radius: Option<f64>,
-    /// The partner's API key, sent as `X-Api-Key` with each search.
+    /// The partner's API key, sent as `X-Api-Key` with each search; then only
+    /// the partner's `allowed_origins` may frame the widget.
     #[param(min_length = 1)]
     key: Option<String>,
     /// Accent colour as six or three hex digits, with or without `#`.
@@ -59,15 +62,23 @@ fn is_hex_colour(value: &str) -> bool {
     params(EmbedParams),
     responses(
         (status = 200, description = "The widget page", content_type = "text/html"),
-        (status = 400, description = "An unknown preset or a malformed accent or lang", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "An unknown preset, a malformed radius, accent or lang, or an unknown key", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/embed")]
-pub async fn page(req: HttpRequest) -> Result<HttpResponse, Error> {
+pub async fn page(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, Error> {
     let mut params = QueryParams::parse::<EmbedParams>(req.query_string());
-    for name in ["zip", "specialty", "condition", "key"] {
+    for name in ["zip", "specialty", "condition"] {
         params.text(name);
     }
+    // With a partner's key, only the partner's pages may frame the widget, so
+    // another site cannot spend the partner's quota by embedding it.
+    let partner = params.parsed("key", |key| {
+        state
+            .access()
+            .partner(key.as_bytes())
+            .ok_or_else(|| "unknown API key: check the key in your snippet".to_owned())
+    });
     params.parsed("radius", |v| match v.trim().parse::<f64>() {
         Ok(r) if r > 0.0 && r <= 1000.0 => Ok(()),
         _ => Err(format!("{v:?} is not a number of miles greater than 0 and at most 1000")),
@@ -83,7 +94,13 @@ pub async fn page(req: HttpRequest) -> Result<HttpResponse, Error> {
         }
     });
     params.finish(())?;
-    Ok(asset("text/html; charset=utf-8", PAGE))
+    let mut page = asset("text/html; charset=utf-8", PAGE);
+    if let Some(partner) = partner {
+        let policy = embed_policy(&partner.allowed_origins.sources());
+        let policy = HeaderValue::from_str(&policy).map_err(|e| Error::Internal(e.to_string()))?;
+        page.headers_mut().insert(header::CONTENT_SECURITY_POLICY, policy);
+    }
+    Ok(page)
 }
 
 /// The widget's script.

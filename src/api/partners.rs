@@ -75,6 +75,16 @@ impl Origins {
         entries.into_iter().map(Origin::parse).collect::<Result<_, _>>().map(Origins::Listed)
     }
 
+    /// The origins as a CSP source list (`frame-ancestors`): `*`, the
+    /// origins, or `'none'` for an empty list.
+    pub fn sources(&self) -> String {
+        match self {
+            Origins::Any => "*".to_owned(),
+            Origins::Listed(list) if list.is_empty() => "'none'".to_owned(),
+            Origins::Listed(list) => list.iter().map(Origin::as_str).collect::<Vec<_>>().join(" "),
+        }
+    }
+
     /// Whether `origin` (as the browser sent it) may call.
     pub fn allows(&self, origin: &str) -> bool {
         match self {
@@ -196,8 +206,13 @@ impl Access {
             let address = req.peer_addr().map_or(IpAddr::from([0, 0, 0, 0]), |a| a.ip());
             return Ok(Caller::Anonymous(address));
         };
-        let digest: [u8; 32] = Sha256::digest(key.as_bytes()).into();
-        self.partners.iter().find(|p| p.key_sha256 == digest).map(Caller::Partner).ok_or(Error::UnknownApiKey)
+        self.partner(key.as_bytes()).map(Caller::Partner).ok_or(Error::UnknownApiKey)
+    }
+
+    /// The partner holding `key`, if any.
+    pub fn partner(&self, key: &[u8]) -> Option<&Partner> {
+        let digest: [u8; 32] = Sha256::digest(key).into();
+        self.partners.iter().find(|p| p.key_sha256 == digest)
     }
 
     /// The requests a minute `caller` may make.
@@ -291,6 +306,11 @@ mod tests {
         let listed = Origins::parse_list("https://a.example, http://localhost:8080").unwrap();
         assert!(listed.allows("http://localhost:8080") && !listed.allows("http://localhost:8081"));
         assert_eq!(Origins::parse_list(""), Ok(Origins::Listed(Vec::new())));
+        assert_eq!(listed.sources(), "https://a.example http://localhost:8080");
+        assert_eq!(
+            (Origins::Any.sources(), Origins::Listed(Vec::new()).sources()),
+            ("*".into(), "'none'".into())
+        );
         for bad in [
             "a.example",
             "https://",

@@ -22,9 +22,15 @@ pub const MAX_URL_BYTES: usize = 8 * 1024;
 /// layer itself answers a bare 431 and closes the connection.)
 pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 
-/// The widget: its own files, its own API, framed by any page.
-const EMBED_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-                            connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors *";
+/// The widget: its own files and its own API; framed by any page, or with a
+/// partner's key only by the partner's pages ([`embed_policy`]).
+const EMBED_SOURCES: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                             connect-src 'self'; base-uri 'none'; form-action 'self'";
+
+/// The widget's policy, framed by `ancestors` (a CSP source list).
+pub fn embed_policy(ancestors: &str) -> String {
+    format!("{EMBED_SOURCES}; frame-ancestors {ancestors}")
+}
 /// Swagger UI: its own files; it sets some styles inline and draws icons from data URLs.
 const DOCS_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
                            img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; \
@@ -37,10 +43,11 @@ pub async fn secure(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let target = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
+    let framed = req.path() == "/embed" || req.path().starts_with("/embed/");
     let policy = match req.path() {
-        p if p == "/embed" || p.starts_with("/embed/") => EMBED_POLICY,
-        p if p == "/docs" || p.starts_with("/docs/") => DOCS_POLICY,
-        _ => API_POLICY,
+        _ if framed => embed_policy("*"),
+        p if p == "/docs" || p.starts_with("/docs/") => DOCS_POLICY.to_owned(),
+        _ => API_POLICY.to_owned(),
     };
     let header_bytes: usize =
         req.headers().iter().map(|(name, value)| name.as_str().len() + value.len()).sum();
@@ -58,8 +65,13 @@ pub async fn secure(
     let headers = response.headers_mut();
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(policy));
-    if policy != EMBED_POLICY {
+    // A handler that set its own policy (the widget for a partner) keeps it.
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY)
+        && let Ok(policy) = HeaderValue::from_str(&policy)
+    {
+        headers.insert(header::CONTENT_SECURITY_POLICY, policy);
+    }
+    if !framed {
         headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     }
     headers.remove(header::SERVER);

@@ -146,7 +146,22 @@ async fn cors_follows_the_callers_origins(backend: Backend) {
     }
 }
 
+async fn a_partners_widget_is_framed_only_by_the_partners_pages(backend: Backend) {
+    let app = app(backend, 100, 100).await;
+    let policy = |reply: &Reply| reply.header("content-security-policy").unwrap_or_default().to_owned();
+    let open = app.get("/embed?zip=99546").await;
+    assert_eq!(open.status, 200);
+    assert!(policy(&open).ends_with("frame-ancestors *"), "{}", policy(&open));
+    let keyed = app.get(&format!("/embed?zip=99546&key={PARTNER_KEY}")).await;
+    assert_eq!(keyed.status, 200);
+    assert!(policy(&keyed).ends_with(&format!("frame-ancestors {PARTNER_ORIGIN}")), "{}", policy(&keyed));
+    assert!(policy(&keyed).starts_with("default-src 'none'; script-src 'self'"), "{}", policy(&keyed));
+    assert!(keyed.header("x-frame-options").is_none());
+    assert_problem(&app.get("/embed?key=not-a-partner-key").await, 400, Some("key"));
+}
+
 both_backends!(
+    a_partners_widget_is_framed_only_by_the_partners_pages,
     a_partner_over_its_limit_gets_429_with_retry_after,
     anonymous_callers_are_limited_per_address,
     an_unknown_key_is_401_naming_the_header,
