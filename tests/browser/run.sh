@@ -50,10 +50,18 @@ port="$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", 
 url="http://127.0.0.1:$port"
 
 echo "== starting $bin on $url"
+# The partner whose key the tests put in the widget's URL.
+cat >"$workdir/partners.toml" <<EOF
+[[partner]]
+name = "browser-test"
+key_sha256 = "$(printf %s partner-key-123 | sha256sum | cut -d' ' -f1)"
+requests_per_minute = 100000
+EOF
 (
     cd "$workdir"
-    unset DATABASE_URL LOCATOR_NO_SEED LOCATOR_PARTNERS_FILE LOCATOR_ADMIN_TOKENS LOCATOR_ADMIN_TOKENS_FILE
+    unset DATABASE_URL LOCATOR_NO_SEED LOCATOR_ADMIN_TOKENS LOCATOR_ADMIN_TOKENS_FILE
     export LOCATOR_BIND="127.0.0.1:$port" LOCATOR_ANONYMOUS_RPM=100000 RUST_LOG=info
+    export LOCATOR_PARTNERS_FILE="$workdir/partners.toml"
     exec "$bin" </dev/null >"$workdir/server.log" 2>&1
 ) &
 server_pid=$!
