@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A/B over HTTP: the release binaries of a base revision and of the working
 # tree, each serving the seeded directory, driven in turns by the same wrk mix
-# (benches/paths.lua on benches/paths.py's searches and details; 2 threads,
+# (benches/search.lua on benches/paths.py's searches and details; 2 threads,
 # 64 connections over loopback). Prints each side's median requests/s and the
 # ratio, all from one run on one machine. Both log at RUST_LOG (default info,
 # as served: an access-log line per request).
@@ -56,7 +56,7 @@ for side in base head; do : >"$WORK/rates-$side"; done
 for round in $(seq "$ROUNDS"); do
   for side in base head; do
     port=$([ $side = base ] && echo 8201 || echo 8202)
-    out=$(wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -s benches/paths.lua "http://127.0.0.1:$port")
+    out=$(wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -s benches/search.lua "http://127.0.0.1:$port")
     rate=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
     p99=$(awk '/ 99%/ {print $2}' <<<"$out")
     bad=$(grep -E "Non-2xx|Socket errors" <<<"$out" | xargs || true)

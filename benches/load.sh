@@ -61,14 +61,14 @@ writer=$!
 
 # The warm-up is the same mix, writes included: memory is compared with the
 # steady state, not with a server that has not yet seen a write.
-wrk -t2 -c"$CONNECTIONS" -d"$WARMUP" -s benches/paths.lua "http://127.0.0.1:$PORT" >/dev/null
+wrk -t2 -c"$CONNECTIONS" -d"$WARMUP" -s benches/search.lua "http://127.0.0.1:$PORT" >/dev/null
 warm=$(rss_kib)
 echo "== after warm-up ($WARMUP): resident $((warm / 1024)) MiB"
 
 # Resident memory every 5 s, to tell a plateau from a leak.
 (while sleep 5; do echo "$(date +%s) $(rss_kib)"; done) >"$WORK/rss.txt" &
 sampler=$!
-wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -s benches/paths.lua "http://127.0.0.1:$PORT" | tee "$WORK/wrk.txt"
+wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -s benches/search.lua "http://127.0.0.1:$PORT" | tee "$WORK/wrk.txt"
 kill $writer $sampler 2>/dev/null || true
 echo "== resident MiB every 5 s: $(awk '{printf "%d ", $2 / 1024}' "$WORK/rss.txt")"
 after=$(rss_kib)

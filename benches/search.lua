@@ -1,27 +1,43 @@
--- wrk script for benches/http.sh: searches from the points in $POINTS (one
--- "lat,lng" per line), each request a random point and a random filter of the
--- mix named by $MIX (none, rare, mix).
-local points = {}
-for line in io.lines(os.getenv("POINTS")) do
-  local lat, lng = line:match("^([^,]+),([^,]+)$")
-  points[#points + 1] = "lat=" .. lat .. "&lng=" .. lng
-end
+-- wrk script for the HTTP benchmarks. Each request is, with $PATHS (a file
+-- of request targets, one a line: benches/load.sh, benches/ab.sh), a random
+-- line of it; otherwise (benches/http.sh) a search from a random point of
+-- $POINTS (one "lat,lng" a line) with a random filter of the mix named by
+-- $MIX (none, rare, mix).
+local target
 
-local mixes = {
-  none = { "" },
-  rare = { "&specialty=electrodiagnostic-medicine" },
-  mix = {
-    "",
-    "",
-    "&specialty=neurology",
-    "&condition=lems&accepting_new_patients=true",
-    "&specialty=electrodiagnostic-medicine",
-    "&specialty=neuromuscular-medicine&radius=100",
-    "&radius=25&telehealth=true",
-    "&condition=lems&radius=1000&limit=50",
-  },
-}
-local filters = assert(mixes[os.getenv("MIX") or "mix"], "MIX must be none, rare or mix")
+if os.getenv("PATHS") then
+  local paths = {}
+  for line in io.lines(os.getenv("PATHS")) do
+    paths[#paths + 1] = line
+  end
+  target = function()
+    return paths[math.random(#paths)]
+  end
+else
+  local points = {}
+  for line in io.lines(os.getenv("POINTS")) do
+    local lat, lng = line:match("^([^,]+),([^,]+)$")
+    points[#points + 1] = "lat=" .. lat .. "&lng=" .. lng
+  end
+  local mixes = {
+    none = { "" },
+    rare = { "&specialty=electrodiagnostic-medicine" },
+    mix = {
+      "",
+      "",
+      "&specialty=neurology",
+      "&condition=lems&accepting_new_patients=true",
+      "&specialty=electrodiagnostic-medicine",
+      "&specialty=neuromuscular-medicine&radius=100",
+      "&radius=25&telehealth=true",
+      "&condition=lems&radius=1000&limit=50",
+    },
+  }
+  local filters = assert(mixes[os.getenv("MIX") or "mix"], "MIX must be none, rare or mix")
+  target = function()
+    return "/v1/physicians?" .. points[math.random(#points)] .. filters[math.random(#filters)]
+  end
+end
 
 local thread_id = 0
 function setup(thread)
@@ -34,7 +50,5 @@ function init(args)
 end
 
 function request()
-  local point = points[math.random(#points)]
-  local filter = filters[math.random(#filters)]
-  return wrk.format("GET", "/v1/physicians?" .. point .. filter)
+  return wrk.format("GET", target())
 end
