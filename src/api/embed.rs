@@ -12,6 +12,7 @@ use utoipa::IntoParams;
 use super::AppState;
 use super::params::{NoParams, QueryParams};
 use super::security::embed_policy;
+use crate::domain::{Radius, Unit};
 use crate::error::{Error, Problem};
 
 const PAGE: &str = include_str!("embed/index.html");
@@ -79,10 +80,9 @@ pub async fn page(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRe
             .partner(key.as_bytes())
             .ok_or_else(|| "unknown API key: check the key in your snippet".to_owned())
     });
-    params.parsed("radius", |v| match v.trim().parse::<f64>() {
-        Ok(r) if r > 0.0 && r <= 1000.0 => Ok(()),
-        _ => Err(format!("{v:?} is not a number of miles greater than 0 and at most 1000")),
-    });
+    if let Some(Err(message)) = params.number("radius").map(|miles| Radius::new(miles, Unit::Mi)) {
+        params.reject("radius", message);
+    }
     params.parsed("accent", |v| {
         if is_hex_colour(v) { Ok(()) } else { Err(format!("{v:?} is not a hex colour such as 1d5fa8")) }
     });

@@ -1,7 +1,5 @@
 //! Liveness and readiness probes.
 
-use std::time::SystemTime;
-
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -76,6 +74,6 @@ pub async fn readyz(state: web::Data<AppState>, req: HttpRequest) -> Result<Http
         physicians: snapshot.physician_count(),
         locations: snapshot.location_count(),
         built_at: rfc3339(built_at),
-        age_seconds: SystemTime::now().duration_since(built_at).map_or(0.0, |d| d.as_secs_f64()),
+        age_seconds: snapshot.age_seconds(),
     }))
 }

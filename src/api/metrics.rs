@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::Mutex;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
 
@@ -99,7 +99,6 @@ impl Metrics {
             let _ = writeln!(out, "locator_rate_limited_total{{partner=\"{}\"}} {n}", escape(caller));
         }
         let snapshot = state.snapshot();
-        let age = SystemTime::now().duration_since(snapshot.built_at()).unwrap_or_default().as_secs_f64();
         let gauges: [(&str, &str, f64); 4] = [
             (
                 "locator_snapshot_physicians",
@@ -116,7 +115,7 @@ impl Metrics {
                 "Directory version the snapshot was built from.",
                 snapshot.version() as f64,
             ),
-            ("locator_snapshot_age_seconds", "Seconds since the snapshot was built.", age),
+            ("locator_snapshot_age_seconds", "Seconds since the snapshot was built.", snapshot.age_seconds()),
         ];
         for (name, help, value) in gauges {
             header(&mut out, name, "gauge", help);

@@ -182,7 +182,7 @@ impl AppState {
 
     /// One poll: refresh if the directory moved, and record whether it could
     /// be read.
-    pub fn poll(&self) {
+    fn poll(&self) {
         let current = self.snapshot().version();
         let outcome = match self.database.version() {
             Ok(version) if version != current => self.refresh().map(drop),

@@ -44,11 +44,7 @@ pub async fn secure(
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let target = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
     let framed = req.path() == "/embed" || req.path().starts_with("/embed/");
-    let policy = match req.path() {
-        _ if framed => embed_policy("*"),
-        p if p == "/docs" || p.starts_with("/docs/") => DOCS_POLICY.to_owned(),
-        _ => API_POLICY.to_owned(),
-    };
+    let docs = req.path() == "/docs" || req.path().starts_with("/docs/");
     let header_bytes: usize =
         req.headers().iter().map(|(name, value)| name.as_str().len() + value.len()).sum();
     let refusal = if target > MAX_URL_BYTES {
@@ -66,10 +62,18 @@ pub async fn secure(
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     // A handler that set its own policy (the widget for a partner) keeps it.
-    if !headers.contains_key(header::CONTENT_SECURITY_POLICY)
-        && let Ok(policy) = HeaderValue::from_str(&policy)
-    {
-        headers.insert(header::CONTENT_SECURITY_POLICY, policy);
+    // Only the widget's is built per request; the others are static.
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        let policy = if framed {
+            HeaderValue::from_str(&embed_policy("*")).ok()
+        } else if docs {
+            Some(HeaderValue::from_static(DOCS_POLICY))
+        } else {
+            Some(HeaderValue::from_static(API_POLICY))
+        };
+        if let Some(policy) = policy {
+            headers.insert(header::CONTENT_SECURITY_POLICY, policy);
+        }
     }
     if !framed {
         headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));

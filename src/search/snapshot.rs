@@ -214,6 +214,11 @@ impl Snapshot {
         self.built_at
     }
 
+    /// Seconds since it was built (0 if the clock went back).
+    pub fn age_seconds(&self) -> f64 {
+        SystemTime::now().duration_since(self.built_at).map_or(0.0, |d| d.as_secs_f64())
+    }
+
     pub fn physician_count(&self) -> usize {
         self.entries.len()
     }

@@ -158,6 +158,11 @@ async fn a_partners_widget_is_framed_only_by_the_partners_pages(backend: Backend
     assert!(policy(&keyed).starts_with("default-src 'none'; script-src 'self'"), "{}", policy(&keyed));
     assert!(keyed.header("x-frame-options").is_none());
     assert_problem(&app.get("/embed?key=not-a-partner-key").await, 400, Some("key"));
+    // The radius preset is a radius in miles, as the search takes it.
+    for bad in ["AAA", "-5", "0", "1001", "NaN"] {
+        assert_problem(&app.get(&format!("/embed?radius={bad}")).await, 400, Some("radius"));
+    }
+    assert_eq!(app.get("/embed?radius=1000").await.status, 200);
 }
 
 both_backends!(
