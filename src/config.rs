@@ -4,6 +4,7 @@ use clap::{Args, Parser, Subcommand};
 use std::num::NonZeroU32;
 use std::path::PathBuf;
 
+use crate::api::client::TrustedProxies;
 use crate::api::partners::Origins;
 
 /// Default `DATABASE_URL`: a SQLite file in the working directory.
@@ -85,6 +86,12 @@ pub struct ServeArgs {
     /// `https://host[:port]`, or `*` for any. Default: none.
     #[arg(long, env = "LOCATOR_CORS_ORIGINS", default_value = "", value_parser = Origins::parse_list)]
     pub cors_origins: Origins,
+    /// Reverse proxies whose `Forwarded` / `X-Forwarded-For` headers name the
+    /// client (for rate limits), as comma-separated CIDR blocks or addresses,
+    /// e.g. `10.0.0.0/8,::1`. From any other peer those headers are ignored.
+    /// Default: none.
+    #[arg(long, env = "LOCATOR_TRUSTED_PROXIES", default_value = "", value_parser = TrustedProxies::parse)]
+    pub trusted_proxies: TrustedProxies,
     /// The largest request body read (an admin import), in MiB; larger
     /// bodies get 413. Larger files go through the `import` command.
     #[arg(long, env = "LOCATOR_MAX_BODY_MIB", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=4096))]

@@ -44,6 +44,13 @@ pub enum Error {
     /// Over the caller's rate limit (429).
     #[error("too many requests: at most {limit} a minute; retry after {retry_after} s")]
     RateLimited { limit: u32, retry_after: u64 },
+    /// Too many failed admin authentications from the client's network (429).
+    #[error("too many failed authentications from this network; retry after {retry_after} s")]
+    LockedOut { retry_after: u64 },
+    /// The request body is larger than the server reads (413), and what to do
+    /// instead.
+    #[error("the body is larger than {limit} bytes, the most this server reads here; {advice}")]
+    BodyTooLarge { limit: usize, advice: &'static str },
     /// The request target is longer than the server reads (414).
     #[error("the URL is longer than {0} bytes")]
     UrlTooLong(usize),
@@ -144,7 +151,8 @@ impl ResponseError for Error {
             Error::OriginNotAllowed(_) => StatusCode::FORBIDDEN,
             Error::UrlTooLong(_) => StatusCode::URI_TOO_LONG,
             Error::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Error::RateLimited { .. } | Error::LockedOut { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Error::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Error::Rejected(problem) => {
                 StatusCode::from_u16(problem.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY)
             }
@@ -161,7 +169,9 @@ impl ResponseError for Error {
             Error::Unauthorized
             | Error::UrlTooLong(_)
             | Error::HeadersTooLarge(_)
-            | Error::RateLimited { .. } => (self.to_string(), Vec::new()),
+            | Error::RateLimited { .. }
+            | Error::LockedOut { .. }
+            | Error::BodyTooLarge { .. } => (self.to_string(), Vec::new()),
             Error::UnknownApiKey => (
                 self.to_string(),
                 vec![ParamError::new(
@@ -184,7 +194,7 @@ impl ResponseError for Error {
         // What a client needs to act on the error: how to authenticate, when to retry.
         let advice = match self {
             Error::Unauthorized => Some((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"))),
-            Error::RateLimited { retry_after, .. } => {
+            Error::RateLimited { retry_after, .. } | Error::LockedOut { retry_after } => {
                 Some((header::RETRY_AFTER, HeaderValue::from(*retry_after)))
             }
             _ => None,

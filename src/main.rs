@@ -84,7 +84,8 @@ fn serve(args: ServeArgs) -> Result<(), Error> {
         )?,
         None => Vec::new(),
     };
-    let access = Access::new(partners, args.anonymous_rpm, args.cors_origins.clone());
+    let access = Access::new(partners, args.anonymous_rpm, args.cors_origins.clone())
+        .with_trusted_proxies(args.trusted_proxies.clone());
     let state = Arc::new(
         AppState::load(db, admin)?
             .with_cache_max_age(args.cache_max_age)

@@ -1,15 +1,21 @@
 //! The admin API: replace or delete one physician, and imports over HTTP.
-//! Bearer tokens from configuration; off (404) when none is configured. Every
-//! write is audited with the token's name and bumps the directory version; the
-//! instance that wrote rebuilds its snapshot before answering, the others
-//! notice within their poll interval.
+//! Bearer tokens from configuration, checked at the scope's door
+//! ([`super::auth::authorize`]) before any body is read; off (404) when none
+//! is configured. Every write is audited with the token's name and bumps the
+//! directory version; the instance that wrote rebuilds its snapshot before
+//! answering, the others notice within their poll interval.
+
+use std::io::{Seek, Write};
 
 use actix_web::http::StatusCode;
+use actix_web::http::header::CONTENT_LENGTH;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, delete, post, put, web};
 use diesel::Connection;
+use futures_util::StreamExt;
 use utoipa::IntoParams;
 
 use super::AppState;
+use super::auth::Actor;
 use super::dto::{self, PhysicianView};
 use super::params::QueryParams;
 use crate::db::queries;
@@ -21,6 +27,13 @@ use crate::import::{self, Format, ImportReport, Options, progress::Progress};
 /// The largest import body accepted over HTTP unless configured; larger files
 /// go through the CLI.
 pub const MAX_IMPORT_BYTES: usize = 64 * 1024 * 1024;
+/// The largest physician a PUT reads: 255 locations fit many times over.
+const MAX_PHYSICIAN_BYTES: usize = 1024 * 1024;
+/// What a 413 advises, for a physician and for an import.
+const PHYSICIAN_ADVICE: &str = "one physician is far smaller";
+const IMPORT_ADVICE: &str = "the limit is --max-body-mib; import larger files with the import command";
+/// How much of an import body is gathered before it is written to disk.
+const SPOOL_CHUNK: usize = 1024 * 1024;
 
 /// Runs a blocking database job off the actix workers, then rebuilds this
 /// instance's snapshot if the directory changed.
@@ -39,6 +52,54 @@ async fn write<T: Send + 'static>(
     })
     .await
     .map_err(|e| Error::Internal(e.to_string()))?
+}
+
+/// Refuses a body whose declared length is over `limit` before reading any
+/// of it.
+fn check_declared_length(req: &HttpRequest, limit: usize, advice: &'static str) -> Result<(), Error> {
+    let declared = req.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    match declared {
+        Some(length) if length > limit as u64 => Err(Error::BodyTooLarge { limit, advice }),
+        _ => Ok(()),
+    }
+}
+
+/// A body the client stopped sending, or sent broken.
+fn unreadable(e: impl std::fmt::Display) -> Error {
+    Error::param("body", format!("could not be read: {e}"))
+}
+
+/// Copies an import body to an anonymous temporary file, a chunk at a time,
+/// so that memory stays bounded whatever its size and however many arrive at
+/// once; the import then reads the file at disk speed, and a slow upload
+/// never holds the directory's write lock. Past `limit` bytes the body is
+/// refused (413) and the file is gone with its handle.
+async fn spool(mut payload: web::Payload, limit: usize) -> Result<std::fs::File, Error> {
+    let io = |e: std::io::Error| Error::Internal(format!("spooling an import body: {e}"));
+    let mut file = tempfile::tempfile().map_err(io)?;
+    let mut size = 0;
+    let mut chunk = Vec::with_capacity(SPOOL_CHUNK);
+    loop {
+        let next = payload.next().await.transpose().map_err(unreadable)?;
+        if let Some(bytes) = &next {
+            size += bytes.len();
+            if size > limit {
+                return Err(Error::BodyTooLarge { limit, advice: IMPORT_ADVICE });
+            }
+            chunk.extend_from_slice(bytes);
+        }
+        if chunk.len() >= SPOOL_CHUNK || (next.is_none() && !chunk.is_empty()) {
+            (file, chunk) = web::block(move || file.write_all(&chunk).map(|()| (file, chunk)))
+                .await
+                .map_err(|e| Error::Internal(e.to_string()))?
+                .map_err(io)?;
+            chunk.clear();
+        }
+        if next.is_none() {
+            file.rewind().map_err(io)?;
+            return Ok(file);
+        }
+    }
 }
 
 fn parse_npi(npi: &str) -> Result<Npi, Error> {
@@ -60,16 +121,23 @@ fn parse_npi(npi: &str) -> Result<Npi, Error> {
     ),
     security(("admin_token" = []))
 )]
-#[put("/v1/admin/physicians/{npi}")]
+#[put("/physicians/{npi}")]
 pub async fn put_physician(
     state: web::Data<AppState>,
     npi: web::Path<String>,
     req: HttpRequest,
-    body: web::Bytes,
+    actor: web::ReqData<Actor>,
+    body: web::Payload,
 ) -> Result<HttpResponse, Error> {
-    let actor = state.admin().authenticate(&req)?;
+    let Actor(actor) = actor.into_inner();
     QueryParams::parse::<super::params::NoParams>(req.query_string()).finish(())?;
     let npi = parse_npi(&npi)?;
+    check_declared_length(&req, MAX_PHYSICIAN_BYTES, PHYSICIAN_ADVICE)?;
+    let body = body
+        .to_bytes_limited(MAX_PHYSICIAN_BYTES)
+        .await
+        .map_err(|_| Error::BodyTooLarge { limit: MAX_PHYSICIAN_BYTES, advice: PHYSICIAN_ADVICE })?
+        .map_err(unreadable)?;
     let text = std::str::from_utf8(&body).map_err(|_| Error::param("body", "is not UTF-8 text"))?;
     let physician = json::parse(text).map_err(|e| Error::param(format!("body.{}", e.field), e.message))?;
     if physician.npi != npi {
@@ -110,13 +178,14 @@ pub async fn put_physician(
     ),
     security(("admin_token" = []))
 )]
-#[delete("/v1/admin/physicians/{npi}")]
+#[delete("/physicians/{npi}")]
 pub async fn delete_physician(
     state: web::Data<AppState>,
     npi: web::Path<String>,
     req: HttpRequest,
+    actor: web::ReqData<Actor>,
 ) -> Result<HttpResponse, Error> {
-    let actor = state.admin().authenticate(&req)?;
+    let Actor(actor) = actor.into_inner();
     QueryParams::parse::<super::params::NoParams>(req.query_string()).finish(())?;
     let npi = parse_npi(&npi)?;
     write(&state, move |conn| {
@@ -170,13 +239,14 @@ pub struct ImportParams {
     ),
     security(("admin_token" = []))
 )]
-#[post("/v1/admin/imports")]
+#[post("/imports")]
 pub async fn post_import(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Bytes,
+    actor: web::ReqData<Actor>,
+    body: web::Payload,
 ) -> Result<HttpResponse, Error> {
-    let actor = state.admin().authenticate(&req)?;
+    let Actor(actor) = actor.into_inner();
     let mut params = QueryParams::parse::<ImportParams>(req.query_string());
     let format = params.parsed("format", |f| match f {
         "csv" => Ok(Format::Csv),
@@ -192,8 +262,10 @@ pub async fn post_import(
     params.finish(())?;
     let ndjson = req.content_type().ends_with("ndjson");
     let format = format.unwrap_or(if ndjson { Format::Ndjson } else { Format::Csv });
+    check_declared_length(&req, state.max_body_bytes, IMPORT_ADVICE)?;
+    let body = spool(body, state.max_body_bytes).await?;
     let report = write(&state, move |conn| {
-        let report = import::import(conn, &body[..], format, options, &actor, &mut Progress::Silent)?;
+        let report = import::import(conn, body, format, options, &actor, &mut Progress::Silent)?;
         let changed = report.applied && report.added + report.updated + report.removed > 0;
         Ok((report, changed))
     })

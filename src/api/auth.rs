@@ -1,8 +1,12 @@
-//! Bearer tokens for the admin API.
+//! Bearer tokens for the admin API, and the door of its scope.
 
-use actix_web::HttpRequest;
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::AUTHORIZATION;
+use actix_web::middleware::Next;
+use actix_web::{HttpMessage, HttpRequest, ResponseError, web};
 
+use super::AppState;
 use crate::error::Error;
 
 /// The shortest token accepted: shorter ones are guessable.
@@ -39,12 +43,9 @@ impl AdminTokens {
         !self.tokens.is_empty()
     }
 
-    /// The name of the token the request carries. With no tokens configured the
-    /// admin API does not exist (404); a missing or wrong token is a 401.
-    pub fn authenticate(&self, req: &HttpRequest) -> Result<String, Error> {
-        if !self.is_enabled() {
-            return Err(Error::NotFound(format!("no resource at {}", req.path())));
-        }
+    /// The name of the token the request carries; a missing or wrong token
+    /// is a 401.
+    fn authenticate(&self, req: &HttpRequest) -> Result<String, Error> {
         let presented = req
             .headers()
             .get(AUTHORIZATION)
@@ -60,6 +61,54 @@ impl AdminTokens {
         }
         found.ok_or(Error::Unauthorized)
     }
+}
+
+/// Who wrote: the name of the admin token a request was let in with, for
+/// the audit log. The door puts it in the request's extensions.
+#[derive(Clone, Debug)]
+pub struct Actor(pub String);
+
+/// The door of the admin scope. It decides from the headers alone, before
+/// anything reads the body, so an unauthorized upload costs nothing: with the
+/// admin API off every admin path is a 404; without a valid token, a 401;
+/// from a network that failed too often, a 429 without its token even being
+/// compared. A request no route takes (an unknown path, a method the route
+/// does not allow) goes on to the router's 404 or 405, where no handler
+/// reads its body either.
+pub async fn authorize(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    if !super::is_routed(req.request()) {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    }
+    let admitted = match req.app_data::<web::Data<AppState>>() {
+        Some(state) => admit(state, req.request()),
+        None => Err(Error::Internal("the admin door has no application state".into())),
+    };
+    match admitted {
+        Ok(actor) => {
+            req.extensions_mut().insert(actor);
+            Ok(next.call(req).await?.map_into_boxed_body())
+        }
+        Err(refusal) => Ok(req.into_response(refusal.error_response())),
+    }
+}
+
+fn admit(state: &AppState, req: &HttpRequest) -> Result<Actor, Error> {
+    if !state.admin().is_enabled() {
+        return Err(Error::NotFound(format!("no resource at {}", req.path())));
+    }
+    let address = state.access().client_address(req);
+    if let Some(retry_after) = state.limiter().locked_out(address) {
+        return Err(Error::LockedOut { retry_after });
+    }
+    state.admin().authenticate(req).map(Actor).map_err(|refusal| {
+        match state.limiter().failed_login(address) {
+            Some(retry_after) => Error::LockedOut { retry_after },
+            None => refusal,
+        }
+    })
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

@@ -1,13 +1,17 @@
-//! The gate in front of the public API (`/v1/`, admin routes aside, which
-//! have their tokens): who is calling (`X-Api-Key` or address), whether a
-//! partner's key is used from one of its origins, the rate limit, and CORS.
+//! The gate in front of the public API: who is calling (`X-Api-Key` or
+//! address), whether a partner's key is used from one of its origins, the
+//! rate limit, and CORS.
+//!
+//! It wraps the `/v1` scope (see [`super::routes`]), so the router decides
+//! what it guards: every request a public `/v1` route serves passes it,
+//! however its path is spelled (`/v1/%70hysicians` is routed, so gated, as
+//! `/v1/physicians`). The admin routes have a scope and a door of their own
+//! ([`super::auth::authorize`]).
 //!
 //! Every answer that passes the gate, refused or not, carries `RateLimit-*`
 //! headers and, for an allowed origin, the CORS headers, so a page can read
 //! a 429 and its `Retry-After`. Credentials are never allowed cross-origin:
 //! keys travel in a header, not in cookies.
-
-use std::time::Instant;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -18,7 +22,7 @@ use actix_web::{HttpResponse, ResponseError, web};
 
 use super::AppState;
 use super::partners::{Caller, Origins};
-use super::rate_limit::{Client, Decision};
+use super::rate_limit::Decision;
 use crate::error::Error;
 
 /// Headers a cross-origin page may read besides the CORS-safelisted ones.
@@ -26,17 +30,11 @@ const EXPOSED: &str = "ETag, Retry-After, RateLimit-Limit, RateLimit-Remaining, 
 /// Seconds a browser may cache a preflight answer.
 const PREFLIGHT_MAX_AGE: &str = "600";
 
-/// Whether the gate applies to `path`.
-fn gated(path: &str) -> bool {
-    path.starts_with("/v1/") && !path.starts_with("/v1/admin/")
-}
-
 pub async fn gate(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let state = req.app_data::<web::Data<AppState>>().cloned();
-    let Some(state) = state.filter(|_| gated(req.path())) else {
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
     let access = state.access();
@@ -63,11 +61,11 @@ pub async fn gate(
     {
         return Ok(req.into_response(Error::OriginNotAllowed(origin.clone()).error_response()));
     }
-    let client = match caller {
-        Caller::Partner(p) => Client::Partner(p.name.clone()),
-        Caller::Anonymous(address) => Client::Address(address),
-    };
-    let decision = state.limiter().check(client, access.limit(caller), Instant::now());
+    let decision = state.limiter().check(caller);
+    if state.limiter().sweep_due() {
+        let state = state.clone();
+        actix_web::rt::task::spawn_blocking(move || state.limiter().sweep());
+    }
     let mut response = if decision.allowed {
         next.call(req).await?.map_into_boxed_body()
     } else {

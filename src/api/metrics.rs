@@ -99,7 +99,12 @@ impl Metrics {
             let _ = writeln!(out, "locator_rate_limited_total{{partner=\"{}\"}} {n}", escape(caller));
         }
         let snapshot = state.snapshot();
-        let gauges: [(&str, &str, f64); 4] = [
+        let gauges: [(&str, &str, f64); 5] = [
+            (
+                "locator_rate_limit_networks",
+                "Anonymous client networks holding a rate-limit bucket (idle ones are swept).",
+                state.limiter().anonymous_networks() as f64,
+            ),
             (
                 "locator_snapshot_physicians",
                 "Physicians in the snapshot being served.",

@@ -7,6 +7,7 @@
 pub mod admin;
 pub mod auth;
 pub mod caching;
+pub mod client;
 pub mod dto;
 pub mod embed;
 mod gate;
@@ -36,7 +37,7 @@ use actix_web::{App, web};
 use arc_swap::ArcSwap;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
-use utoipa_actix_web::{AppExt, UtoipaApp};
+use utoipa_actix_web::{AppExt, UtoipaApp, scope};
 use utoipa_swagger_ui::SwaggerUi;
 
 use self::auth::AdminTokens;
@@ -86,7 +87,7 @@ impl AppState {
             admin,
             cache_max_age: DEFAULT_CACHE_MAX_AGE,
             access: Access::default(),
-            limiter: RateLimiter::default(),
+            limiter: RateLimiter::new(&Access::default()),
             metrics: Metrics::default(),
             database_fault: Default::default(),
             max_body_bytes: admin::MAX_IMPORT_BYTES,
@@ -115,9 +116,10 @@ impl AppState {
         self.cache_max_age
     }
 
-    /// Sets the partners, the anonymous rate limit and the default CORS origins.
+    /// Sets the partners, the anonymous rate limit, the default CORS origins
+    /// and the trusted proxies, with fresh buckets for them.
     pub fn with_access(self, access: Access) -> Self {
-        AppState { access, ..self }
+        AppState { limiter: RateLimiter::new(&access), access, ..self }
     }
 
     /// Sets the largest request body read (an admin import), in bytes.
@@ -246,24 +248,37 @@ parameters are refused.",
 )]
 struct ApiDoc;
 
+/// Every route. The `/v1` routes sit in two scopes (their handlers' paths
+/// are relative to them), each behind its own door, so that the router,
+/// which decodes the path, decides which door a request passes: the admin
+/// scope, first since `/v1` would hold it too, behind its tokens; the public
+/// API behind the partner gate.
 fn routes<T>(app: UtoipaApp<T>) -> UtoipaApp<T>
 where
     T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
 {
     app.openapi(ApiDoc::openapi())
-        .service(physicians::search)
-        .service(physicians::detail)
-        .service(reference::specialties)
-        .service(reference::conditions)
-        .service(reference::services)
-        .service(reference::geocode)
-        .service(reference::directory)
+        .service(
+            scope("/v1/admin")
+                .wrap(from_fn(auth::authorize))
+                .service(admin::put_physician)
+                .service(admin::delete_physician)
+                .service(admin::post_import),
+        )
+        .service(
+            scope("/v1")
+                .wrap(from_fn(gate::gate))
+                .service(physicians::search)
+                .service(physicians::detail)
+                .service(reference::specialties)
+                .service(reference::conditions)
+                .service(reference::services)
+                .service(reference::geocode)
+                .service(reference::directory),
+        )
         .service(health::healthz)
         .service(health::readyz)
         .service(metrics::metrics)
-        .service(admin::put_physician)
-        .service(admin::delete_physician)
-        .service(admin::post_import)
         .service(embed::page)
         .service(embed::script)
         .service(embed::style)
@@ -286,8 +301,7 @@ fn bare_errors_as_problems<B>(res: ServiceResponse<B>) -> actix_web::Result<Erro
     let (req, _) = res.into_parts();
     // A path that exists, asked with a method it does not take: actix's
     // method-guarded routes fall through to 404, but the answer is 405.
-    let allowed = req
-        .match_pattern()
+    let allowed = route_pattern(&req)
         .filter(|_| status == StatusCode::NOT_FOUND)
         .and_then(|pattern| methods_of(&pattern));
     let status = if allowed.is_some() { StatusCode::METHOD_NOT_ALLOWED } else { status };
@@ -295,9 +309,6 @@ fn bare_errors_as_problems<B>(res: ServiceResponse<B>) -> actix_web::Result<Erro
     let detail = match status {
         StatusCode::NOT_FOUND => format!("no resource at {}", req.path()),
         StatusCode::METHOD_NOT_ALLOWED => format!("{} is not allowed on {}", req.method(), req.path()),
-        StatusCode::PAYLOAD_TOO_LARGE => "the body is larger than this server reads (--max-body-mib); \
-                                          import larger files with the import command"
-            .to_owned(),
         _ => status.canonical_reason().unwrap_or("error").to_owned(),
     };
     let mut response = Problem::new(status, detail, Vec::new()).response();
@@ -305,6 +316,21 @@ fn bare_errors_as_problems<B>(res: ServiceResponse<B>) -> actix_web::Result<Erro
         response.headers_mut().insert(ALLOW, allowed);
     }
     Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, response).map_into_right_body()))
+}
+
+/// The route pattern (`/v1/physicians/{npi}`) a request's path names, as the
+/// router reads the path: percent-decoded, so that every spelling of a path
+/// has the pattern it is routed to. (`HttpRequest::match_pattern` reads the
+/// raw path when no route took the request, as when the method was wrong.)
+pub(crate) fn route_pattern(req: &actix_web::HttpRequest) -> Option<String> {
+    req.resource_map().match_pattern(req.match_info().as_str())
+}
+
+/// Whether a route takes the request: its path names a route, and that
+/// route answers its method.
+fn is_routed(req: &actix_web::HttpRequest) -> bool {
+    let allowed = route_pattern(req).and_then(|pattern| methods_of(&pattern));
+    allowed.is_some_and(|methods| methods.split(", ").any(|m| m == req.method().as_str()))
 }
 
 /// The methods the API answers on a route pattern, as an `Allow` value (HEAD
@@ -335,10 +361,11 @@ fn methods_of(pattern: &str) -> Option<String> {
     METHODS.get(pattern).cloned()
 }
 
-/// The application: API routes, `/openapi.json`, Swagger UI at `/docs/`, and
-/// problem+json for unknown paths; behind the partner gate (keys, rate limits,
-/// CORS), compression, security headers, and the request id, access log and
-/// metrics.
+/// The application: API routes (the public ones behind the partner gate:
+/// keys, rate limits, CORS; the admin ones behind their tokens),
+/// `/openapi.json`, Swagger UI at `/docs/`, and problem+json for unknown
+/// paths; behind compression, security headers, and the request id, access
+/// log and metrics.
 pub fn app(
     state: web::Data<AppState>,
 ) -> App<
@@ -351,13 +378,10 @@ pub fn app(
     >,
 > {
     let (app, api) = routes(App::new().into_utoipa_app()).split_for_parts();
-    let max_body_bytes = state.max_body_bytes;
     app.app_data(state)
-        .app_data(web::PayloadConfig::new(max_body_bytes))
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
         .route("/docs", web::get().to(|| async { Redirect::to("/docs/").permanent() }))
         .wrap(ErrorHandlers::new().default_handler(bare_errors_as_problems))
-        .wrap(from_fn(gate::gate))
         .wrap(Compress::default())
         .wrap(from_fn(security::secure))
         .wrap(from_fn(observe::observe))

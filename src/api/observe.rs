@@ -59,10 +59,10 @@ pub async fn observe(
     if req.method() == Method::HEAD {
         req.head_mut().method = Method::GET;
     }
-    let route = req.match_pattern().unwrap_or_else(|| "(unmatched)".into());
     let state = req.app_data::<web::Data<AppState>>().cloned();
     let span = tracing::info_span!("request", request_id = %id);
     let mut response = next.call(req).instrument(span.clone()).await?;
+    let route = super::route_pattern(response.request()).unwrap_or_else(|| "(unmatched)".into());
     let status = response.status().as_u16();
     let elapsed = started.elapsed();
     if let Some(state) = state {

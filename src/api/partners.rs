@@ -21,6 +21,7 @@ use actix_web::HttpRequest;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+use super::client::TrustedProxies;
 use crate::error::Error;
 
 /// The request header that carries a partner's key.
@@ -145,6 +146,7 @@ pub struct Access {
     partners: Vec<Partner>,
     anonymous_per_minute: NonZeroU32,
     default_origins: Origins,
+    trusted_proxies: TrustedProxies,
 }
 
 /// How many requests a minute an anonymous client address may make unless configured.
@@ -157,13 +159,19 @@ impl Default for Access {
             partners: Vec::new(),
             anonymous_per_minute: NonZeroU32::new(DEFAULT_ANONYMOUS_PER_MINUTE).expect("not zero"),
             default_origins: Origins::Listed(Vec::new()),
+            trusted_proxies: TrustedProxies::default(),
         }
     }
 }
 
 impl Access {
     pub fn new(partners: Vec<Partner>, anonymous_per_minute: NonZeroU32, default_origins: Origins) -> Self {
-        Access { partners, anonymous_per_minute, default_origins }
+        Access { partners, anonymous_per_minute, default_origins, trusted_proxies: TrustedProxies::default() }
+    }
+
+    /// Believes the forwarding headers of these reverse proxies.
+    pub fn with_trusted_proxies(self, trusted_proxies: TrustedProxies) -> Self {
+        Access { trusted_proxies, ..self }
     }
 
     /// Parses a partners file. Names and key hashes must be unique; a key
@@ -203,8 +211,7 @@ impl Access {
     /// so a partner with a mistyped key finds out at once.
     pub fn identify(&self, req: &HttpRequest) -> Result<Caller<'_>, Error> {
         let Some(key) = req.headers().get(API_KEY_HEADER) else {
-            let address = req.peer_addr().map_or(IpAddr::from([0, 0, 0, 0]), |a| a.ip());
-            return Ok(Caller::Anonymous(address));
+            return Ok(Caller::Anonymous(self.client_address(req)));
         };
         self.partner(key.as_bytes()).map(Caller::Partner).ok_or(Error::UnknownApiKey)
     }
@@ -215,12 +222,18 @@ impl Access {
         self.partners.iter().find(|p| p.key_sha256 == digest)
     }
 
-    /// The requests a minute `caller` may make.
-    pub fn limit(&self, caller: Caller<'_>) -> NonZeroU32 {
-        match caller {
-            Caller::Partner(p) => p.requests_per_minute,
-            Caller::Anonymous(_) => self.anonymous_per_minute,
-        }
+    /// The client's address, through the trusted proxies.
+    pub fn client_address(&self, req: &HttpRequest) -> IpAddr {
+        self.trusted_proxies.client_address(req)
+    }
+
+    pub fn partners(&self) -> impl Iterator<Item = &Partner> {
+        self.partners.iter()
+    }
+
+    /// The requests a minute each anonymous client network may make.
+    pub fn anonymous_per_minute(&self) -> NonZeroU32 {
+        self.anonymous_per_minute
     }
 
     /// The origins whose pages may call as `caller`.

@@ -222,7 +222,7 @@ fn parse_search(query_string: &str, accept: &str) -> Result<SearchRequest, Error
         (status = 400, description = "A parameter is unknown, malformed or out of range", body = Problem, content_type = "application/problem+json"),
     )
 )]
-#[get("/v1/physicians")]
+#[get("/physicians")]
 pub async fn search(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, Error> {
     let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
     let request = parse_search(req.query_string(), accept)?;
@@ -303,7 +303,7 @@ fn geojson_page(request: &SearchRequest, page: &Page<'_>, unit: Unit) -> Result<
         (status = 404, description = "No physician with this NPI in the directory", body = Problem, content_type = "application/problem+json"),
     )
 )]
-#[get("/v1/physicians/{npi}")]
+#[get("/physicians/{npi}")]
 pub async fn detail(
     state: web::Data<AppState>,
     npi: web::Path<String>,

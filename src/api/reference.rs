@@ -74,7 +74,7 @@ fn term_list<K: Kind>(counts: impl Iterator<Item = (Term<K>, usize)>) -> TermLis
         (status = 400, body = Problem, content_type = "application/problem+json"),
     )
 )]
-#[get("/v1/specialties")]
+#[get("/specialties")]
 pub async fn specialties(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, Error> {
     QueryParams::parse::<NoParams>(req.query_string()).finish(())?;
     let snapshot = state.snapshot();
@@ -110,7 +110,7 @@ fn specialty_list(snapshot: &Snapshot) -> SpecialtyList {
         (status = 400, body = Problem, content_type = "application/problem+json"),
     )
 )]
-#[get("/v1/conditions")]
+#[get("/conditions")]
 pub async fn conditions(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, Error> {
     QueryParams::parse::<NoParams>(req.query_string()).finish(())?;
     let snapshot = state.snapshot();
@@ -130,7 +130,7 @@ pub async fn conditions(state: web::Data<AppState>, req: HttpRequest) -> Result<
         (status = 400, body = Problem, content_type = "application/problem+json"),
     )
 )]
-#[get("/v1/services")]
+#[get("/services")]
 pub async fn services(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, Error> {
     QueryParams::parse::<NoParams>(req.query_string()).finish(())?;
     let snapshot = state.snapshot();
@@ -171,7 +171,7 @@ pub struct DirectoryInfo {
         (status = 400, body = Problem, content_type = "application/problem+json"),
     )
 )]
-#[get("/v1/directory")]
+#[get("/directory")]
 pub async fn directory(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, Error> {
     QueryParams::parse::<NoParams>(req.query_string()).finish(())?;
     let snapshot = state.snapshot();
@@ -216,7 +216,7 @@ pub struct GeocodeParams {
         (status = 400, description = "No place given, or an unknown or malformed one", body = Problem, content_type = "application/problem+json"),
     )
 )]
-#[get("/v1/geocode")]
+#[get("/geocode")]
 pub async fn geocode(req: HttpRequest) -> Result<HttpResponse, Error> {
     let mut params = QueryParams::parse::<GeocodeParams>(req.query_string());
     let origin = location::parse_origin(&mut params, true);

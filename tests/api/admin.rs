@@ -55,6 +55,31 @@ async fn tokens_are_required_and_checked(backend: Backend) {
     assert_problem(&reply, 404, None);
 }
 
+async fn repeated_failed_authentications_lock_the_network_out(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let uri = format!("/v1/admin/physicians/{}", app.physicians[0].npi);
+    let from = |last: u8| std::net::SocketAddr::from(([192, 0, 2, last], 40000));
+    let guess = |last: u8| {
+        TestRequest::delete()
+            .uri(&uri)
+            .peer_addr(from(last))
+            .insert_header(("Authorization", "Bearer guess-0123456789abc"))
+    };
+    for _ in 0..10 {
+        assert_problem(&app.request(guess(1)).await, 401, None);
+    }
+    let locked = app.request(guess(1)).await;
+    assert_problem(&locked, 429, None);
+    assert_eq!(locked.header("retry-after"), Some("60"));
+    // Locked out, even the right token is not compared.
+    let right = app.request(authorised(Method::DELETE, &uri, "").peer_addr(from(1))).await;
+    assert_problem(&right, 429, None);
+    assert_eq!(app.get(&uri.replace("/admin", "")).await.status, 200, "nothing was deleted");
+    // Another network is not locked out, and the right token works there.
+    assert_problem(&app.request(guess(2)).await, 401, None);
+    assert_eq!(app.request(authorised(Method::DELETE, &uri, "").peer_addr(from(2))).await.status, 204);
+}
+
 async fn a_physician_round_trips_through_put(backend: Backend) {
     let app = spawn_app(backend).await;
     let npi = app.physicians[0].npi.to_string();
@@ -241,6 +266,7 @@ async fn an_oversized_or_headless_body_is_refused_whole(backend: Backend) {
 }
 
 both_backends!(
+    repeated_failed_authentications_lock_the_network_out,
     an_oversized_or_headless_body_is_refused_whole,
     tokens_are_required_and_checked,
     a_physician_round_trips_through_put,

@@ -160,7 +160,8 @@ fn logs_are_json_lines_with_request_ids_and_nothing_that_locates_a_patient() {
     let dir = tempfile::tempdir().unwrap();
     let log_path = dir.path().join("server.log");
     let log = std::fs::File::create(&log_path).unwrap();
-    let (server, port) = serve_logging_to(dir.path(), &[("RUST_LOG", "info")], log);
+    let env = [("RUST_LOG", "info"), ("LOCATOR_TRUSTED_PROXIES", "127.0.0.1")];
+    let (server, port) = serve_logging_to(dir.path(), &env, log);
     let requests = [
         ("/v1/physicians?zip=99546&condition=lems&radius=1000", 200),
         ("/v1/physicians?lat=52.8412&lng=173.1834&radius=500", 200),
@@ -170,7 +171,8 @@ fn logs_are_json_lines_with_request_ids_and_nothing_that_locates_a_patient() {
     ];
     for (i, (path, status)) in requests.iter().enumerate() {
         let id = format!("X-Request-Id: privacy-{i}");
-        assert_eq!(http(port, "GET", path, &[&id], "").map(|r| r.0), Some(*status), "{path}");
+        let client = "X-Forwarded-For: 203.0.113.77";
+        assert_eq!(http(port, "GET", path, &[&id, client], "").map(|r| r.0), Some(*status), "{path}");
     }
     drop(server);
     let text = std::fs::read_to_string(&log_path).unwrap();
@@ -199,7 +201,7 @@ fn logs_are_json_lines_with_request_ids_and_nothing_that_locates_a_patient() {
             line.to_string()
         })
         .collect();
-    for private in ["99546", "52.8412", "173.1834", "nunez", "00601", "zip=", "lat=", "?"] {
+    for private in ["99546", "52.8412", "173.1834", "nunez", "00601", "zip=", "lat=", "?", "203.0.113"] {
         assert!(logged.iter().all(|l| !l.contains(private)), "{private:?} in the log:\n{text}");
     }
 }

@@ -232,6 +232,70 @@ fn sigterm_lets_in_flight_requests_finish_refuses_new_ones_and_exits_0() {
     assert!(status.success(), "{status}");
 }
 
+/// Sends a request's head declaring a `length`-byte body, and none of the
+/// body; returns the status line, or None if no answer came within 10 s
+/// (the server waiting for the body it should not read).
+fn head_only(port: u16, method: &str, path: &str, headers: &[&str], length: usize) -> Option<String> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let extra: String = headers.iter().map(|h| format!("{h}\r\n")).collect();
+    write!(stream, "{method} {path} HTTP/1.1\r\nHost: localhost\r\nContent-Length: {length}\r\n{extra}\r\n")
+        .unwrap();
+    let mut answer = [0u8; 512];
+    let read = stream.read(&mut answer).ok().filter(|n| *n > 0)?;
+    String::from_utf8_lossy(&answer[..read]).lines().next().map(str::to_owned)
+}
+
+#[test]
+fn admin_requests_are_refused_from_their_headers_before_any_body_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let tokens = format!("tests:{ADMIN_TOKEN}");
+    let (_server, port) = serve(dir.path(), &[("LOCATOR_ADMIN_TOKENS", &tokens)]);
+    let big = 60 * 1024 * 1024;
+    let wrong = "Authorization: Bearer wrong-token-0123456789";
+    for (method, path) in [("PUT", "/v1/admin/physicians/1234567893"), ("POST", "/v1/admin/imports")] {
+        for headers in [&[][..], &[wrong][..]] {
+            let status = head_only(port, method, path, headers, big);
+            assert_eq!(status.as_deref(), Some("HTTP/1.1 401 Unauthorized"), "{method} {path} {headers:?}");
+        }
+    }
+    // Authorized, a body declared over the limit is refused before it is read too.
+    let auth = format!("Authorization: Bearer {ADMIN_TOKEN}");
+    let status = head_only(port, "POST", "/v1/admin/imports", &[&auth], 65 * 1024 * 1024);
+    assert_eq!(status.as_deref(), Some("HTTP/1.1 413 Payload Too Large"));
+    let status = head_only(port, "PUT", "/v1/admin/physicians/1234567893", &[&auth], 2 * 1024 * 1024);
+    assert_eq!(status.as_deref(), Some("HTTP/1.1 413 Payload Too Large"));
+
+    let off_dir = tempfile::tempdir().unwrap();
+    let (_off, off_port) = serve(off_dir.path(), &[]);
+    let status = head_only(off_port, "POST", "/v1/admin/imports", &[&auth], big);
+    assert_eq!(status.as_deref(), Some("HTTP/1.1 404 Not Found"), "the admin API is off");
+}
+
+/// The server's peak resident memory so far, in KiB (`VmHWM`).
+fn peak_resident_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).expect("VmHWM");
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+#[test]
+fn an_authorized_import_body_is_streamed_not_held_in_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let tokens = format!("tests:{ADMIN_TOKEN}");
+    let (server, port) = serve(dir.path(), &[("LOCATOR_ADMIN_TOKENS", &tokens)]);
+    let before = peak_resident_kib(server.0.id());
+    // 48 MiB that the importer refuses at its first line, so only the
+    // body's passage through the server is measured.
+    let body = format!("not,the,layout\n{}", "x".repeat(48 * 1024 * 1024));
+    let auth = format!("Authorization: Bearer {ADMIN_TOKEN}");
+    let (status, answer) =
+        http(port, "POST", "/v1/admin/imports", &[&auth, "Content-Type: text/csv"], &body).unwrap();
+    assert_eq!(status, 422, "{answer}");
+    let grown_mib = (peak_resident_kib(server.0.id()) - before) / 1024;
+    assert!(grown_mib < 16, "a 48 MiB body raised the peak resident memory by {grown_mib} MiB");
+}
+
 #[test]
 fn oversized_bodies_and_urls_get_problems_not_dropped_connections() {
     let dir = tempfile::tempdir().unwrap();

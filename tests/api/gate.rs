@@ -6,6 +6,7 @@ use std::num::NonZeroU32;
 use actix_web::test::TestRequest;
 use sha2::{Digest, Sha256};
 
+use physician_locator::api::client::TrustedProxies;
 use physician_locator::api::partners::{Access, Origins};
 
 use crate::helpers::{Backend, Reply, TestApp, assert_problem, both_backends, spawn_app_configured};
@@ -165,7 +166,99 @@ async fn a_partners_widget_is_framed_only_by_the_partners_pages(backend: Backend
     assert_eq!(app.get("/embed?radius=1000").await.status, 200);
 }
 
+async fn every_spelling_of_a_public_route_passes_the_gate(backend: Backend) {
+    // The router decodes percent-escapes; the gate must see what it serves.
+    let app = app(backend, 100, 1000).await;
+    let npi = app.physicians[0].npi.to_string();
+    let escaped_digit = format!("%3{}{}", &npi[..1], &npi[1..]);
+    let spellings = [
+        "/v1/physicians?zip=10001".to_owned(),
+        "/v1/%70hysicians?zip=10001".to_owned(),
+        "/%761/physicians?zip=10001".to_owned(),
+        "/v1/physician%73?zip=10001".to_owned(),
+        "/%76%31/%70%68%79%73%69%63%69%61%6e%73?zip=10001".to_owned(),
+        "/v1/%73pecialties".to_owned(),
+        format!("/v1/physicians/{npi}"),
+        format!("/v1/%70hysicians/{npi}"),
+        format!("/v1/physicians/{escaped_digit}"),
+        format!("/%76%31/physicians/{npi}"),
+    ];
+    for uri in &spellings {
+        let served = app.request(TestRequest::get().uri(uri).peer_addr(from([192, 0, 2, 1]))).await;
+        assert_eq!(served.status, 200, "{uri} is routed: {:?}", served.body);
+        assert!(served.header("ratelimit-remaining").is_some(), "{uri} is counted");
+        let unknown =
+            app.request(TestRequest::get().uri(uri).insert_header(("X-Api-Key", "not-a-partner-key"))).await;
+        assert_problem(&unknown, 401, Some("X-Api-Key"));
+    }
+    // Every spelling draws from the one bucket of the one caller.
+    let limited = self::app(backend, 100, spellings.len() as u32).await;
+    for uri in &spellings {
+        let reply = limited.request(TestRequest::get().uri(uri).peer_addr(from([192, 0, 2, 9]))).await;
+        assert_eq!(reply.status, 200, "{uri}");
+    }
+    for uri in &spellings {
+        let reply = limited.request(TestRequest::get().uri(uri).peer_addr(from([192, 0, 2, 9]))).await;
+        assert_problem(&reply, 429, None);
+    }
+}
+
+/// The app behind a trusted proxy at 10.0.0.1, one request a minute per client.
+async fn behind_proxy(backend: Backend) -> TestApp {
+    let proxies = TrustedProxies::parse("10.0.0.0/8").expect("proxies");
+    let access = Access::new(Vec::new(), NonZeroU32::new(1).expect("not zero"), Origins::Listed(Vec::new()))
+        .with_trusted_proxies(proxies);
+    spawn_app_configured(backend, "", |state| state.with_access(access)).await
+}
+
+fn via(peer: [u8; 4], header: (&'static str, &'static str)) -> TestRequest {
+    TestRequest::get().uri(SEARCH).peer_addr(from(peer)).insert_header(header)
+}
+
+async fn behind_a_trusted_proxy_each_client_has_its_own_bucket(backend: Backend) {
+    let app = behind_proxy(backend).await;
+    for client in ["203.0.113.1", "203.0.113.2", "2001:db8:1::1"] {
+        assert_eq!(
+            app.request(via([10, 0, 0, 1], ("X-Forwarded-For", client))).await.status,
+            200,
+            "{client}"
+        );
+    }
+    let again = app.request(via([10, 0, 0, 2], ("X-Forwarded-For", "203.0.113.1"))).await;
+    assert_problem(&again, 429, None);
+    // What the client wrote left of its real address is not believed.
+    let spoofed = app.request(via([10, 0, 0, 1], ("X-Forwarded-For", "198.51.100.7, 203.0.113.2"))).await;
+    assert_problem(&spoofed, 429, None);
+    // RFC 7239 names the same client.
+    let forwarded = app.request(via([10, 0, 0, 1], ("Forwarded", "for=\"[2001:db8:1::99]:4711\""))).await;
+    assert_problem(&forwarded, 429, None);
+    assert_eq!(app.request(via([10, 0, 0, 1], ("Forwarded", "for=203.0.113.3"))).await.status, 200);
+    // The addresses decide buckets, and appear nowhere in the metrics.
+    let metrics = app.get("/metrics").await.body;
+    for address in ["203.0.113", "2001:db8", "10.0.0"] {
+        assert!(!metrics.as_str().unwrap().contains(address), "{address} in /metrics");
+    }
+}
+
+async fn forwarding_headers_from_an_untrusted_peer_change_nothing(backend: Backend) {
+    let app = behind_proxy(backend).await;
+    assert_eq!(app.request(via([192, 0, 2, 1], ("X-Forwarded-For", "203.0.113.1"))).await.status, 200);
+    for header in [("X-Forwarded-For", "203.0.113.2"), ("Forwarded", "for=203.0.113.3")] {
+        let spoofed = app.request(via([192, 0, 2, 1], header)).await;
+        assert_problem(&spoofed, 429, None);
+    }
+    // A trusted proxy's request whose two headers disagree counts as the proxy's.
+    let both = |client: &'static str| {
+        via([10, 0, 0, 5], ("Forwarded", "for=203.0.113.4")).insert_header(("X-Forwarded-For", client))
+    };
+    assert_eq!(app.request(both("203.0.113.5")).await.status, 200);
+    assert_problem(&app.request(both("203.0.113.6")).await, 429, None);
+}
+
 both_backends!(
+    every_spelling_of_a_public_route_passes_the_gate,
+    behind_a_trusted_proxy_each_client_has_its_own_bucket,
+    forwarding_headers_from_an_untrusted_peer_change_nothing,
     a_partners_widget_is_framed_only_by_the_partners_pages,
     a_partner_over_its_limit_gets_429_with_retry_after,
     anonymous_callers_are_limited_per_address,
