@@ -25,7 +25,8 @@ pub struct Physician {
     pub family_name: String,
     pub credentials: Credential,
     pub gender: Gender,
-    /// Never empty; the first is the primary specialty.
+    /// Never empty; the first is the primary specialty. Like every list of
+    /// terms, a set: no term twice.
     pub specialties: Vec<Specialty>,
     pub conditions: Vec<Condition>,
     pub languages: Vec<Language>,
@@ -93,17 +94,32 @@ fn required<T: for<'a> From<&'a str>>(field: &'static str, value: &str) -> Resul
     Ok(trimmed.into())
 }
 
-fn list<T>(
+/// A multi-valued field, read as a set (see [`distinct`]).
+fn list<T: PartialEq>(
     field: &'static str,
     value: &str,
     parse: impl Fn(&str) -> Result<T, String>,
 ) -> Result<Vec<T>, FieldError> {
-    value
+    let items: Vec<T> = value
         .split(LIST_SEPARATOR)
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(|s| parse(s).map_err(field_error(field)))
-        .collect()
+        .collect::<Result<_, _>>()?;
+    Ok(distinct(items))
+}
+
+/// `items` without repeats, each where it first appears. Lists of terms are
+/// sets: a term given twice (a specialty once by slug, once by code) is stored
+/// and counted once, and the primary specialty stays first.
+pub fn distinct<T: PartialEq>(items: impl IntoIterator<Item = T>) -> Vec<T> {
+    let mut out = Vec::new();
+    for item in items {
+        if !out.contains(&item) {
+            out.push(item);
+        }
+    }
+    out
 }
 
 fn join<T>(items: &[T], show: impl Fn(&T) -> &str) -> String {

@@ -115,8 +115,8 @@ impl<R: Read> NppesSource<R> {
         if specialties.is_empty() {
             return Ok(None);
         }
+        // NPPES repeats a code for each license state; `from_rows` keeps one.
         specialties.sort_by_key(|s| !s.0);
-        specialties.dedup_by_key(|s| s.1);
         let npi = get(NPI).to_owned();
         let credentials = credential(get(CREDENTIAL))?;
         let gender = match get(GENDER) {

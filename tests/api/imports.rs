@@ -1,0 +1,96 @@
+//! What an import or a write stores is what the file says, once: terms are
+//! sets, errors name the line that holds the bad value, and `prune` never
+//! removes a physician the file mentions.
+
+use serde_json::{Value, json};
+
+use crate::admin::{import, put};
+use crate::helpers::{Backend, TestApp, both_backends, spawn_app};
+
+const NPPES_FIXTURE: &str = include_str!("../fixtures/npidata_pfile_fictional.csv");
+
+/// An NPPES file: the fixture's header, then its first provider once per
+/// entry of `rows`, with those columns changed.
+fn nppes_file(rows: &[&[(&str, &str)]]) -> String {
+    let mut reader = csv::Reader::from_reader(NPPES_FIXTURE.as_bytes());
+    let header = reader.headers().unwrap().clone();
+    let first = reader.records().next().unwrap().unwrap();
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(&header).unwrap();
+    for edits in rows {
+        let row = header
+            .iter()
+            .zip(&first)
+            .map(|(column, value)| edits.iter().find(|(c, _)| *c == column).map_or(value, |(_, v)| *v));
+        writer.write_record(row).unwrap();
+    }
+    String::from_utf8(writer.into_inner().unwrap()).unwrap()
+}
+
+fn slugs(list: &Value) -> Vec<&str> {
+    list.as_array().unwrap().iter().map(|t| t.as_str().or(t["slug"].as_str()).unwrap()).collect()
+}
+
+async fn lems_count(app: &TestApp) -> u64 {
+    let body = app.ok("/v1/conditions").await;
+    let lems = body["items"].as_array().unwrap().iter().find(|c| c["slug"] == "lems").unwrap();
+    lems["physicians"].as_u64().unwrap()
+}
+
+async fn repeated_terms_are_stored_and_counted_once(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let before = lems_count(&app).await;
+    let npi = "1234567893";
+    let body = json!({
+        "npi": npi, "given_name": "Ada", "family_name": "Example", "credentials": "MD", "gender": "female",
+        "specialties": ["neurology", "2084N0600X", "2084N0400X"],
+        "conditions": ["lems", "lems"], "languages": ["en", "es", "en"],
+        "accepting_new_patients": true, "telehealth": true, "last_updated": "2026-11-01",
+        "locations": [{
+            "practice_name": "Example Clinic", "phone": "907-555-0101",
+            "address": {"street": "1 Example Way", "city": "Adak", "state": "AK", "zip": "99546"},
+            "services": ["emg", "infusion", "emg"]
+        }]
+    });
+    let reply = put(&app, npi, &body).await;
+    assert_eq!(reply.status, 201, "{:?}", reply.body);
+    let stored = app.ok(&format!("/v1/physicians/{npi}")).await;
+    assert_eq!(
+        slugs(&stored["specialties"]),
+        ["neurology", "clinical-neurophysiology"],
+        "slug and code are one"
+    );
+    assert_eq!(slugs(&stored["conditions"]), ["lems"]);
+    assert_eq!(slugs(&stored["languages"]), ["en", "es"]);
+    assert_eq!(slugs(&stored["locations"][0]["services"]), ["emg", "infusion"]);
+    assert_eq!(lems_count(&app).await, before + 1);
+}
+
+async fn nppes_taxonomy_codes_repeated_apart_are_one_specialty(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let taxonomy = |i: u8, code, primary| {
+        [
+            (format!("Healthcare Provider Taxonomy Code_{i}"), code),
+            (format!("Healthcare Provider Primary Taxonomy Switch_{i}"), primary),
+        ]
+    };
+    let columns: Vec<(String, &str)> =
+        [taxonomy(1, "2084N0400X", "Y"), taxonomy(2, "2084N0600X", "N"), taxonomy(3, "2084N0400X", "N")]
+            .into_iter()
+            .flatten()
+            .collect();
+    let edits: Vec<(&str, &str)> = columns.iter().map(|(c, v)| (c.as_str(), *v)).collect();
+    let reply = import(&app, "format=nppes", "text/csv", nppes_file(&[&edits])).await;
+    assert_eq!(reply.body["added"], 1, "{:?}", reply.body);
+    let stored = app.ok("/v1/physicians/1900000013").await;
+    assert_eq!(
+        slugs(&stored["specialties"]),
+        ["neurology", "clinical-neurophysiology"],
+        "primary first, once each"
+    );
+}
+
+both_backends!(
+    repeated_terms_are_stored_and_counted_once,
+    nppes_taxonomy_codes_repeated_apart_are_one_specialty,
+);
