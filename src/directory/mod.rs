@@ -80,10 +80,19 @@ impl Location {
 pub struct FieldError {
     pub field: &'static str,
     pub message: String,
+    /// The index of the location whose field it is, if a location's: a file
+    /// with a row per location reports the error at that location's row.
+    pub location: Option<usize>,
+}
+
+impl FieldError {
+    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
+        FieldError { field, message: message.into(), location: None }
+    }
 }
 
 fn field_error(field: &'static str) -> impl Fn(String) -> FieldError {
-    move |message| FieldError { field, message }
+    move |message| FieldError::new(field, message)
 }
 
 fn required<T: for<'a> From<&'a str>>(field: &'static str, value: &str) -> Result<T, FieldError> {
@@ -153,9 +162,9 @@ impl Physician {
             accepting_new_patients: row.accepting_new_patients,
             telehealth: row.telehealth,
             last_updated: Date::parse(row.last_updated.trim()).map_err(field_error("last_updated"))?,
-            locations: exactly_sized(
-                locations.iter().zip(1u8..).map(|(l, ordinal)| Location::from_row(l, ordinal)),
-            )?,
+            locations: exactly_sized(locations.iter().zip(1u8..).enumerate().map(|(i, (l, ordinal))| {
+                Location::from_row(l, ordinal).map_err(|e| FieldError { location: Some(i), ..e })
+            }))?,
         })
     }
 
@@ -232,7 +241,7 @@ impl Location {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     pub(crate) fn sample_rows() -> (PhysicianRow, Vec<LocationRow>) {

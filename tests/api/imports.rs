@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use crate::admin::{import, put};
-use crate::helpers::{Backend, TestApp, both_backends, spawn_app};
+use crate::helpers::{Backend, Reply, TestApp, both_backends, spawn_app};
 
 const NPPES_FIXTURE: &str = include_str!("../fixtures/npidata_pfile_fictional.csv");
 
@@ -29,6 +29,19 @@ fn nppes_file(rows: &[&[(&str, &str)]]) -> String {
 
 fn slugs(list: &Value) -> Vec<&str> {
     list.as_array().unwrap().iter().map(|t| t.as_str().or(t["slug"].as_str()).unwrap()).collect()
+}
+
+/// The parameters a refused import names, e.g. `body line 3: npi`.
+fn refusals(reply: &Reply) -> Vec<&str> {
+    assert_eq!(reply.status, 422, "{:?}", reply.body);
+    reply.body["errors"].as_array().unwrap().iter().map(|e| e["parameter"].as_str().unwrap()).collect()
+}
+
+/// `app`'s first physicians in the CSV layout, as lines (the header first).
+fn csv_lines(app: &TestApp, count: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    physician_locator::directory::csv::write(&mut out, &app.physicians[..count]).unwrap();
+    String::from_utf8(out).unwrap().lines().map(str::to_owned).collect()
 }
 
 async fn lems_count(app: &TestApp) -> u64 {
@@ -90,7 +103,40 @@ async fn nppes_taxonomy_codes_repeated_apart_are_one_specialty(backend: Backend)
     );
 }
 
+async fn import_errors_name_the_line_that_holds_the_bad_value(backend: Backend) {
+    let app = spawn_app(backend).await;
+    // CSV with CRLF line ends (as a spreadsheet writes them) and a blank line.
+    let mut lines = csv_lines(&app, 5);
+    let npi = app.physicians[0].npi.to_string();
+    lines[1] = lines[1].replacen(&npi, &npi.replace(&npi[9..], if &npi[9..] == "0" { "1" } else { "0" }), 1);
+    lines.insert(2, String::new());
+    let body = lines.join("\r\n") + "\r\n";
+    let reply = import(&app, "", "text/csv", body).await;
+    assert_eq!(refusals(&reply), ["body line 2: npi"]);
+    let mut lines = csv_lines(&app, 5);
+    lines.insert(1, String::new());
+    let last = lines.len() - 1;
+    lines[last] = lines[last].replacen(",MD,", ",XX,", 1).replacen(",DO,", ",XX,", 1);
+    let reply = import(&app, "", "text/csv", lines.join("\r\n")).await;
+    assert_eq!(refusals(&reply), [format!("body line {}: credentials", last + 1)]);
+
+    // NDJSON: blank lines count.
+    let mut good = app.ok(&format!("/v1/physicians/{npi}")).await;
+    let mut bad = good.clone();
+    bad["locations"][0]["phone"] = json!("555-0100");
+    good["telehealth"] = json!(true);
+    let body = format!("\n{good}\n\n  \n{bad}\n");
+    let reply = import(&app, "", "application/x-ndjson", body).await;
+    assert_eq!(refusals(&reply), ["body line 5: phone"]);
+
+    // NPPES, CRLF: the header is line 1.
+    let file = nppes_file(&[&[], &[("NPI", "1900000047"), ("Provider Credential Text", "NP")]]);
+    let reply = import(&app, "format=nppes", "text/csv", file.replace('\n', "\r\n")).await;
+    assert_eq!(refusals(&reply), ["body line 3: Provider Credential Text"]);
+}
+
 both_backends!(
+    import_errors_name_the_line_that_holds_the_bad_value,
     repeated_terms_are_stored_and_counted_once,
     nppes_taxonomy_codes_repeated_apart_are_one_specialty,
 );
