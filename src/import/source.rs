@@ -249,6 +249,16 @@ impl<R: Read> Iterator for CsvSource<R> {
     }
 }
 
+/// The `npi` of a JSON line that is JSON at all, as written: a string, or a
+/// number (`1234567893`) that says the same.
+fn written_npi(text: &str) -> Option<String> {
+    match serde_json::from_str::<serde_json::Value>(text).ok()?.get("npi")? {
+        serde_json::Value::String(npi) => Some(npi.clone()),
+        serde_json::Value::Number(npi) => Some(npi.to_string()),
+        _ => None,
+    }
+}
+
 /// NDJSON: one physician per line in the JSON layout; blank lines are skipped.
 pub fn ndjson<R: BufRead>(input: R) -> impl Iterator<Item = Item> {
     input.lines().enumerate().filter_map(|(i, line)| {
@@ -267,12 +277,11 @@ pub fn ndjson<R: BufRead>(input: R) -> impl Iterator<Item = Item> {
         if text.trim().is_empty() {
             return None;
         }
-        Some(json::parse(&text).map(|physician| Record { line: number, physician }).map_err(|e| {
-            let npi = serde_json::from_str::<serde_json::Value>(&text)
-                .ok()
-                .and_then(|v| v.get("npi").and_then(|n| n.as_str()).map(str::to_owned));
-            row_error(number, npi.as_deref(), e)
-        }))
+        Some(
+            json::parse(&text)
+                .map(|physician| Record { line: number, physician })
+                .map_err(|e| row_error(number, written_npi(&text).as_deref(), e)),
+        )
     })
 }
 

@@ -135,7 +135,94 @@ async fn import_errors_name_the_line_that_holds_the_bad_value(backend: Backend) 
     assert_eq!(refusals(&reply), ["body line 3: Provider Credential Text"]);
 }
 
+/// Applies `body` with `prune` and `skip_invalid` (a dry run unless `write`).
+async fn prune(app: &TestApp, content_type: &str, body: String, write: bool) -> Reply {
+    let query = format!("prune=true&skip_invalid=true&dry_run={}", !write);
+    import(app, &query, content_type, body).await
+}
+
+/// Asserts that `reply` refused a prune for the row on `line`, whose NPI
+/// cannot be read, and wrote nothing.
+fn assert_prune_refused(reply: &Reply, line: usize) {
+    assert_eq!(reply.body["report"]["refused"], true, "{:?}", reply.body);
+    assert_eq!(reply.body["report"]["removed"], 0);
+    let errors = reply.body["errors"].as_array().unwrap();
+    let refusal = |e: &&Value| e["message"].as_str().unwrap().starts_with("prune needs every row's NPI");
+    let refusal = errors.iter().find(refusal).unwrap();
+    assert_eq!(refusal["parameter"], format!("body line {line}: npi"));
+}
+
+async fn prune_never_removes_a_physician_the_file_mentions(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let total = app.physicians.len() as u64;
+    let version = app.ok("/readyz").await["version"].clone();
+
+    // CSV: a row with a field missing has no NPI to read; nothing is removed.
+    let mut lines = csv_lines(&app, 5);
+    let last = lines.len() - 1;
+    let npi = app.physicians[4].npi.to_string();
+    let cut = lines[last].rfind(',').unwrap();
+    lines[last].truncate(cut);
+    for write in [false, true] {
+        let reply = prune(&app, "text/csv", lines.join("\n"), write).await;
+        let line = format!("body line {}: ", last + 1);
+        assert_eq!(refusals(&reply), [format!("{line}row"), format!("{line}npi")]);
+        assert_prune_refused(&reply, last + 1);
+    }
+    assert_eq!(app.get(&format!("/v1/physicians/{npi}")).await.status, 200);
+    assert_eq!(app.ok("/readyz").await["version"], version, "nothing written");
+
+    // The NPI column is read by its name, wherever it stands: a bad row with a
+    // readable NPI keeps its physician.
+    let mut lines = csv_lines(&app, 5);
+    let moved: Vec<String> = lines
+        .iter()
+        .map(|line| {
+            let (npi, rest) = line.split_once(',').unwrap();
+            format!("{rest},{npi}")
+        })
+        .collect();
+    lines = moved;
+    lines[last] = lines[last].replacen("-555-", "-555", 1);
+    let reply = prune(&app, "text/csv", lines.join("\n"), false).await;
+    assert_eq!(reply.status, 200, "{:?}", reply.body);
+    assert_eq!((reply.body["invalid"].as_u64(), reply.body["removed"].as_u64()), (Some(1), Some(total - 5)));
+
+    // NDJSON: an NPI written as a number or with spaces around it is still the
+    // physician's; a line that is not JSON, or an NPI that is not one, is not.
+    let mut bodies = Vec::new();
+    for p in &app.physicians[..3] {
+        bodies.push(app.ok(&format!("/v1/physicians/{}", p.npi)).await);
+    }
+    let ndjson = |third: String| format!("{}\n{}\n{third}\n", bodies[0], bodies[1]);
+    let third = &bodies[2];
+    let npi = third["npi"].as_str().unwrap();
+    let mut spaced = third.clone();
+    spaced["npi"] = json!(format!(" {npi} "));
+    spaced["locations"][0]["phone"] = json!("555-0100");
+    let mut numeric = third.clone();
+    numeric["npi"] = json!(npi.parse::<u64>().unwrap());
+    for mentioned in [spaced, numeric] {
+        let reply = prune(&app, "application/x-ndjson", ndjson(mentioned.to_string()), false).await;
+        assert_eq!(
+            (reply.body["invalid"].as_u64(), reply.body["removed"].as_u64()),
+            (Some(1), Some(total - 3)),
+            "{:?}",
+            reply.body
+        );
+    }
+    let mut split = third.clone();
+    split["npi"] = json!(format!("{} {}", &npi[..4], &npi[4..]));
+    let text = third.to_string();
+    for unknown in [text[..text.len() / 2].to_owned(), split.to_string()] {
+        let reply = prune(&app, "application/x-ndjson", ndjson(unknown), true).await;
+        assert_prune_refused(&reply, 3);
+    }
+    assert_eq!(app.ok("/readyz").await["physicians"], total);
+}
+
 both_backends!(
+    prune_never_removes_a_physician_the_file_mentions,
     import_errors_name_the_line_that_holds_the_bad_value,
     repeated_terms_are_stored_and_counted_once,
     nppes_taxonomy_codes_repeated_apart_are_one_specialty,
