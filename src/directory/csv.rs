@@ -45,7 +45,8 @@ pub struct RowError {
     pub field: String,
     pub message: String,
     /// The row's NPI as written, when it has one: an import with `--prune`
-    /// must not remove a physician just because their row was invalid.
+    /// must not remove a physician just because their row was invalid. `None`
+    /// when the row could not be read that far: then a prune is refused.
     pub npi: Option<String>,
 }
 

@@ -106,7 +106,8 @@ pub struct ImportReport {
     pub invalid: usize,
     /// Rows left out on purpose (NPPES: organisations and other specialties).
     pub skipped: usize,
-    /// The first rejected rows (at most 1,000), by line.
+    /// The first rejected rows (at most 1,000), by line; and if a prune was
+    /// refused, the line whose NPI could not be read.
     pub errors: Vec<RowProblem>,
     /// The directory version afterwards.
     #[schema(example = 7)]

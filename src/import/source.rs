@@ -207,6 +207,9 @@ impl<R: Read> CsvSource<R> {
             Some(Ok(line)) => line,
             Some(Err(error)) => return self.queue.push_back(Err(error)),
         };
+        // Columns are read by their header names, the NPI too, wherever it
+        // stands. (The header names exactly the layout's columns and the reader
+        // refuses a row of another length, so this is not expected to fail.)
         let row: CsvRow = match record.deserialize(self.headers.as_ref()) {
             Ok(row) => row,
             Err(e) => {
