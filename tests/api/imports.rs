@@ -108,7 +108,8 @@ async fn import_errors_name_the_line_that_holds_the_bad_value(backend: Backend) 
     // CSV with CRLF line ends (as a spreadsheet writes them) and a blank line.
     let mut lines = csv_lines(&app, 5);
     let npi = app.physicians[0].npi.to_string();
-    lines[1] = lines[1].replacen(&npi, &npi.replace(&npi[9..], if &npi[9..] == "0" { "1" } else { "0" }), 1);
+    let check = (npi.as_bytes()[9] - b'0' + 1) % 10;
+    lines[1] = lines[1].replacen(&npi, &format!("{}{check}", &npi[..9]), 1);
     lines.insert(2, String::new());
     let body = lines.join("\r\n") + "\r\n";
     let reply = import(&app, "", "text/csv", body).await;
