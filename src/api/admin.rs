@@ -215,7 +215,8 @@ pub struct ImportParams {
     /// Report what would change without writing.
     #[param(example = false)]
     dry_run: Option<bool>,
-    /// Also remove physicians absent from the body.
+    /// Also remove physicians the body does not mention; a row whose NPI
+    /// cannot be read refuses the import.
     #[param(example = false)]
     prune: Option<bool>,
     /// Apply the valid rows even if some are invalid.

@@ -45,7 +45,8 @@ pub struct RowError {
     pub field: String,
     pub message: String,
     /// The row's NPI as written, when it has one: an import with `--prune`
-    /// must not remove a physician just because their row was invalid.
+    /// must not remove a physician just because their row was invalid. `None`
+    /// when the row could not be read that far: then a prune is refused.
     pub npi: Option<String>,
 }
 
@@ -59,12 +60,12 @@ fn parse_bool(field: &'static str, value: &str) -> Result<bool, FieldError> {
     match value.trim() {
         "true" => Ok(true),
         "false" => Ok(false),
-        other => Err(FieldError { field, message: format!("{other:?} is not true or false") }),
+        other => Err(FieldError::new(field, format!("{other:?} is not true or false"))),
     }
 }
 
 fn parse_degrees(field: &'static str, value: &str) -> Result<f64, FieldError> {
-    value.trim().parse().map_err(|_| FieldError { field, message: format!("{value:?} is not a number") })
+    value.trim().parse().map_err(|_| FieldError::new(field, format!("{value:?} is not a number")))
 }
 
 /// A location's coordinates: as given, or, when both are blank, its ZIP code's
@@ -73,10 +74,10 @@ pub fn coordinates(lat: &str, lng: &str, zip: &str) -> Result<(f64, f64, Geocode
     if lat.trim().is_empty() && lng.trim().is_empty() {
         let place =
             ZipCode::parse(zip.trim()).ok().and_then(|z| Gazetteer::get().zip(z)).ok_or_else(|| {
-                FieldError {
-                    field: "zip",
-                    message: format!("{zip:?} is not a known US ZIP code, and no lat/lng were given"),
-                }
+                FieldError::new(
+                    "zip",
+                    format!("{zip:?} is not a known US ZIP code, and no lat/lng were given"),
+                )
             })?;
         return Ok((place.point.lat(), place.point.lng(), GeocodePrecision::Zip));
     }

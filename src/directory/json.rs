@@ -103,14 +103,11 @@ fn joined<'a>(items: impl Iterator<Item = &'a str>) -> String {
     items.collect::<Vec<_>>().join(&super::LIST_SEPARATOR.to_string())
 }
 
-fn fault(field: &'static str, message: impl Into<String>) -> FieldError {
-    FieldError { field, message: message.into() }
-}
-
 /// Parses and checks one physician in the JSON layout. The field of a
 /// malformed document is `json`.
 pub fn parse(text: &str) -> Result<Physician, FieldError> {
-    let input: PhysicianInput = serde_json::from_str(text).map_err(|e| fault("json", e.to_string()))?;
+    let input: PhysicianInput =
+        serde_json::from_str(text).map_err(|e| FieldError::new("json", e.to_string()))?;
     let mut specialties: Vec<(bool, String)> = Vec::new();
     for s in &input.specialties {
         let (primary, value) = match s {
@@ -119,7 +116,9 @@ pub fn parse(text: &str) -> Result<Physician, FieldError> {
                 let value = code.clone().or_else(|| slug.clone());
                 (
                     *primary,
-                    value.ok_or_else(|| fault("specialties", "each specialty needs a code or a slug"))?,
+                    value.ok_or_else(|| {
+                        FieldError::new("specialties", "each specialty needs a code or a slug")
+                    })?,
                 )
             }
         };
@@ -128,7 +127,7 @@ pub fn parse(text: &str) -> Result<Physician, FieldError> {
     match specialties.iter().filter(|s| s.0).count() {
         0 => {}
         1 => specialties.sort_by_key(|s| !s.0), // the primary first, the rest in order
-        _ => return Err(fault("specialties", "only one specialty can be primary")),
+        _ => return Err(FieldError::new("specialties", "only one specialty can be primary")),
     }
     let row = PhysicianRow {
         npi: input.npi,
@@ -149,8 +148,7 @@ pub fn parse(text: &str) -> Result<Physician, FieldError> {
         .zip(1..)
         .map(|(l, ordinal)| {
             let precision = l.geocode_precision.as_deref().map(GeocodePrecision::parse).transpose();
-            let precision =
-                precision.map_err(|message| FieldError { field: "geocode_precision", message })?;
+            let precision = precision.map_err(|message| FieldError::new("geocode_precision", message))?;
             let (lat, lng) = match precision {
                 Some(GeocodePrecision::Zip) => (None, None),
                 _ => (l.lat.map(|v| v.to_string()), l.lng.map(|v| v.to_string())),

@@ -25,7 +25,8 @@ pub struct Physician {
     pub family_name: String,
     pub credentials: Credential,
     pub gender: Gender,
-    /// Never empty; the first is the primary specialty.
+    /// Never empty; the first is the primary specialty. Like every list of
+    /// terms, a set: no term twice.
     pub specialties: Vec<Specialty>,
     pub conditions: Vec<Condition>,
     pub languages: Vec<Language>,
@@ -79,10 +80,19 @@ impl Location {
 pub struct FieldError {
     pub field: &'static str,
     pub message: String,
+    /// The index of the location whose field it is, if a location's: a file
+    /// with a row per location reports the error at that location's row.
+    pub location: Option<usize>,
+}
+
+impl FieldError {
+    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
+        FieldError { field, message: message.into(), location: None }
+    }
 }
 
 fn field_error(field: &'static str) -> impl Fn(String) -> FieldError {
-    move |message| FieldError { field, message }
+    move |message| FieldError::new(field, message)
 }
 
 fn required<T: for<'a> From<&'a str>>(field: &'static str, value: &str) -> Result<T, FieldError> {
@@ -93,17 +103,32 @@ fn required<T: for<'a> From<&'a str>>(field: &'static str, value: &str) -> Resul
     Ok(trimmed.into())
 }
 
-fn list<T>(
+/// A multi-valued field, read as a set (see [`distinct`]).
+fn list<T: PartialEq>(
     field: &'static str,
     value: &str,
     parse: impl Fn(&str) -> Result<T, String>,
 ) -> Result<Vec<T>, FieldError> {
-    value
+    let items: Vec<T> = value
         .split(LIST_SEPARATOR)
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(|s| parse(s).map_err(field_error(field)))
-        .collect()
+        .collect::<Result<_, _>>()?;
+    Ok(distinct(items))
+}
+
+/// `items` without repeats, each where it first appears. Lists of terms are
+/// sets: a term given twice (a specialty once by slug, once by code) is stored
+/// and counted once, and the primary specialty stays first.
+pub fn distinct<T: PartialEq>(items: impl IntoIterator<Item = T>) -> Vec<T> {
+    let mut out = Vec::new();
+    for item in items {
+        if !out.contains(&item) {
+            out.push(item);
+        }
+    }
+    out
 }
 
 fn join<T>(items: &[T], show: impl Fn(&T) -> &str) -> String {
@@ -137,9 +162,9 @@ impl Physician {
             accepting_new_patients: row.accepting_new_patients,
             telehealth: row.telehealth,
             last_updated: Date::parse(row.last_updated.trim()).map_err(field_error("last_updated"))?,
-            locations: exactly_sized(
-                locations.iter().zip(1u8..).map(|(l, ordinal)| Location::from_row(l, ordinal)),
-            )?,
+            locations: exactly_sized(locations.iter().zip(1u8..).enumerate().map(|(i, (l, ordinal))| {
+                Location::from_row(l, ordinal).map_err(|e| FieldError { location: Some(i), ..e })
+            }))?,
         })
     }
 
@@ -216,7 +241,7 @@ impl Location {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     pub(crate) fn sample_rows() -> (PhysicianRow, Vec<LocationRow>) {

@@ -6,7 +6,9 @@
 //! `skip_invalid` says to apply the good ones. `dry_run` performs the whole
 //! import inside the transaction and rolls it back, so its report is exactly
 //! what a real run would do. Physicians are replaced by NPI; `prune` also
-//! removes those absent from the file.
+//! removes those the file does not mention at all. A physician whose row is
+//! invalid is mentioned all the same, so a row whose NPI cannot be read could
+//! be anyone's: with `prune`, such a file is refused whole.
 
 mod nppes;
 pub mod progress;
@@ -24,6 +26,7 @@ use self::source::{CsvSource, Item};
 use crate::db::{DbConnection, queries};
 use crate::directory::Physician;
 use crate::directory::csv::RowError;
+use crate::domain::Npi;
 use crate::error::Error;
 
 /// Physicians compared and written per round trip.
@@ -63,7 +66,8 @@ impl Format {
 pub struct Options {
     /// Report what would change; write nothing.
     pub dry_run: bool,
-    /// Also remove physicians absent from the file.
+    /// Also remove physicians the file does not mention, valid rows or not;
+    /// a row whose NPI cannot be read refuses the import.
     pub prune: bool,
     /// Apply the valid rows even if some are invalid.
     pub skip_invalid: bool,
@@ -88,8 +92,8 @@ pub struct ImportReport {
     /// Whether the changes were committed.
     pub applied: bool,
     /// Whether the file was refused: invalid rows (without `skip_invalid`),
-    /// or no valid physician at all. Nothing was, or in a dry run would be,
-    /// applied.
+    /// no valid physician at all, or with `prune`, a row whose NPI cannot be
+    /// read. Nothing was, or in a dry run would be, applied.
     pub refused: bool,
     pub dry_run: bool,
     /// Valid physicians read from the file.
@@ -102,7 +106,8 @@ pub struct ImportReport {
     pub invalid: usize,
     /// Rows left out on purpose (NPPES: organisations and other specialties).
     pub skipped: usize,
-    /// The first rejected rows (at most 1,000), by line.
+    /// The first rejected rows (at most 1,000), by line; and if a prune was
+    /// refused, the line whose NPI could not be read.
     pub errors: Vec<RowProblem>,
     /// The directory version afterwards.
     #[schema(example = 7)]
@@ -116,6 +121,13 @@ impl ImportReport {
             let message = brief(error.message);
             self.errors.push(RowProblem { line: error.line, field: brief(error.field), message });
         }
+    }
+
+    /// Says why a prune is refused: the row on `line` names no NPI for sure.
+    /// The row was rejected already; this is not another invalid row.
+    fn refuse_prune(&mut self, line: u64) {
+        let message = "prune needs every row's NPI, and this row's cannot be read: nothing was applied";
+        self.errors.push(RowProblem { line, field: "npi".into(), message: message.into() });
     }
 
     fn changes(&self) -> usize {
@@ -133,6 +145,13 @@ fn brief(text: String) -> String {
         Some((end, _)) => format!("{}…", &text[..end]),
         None => text,
     }
+}
+
+/// The NPI a rejected row names for sure: its text, trimmed, is a valid NPI.
+/// Any other text could be a mistyped NPI of a physician in the directory.
+fn named_npi(error: &RowError) -> Option<String> {
+    let npi = Npi::parse(error.npi.as_deref()?.trim()).ok()?;
+    Some(npi.to_string())
 }
 
 /// Why the transaction was rolled back.
@@ -187,8 +206,9 @@ pub fn apply(
     let outcome = conn.transaction::<ImportReport, Abort, _>(|conn| {
         let mut report = ImportReport { dry_run: options.dry_run, ..ImportReport::default() };
         // NPIs met in the file, valid or not: with prune, an invalid row must not
-        // remove its physician.
+        // remove its physician; nor may a row whose NPI cannot be read.
         let mut mentioned: HashSet<String> = HashSet::new();
+        let mut unreadable: Option<u64> = None;
         let mut first_line: HashMap<String, u64> = HashMap::new();
         let mut batch: Vec<Physician> = Vec::with_capacity(BATCH);
         let mut changed: Vec<String> = Vec::new();
@@ -217,8 +237,10 @@ pub fn apply(
                     }
                 }
                 Err(error) => {
-                    if let Some(npi) = &error.npi {
-                        mentioned.insert(npi.clone());
+                    if let Some(npi) = named_npi(&error) {
+                        mentioned.insert(npi);
+                    } else {
+                        unreadable.get_or_insert(error.line);
                     }
                     report.reject(error);
                 }
@@ -237,7 +259,14 @@ pub fn apply(
                 npi: None,
             });
         }
-        let rejected = report.physicians == 0 || (report.invalid > 0 && !options.skip_invalid);
+        let mut rejected = report.physicians == 0 || (report.invalid > 0 && !options.skip_invalid);
+        if options.prune
+            && !rejected
+            && let Some(line) = unreadable
+        {
+            report.refuse_prune(line);
+            rejected = true;
+        }
         report.refused = rejected;
         if options.prune && !rejected {
             let absent: Vec<String> =

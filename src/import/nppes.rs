@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::io::Read;
 
-use super::source::{Item, Record, row_error};
+use super::source::{CsvRecords, Item, Record, row_error};
 use crate::db::models::{LocationRow, PhysicianRow};
 use crate::directory::csv::{RowError, coordinates};
 use crate::directory::{FieldError, Physician};
@@ -32,10 +32,6 @@ const GENDER: &str = "Provider Gender Code";
 const REQUIRED: [&str; 12] =
     [NPI, ENTITY, FAMILY, GIVEN, CREDENTIAL, STREET_1, CITY, STATE, POSTAL, PHONE, UPDATED, GENDER];
 
-fn fault(field: &'static str, message: impl Into<String>) -> FieldError {
-    FieldError { field, message: message.into() }
-}
-
 /// `M.D.`, `MD, PhD`, `D.O.` and the like.
 fn credential(text: &str) -> Result<&'static str, FieldError> {
     let cleaned = text.to_ascii_uppercase().replace('.', "");
@@ -45,7 +41,7 @@ fn credential(text: &str) -> Result<&'static str, FieldError> {
     } else if tokens.contains(&"MD") {
         Ok("MD")
     } else {
-        Err(fault(CREDENTIAL, format!("{text:?} is neither MD nor DO")))
+        Err(FieldError::new(CREDENTIAL, format!("{text:?} is neither MD nor DO")))
     }
 }
 
@@ -53,7 +49,7 @@ fn credential(text: &str) -> Result<&'static str, FieldError> {
 fn date(text: &str) -> Result<String, FieldError> {
     match text.split('/').collect::<Vec<_>>()[..] {
         [m, d, y] if m.len() == 2 && d.len() == 2 && y.len() == 4 => Ok(format!("{y}-{m}-{d}")),
-        _ => Err(fault(UPDATED, format!("{text:?} is not a date (MM/DD/YYYY)"))),
+        _ => Err(FieldError::new(UPDATED, format!("{text:?} is not a date (MM/DD/YYYY)"))),
     }
 }
 
@@ -62,14 +58,14 @@ fn phone(text: &str) -> Result<String, FieldError> {
     let digits: String = text.chars().filter(char::is_ascii_digit).collect();
     let digits = digits.strip_prefix('1').filter(|d| d.len() == 10).unwrap_or(&digits);
     if digits.len() != 10 {
-        return Err(fault(PHONE, format!("{text:?} is not a 10-digit phone number")));
+        return Err(FieldError::new(PHONE, format!("{text:?} is not a 10-digit phone number")));
     }
     Ok(format!("{}-{}-{}", &digits[..3], &digits[3..6], &digits[6..]))
 }
 
 /// Reads an NPPES file; `skipped` counts the providers left out on purpose.
 pub struct NppesSource<R: Read> {
-    reader: ::csv::Reader<R>,
+    records: CsvRecords<R>,
     columns: HashMap<String, usize>,
     pub skipped: usize,
     failed: Option<RowError>,
@@ -77,8 +73,8 @@ pub struct NppesSource<R: Read> {
 
 impl<R: Read> NppesSource<R> {
     pub fn new(input: R) -> Self {
-        let mut reader = ::csv::Reader::from_reader(input);
-        let (columns, failed) = match reader.headers() {
+        let mut records = CsvRecords::new(input);
+        let (columns, failed) = match records.headers() {
             Ok(h) => {
                 let columns: HashMap<String, usize> =
                     h.iter().enumerate().map(|(i, n)| (n.to_owned(), i)).collect();
@@ -97,7 +93,7 @@ impl<R: Read> NppesSource<R> {
                 Some(RowError { line: 1, field: "header".into(), message: e.to_string(), npi: None }),
             ),
         };
-        NppesSource { reader, columns, skipped: 0, failed }
+        NppesSource { records, columns, skipped: 0, failed }
     }
 
     fn physician(&self, record: &::csv::StringRecord) -> Result<Option<Physician>, FieldError> {
@@ -115,14 +111,14 @@ impl<R: Read> NppesSource<R> {
         if specialties.is_empty() {
             return Ok(None);
         }
+        // NPPES repeats a code for each license state; `from_rows` keeps one.
         specialties.sort_by_key(|s| !s.0);
-        specialties.dedup_by_key(|s| s.1);
         let npi = get(NPI).to_owned();
         let credentials = credential(get(CREDENTIAL))?;
         let gender = match get(GENDER) {
             "F" => "female",
             "M" => "male",
-            other => return Err(fault(GENDER, format!("{other:?} is not F or M"))),
+            other => return Err(FieldError::new(GENDER, format!("{other:?} is not F or M"))),
         };
         let row = PhysicianRow {
             npi: npi.clone(),
@@ -182,18 +178,9 @@ impl<R: Read> Iterator for NppesSource<R> {
         }
         let mut record = ::csv::StringRecord::new();
         loop {
-            let line = match self.reader.read_record(&mut record) {
-                Ok(false) => return None,
-                Ok(true) => record.position().map_or(0, |p| p.line()),
-                Err(e) => {
-                    let line = e.position().map_or(0, |p| p.line());
-                    return Some(Err(RowError {
-                        line,
-                        field: "row".into(),
-                        message: e.to_string(),
-                        npi: None,
-                    }));
-                }
+            let line = match self.records.read(&mut record)? {
+                Ok(line) => line,
+                Err(error) => return Some(Err(error)),
             };
             match self.physician(&record) {
                 Ok(Some(physician)) => return Some(Ok(Record { line, physician })),

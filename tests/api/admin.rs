@@ -11,7 +11,7 @@ use crate::helpers::{
 };
 use physician_locator::db::schema::audit_log;
 
-fn authorised(method: Method, uri: &str, body: impl Into<Vec<u8>>) -> TestRequest {
+pub(crate) fn authorised(method: Method, uri: &str, body: impl Into<Vec<u8>>) -> TestRequest {
     TestRequest::default()
         .method(method)
         .uri(uri)
@@ -19,7 +19,7 @@ fn authorised(method: Method, uri: &str, body: impl Into<Vec<u8>>) -> TestReques
         .set_payload(body.into())
 }
 
-async fn put(app: &TestApp, npi: &str, body: &Value) -> Reply {
+pub(crate) async fn put(app: &TestApp, npi: &str, body: &Value) -> Reply {
     let uri = format!("/v1/admin/physicians/{npi}");
     app.request(
         authorised(Method::PUT, &uri, body.to_string()).insert_header(("Content-Type", "application/json")),
@@ -183,7 +183,7 @@ fn seed_csv_with(app: &TestApp, edit: impl Fn(&str) -> String) -> String {
     edit(&String::from_utf8(out).unwrap())
 }
 
-async fn import(app: &TestApp, query: &str, content_type: &str, body: String) -> Reply {
+pub(crate) async fn import(app: &TestApp, query: &str, content_type: &str, body: String) -> Reply {
     let uri = format!("/v1/admin/imports?{query}");
     app.request(authorised(Method::POST, &uri, body).insert_header(("Content-Type", content_type))).await
 }

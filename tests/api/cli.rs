@@ -119,7 +119,28 @@ async fn two_instances_share_one_directory(backend: Backend) {
     assert!(ready.contains("\"version\":2"), "{ready}");
 }
 
+async fn a_prune_that_cannot_read_a_rows_npi_is_refused(backend: Backend) {
+    let (test_db, db) = database(backend);
+    let dir = tempfile::tempdir().unwrap();
+    let (_, physicians) = db.load().unwrap();
+    let mut out = Vec::new();
+    physician_locator::directory::csv::write(&mut out, &physicians[..3]).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    let last = lines.len() - 1;
+    lines[last] = &lines[last][..lines[last].rfind(',').unwrap()];
+    std::fs::write(dir.path().join("short.csv"), lines.join("\n")).unwrap();
+    let args = ["import", "short.csv", "--prune", "--skip-invalid", "--database-url", &test_db.url];
+    let (ok, stderr) = run(dir.path(), &args, &[]);
+    assert!(!ok, "{stderr}");
+    let expected =
+        format!("line {}: npi: prune needs every row's NPI, and this row's cannot be read", last + 1);
+    assert!(stderr.contains(&expected), "{stderr}");
+    assert_eq!(db.version().unwrap(), 1, "nothing applied");
+}
+
 both_backends!(
+    a_prune_that_cannot_read_a_rows_npi_is_refused,
     nppes_rows_map_to_physicians,
     a_killed_import_leaves_the_directory_as_it_was,
     two_instances_share_one_directory,

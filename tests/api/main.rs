@@ -9,6 +9,7 @@ mod errors;
 mod faults;
 mod gate;
 mod helpers;
+mod imports;
 mod observability;
 mod oracle;
 mod readme;

@@ -8,7 +8,7 @@ use geo::{Distance, Geodesic, Point};
 use proptest::prelude::*;
 use proptest::sample::{Index, select};
 
-use physician_locator::directory::{Location, Physician};
+use physician_locator::directory::{Location, Physician, distinct};
 use physician_locator::domain::geo::MAX_RADIUS_M;
 use physician_locator::domain::text::fold;
 use physician_locator::domain::vocabulary::{ConditionKind, Kind, ServiceKind, SpecialtyKind, Term};
@@ -182,7 +182,7 @@ fn location(detail: Detail) -> impl Strategy<Value = Location> {
         Detail::Search => Just((0, Phone::parse("212-555-0100").expect("phone shape"), false)).boxed(),
         Detail::Records => (0..ZIPS.len(), phone(), prop::bool::weighted(0.15)).boxed(),
     };
-    let services = prop_oneof![2 => Just(Vec::new()), 3 => prop::collection::vec(skewed_term(), 1..=3)];
+    let services = prop_oneof![2 => Just(Vec::new()), 3 => prop::collection::vec(skewed_term(), 1..=3).prop_map(distinct)];
     (texts, fixed, point(), services).prop_map(
         |((practice, street, city), (zip, phone, at_zip), point, services)| {
             let (zip, state, centroid) = ZIPS[zip];
@@ -212,9 +212,9 @@ pub fn physician(detail: Detail) -> impl Strategy<Value = Physician> {
     };
     let who = (npi(), names, any::<bool>(), any::<bool>());
     let terms = (
-        prop::collection::vec(skewed_term::<SpecialtyKind>(), 1..=3),
-        prop::collection::vec(skewed_term::<ConditionKind>(), 0..=4),
-        prop::collection::vec(select(LANGUAGES), 0..=3),
+        prop::collection::vec(skewed_term::<SpecialtyKind>(), 1..=3).prop_map(distinct),
+        prop::collection::vec(skewed_term::<ConditionKind>(), 0..=4).prop_map(distinct),
+        prop::collection::vec(select(LANGUAGES), 0..=3).prop_map(distinct),
     );
     let flags = (any::<bool>(), any::<bool>(), date());
     let locations = prop_oneof![

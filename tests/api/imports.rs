@@ -1,0 +1,230 @@
+//! What an import or a write stores is what the file says, once: terms are
+//! sets, errors name the line that holds the bad value, and `prune` never
+//! removes a physician the file mentions.
+
+use serde_json::{Value, json};
+
+use crate::admin::{import, put};
+use crate::helpers::{Backend, Reply, TestApp, both_backends, spawn_app};
+
+const NPPES_FIXTURE: &str = include_str!("../fixtures/npidata_pfile_fictional.csv");
+
+/// An NPPES file: the fixture's header, then its first provider once per
+/// entry of `rows`, with those columns changed.
+fn nppes_file(rows: &[&[(&str, &str)]]) -> String {
+    let mut reader = csv::Reader::from_reader(NPPES_FIXTURE.as_bytes());
+    let header = reader.headers().unwrap().clone();
+    let first = reader.records().next().unwrap().unwrap();
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(&header).unwrap();
+    for edits in rows {
+        let row = header
+            .iter()
+            .zip(&first)
+            .map(|(column, value)| edits.iter().find(|(c, _)| *c == column).map_or(value, |(_, v)| *v));
+        writer.write_record(row).unwrap();
+    }
+    String::from_utf8(writer.into_inner().unwrap()).unwrap()
+}
+
+fn slugs(list: &Value) -> Vec<&str> {
+    list.as_array().unwrap().iter().map(|t| t.as_str().or(t["slug"].as_str()).unwrap()).collect()
+}
+
+/// The parameters a refused import names, e.g. `body line 3: npi`.
+fn refusals(reply: &Reply) -> Vec<&str> {
+    assert_eq!(reply.status, 422, "{:?}", reply.body);
+    reply.body["errors"].as_array().unwrap().iter().map(|e| e["parameter"].as_str().unwrap()).collect()
+}
+
+/// `app`'s first physicians in the CSV layout, as lines (the header first).
+fn csv_lines(app: &TestApp, count: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    physician_locator::directory::csv::write(&mut out, &app.physicians[..count]).unwrap();
+    String::from_utf8(out).unwrap().lines().map(str::to_owned).collect()
+}
+
+async fn lems_count(app: &TestApp) -> u64 {
+    let body = app.ok("/v1/conditions").await;
+    let lems = body["items"].as_array().unwrap().iter().find(|c| c["slug"] == "lems").unwrap();
+    lems["physicians"].as_u64().unwrap()
+}
+
+async fn repeated_terms_are_stored_and_counted_once(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let before = lems_count(&app).await;
+    let npi = "1234567893";
+    let body = json!({
+        "npi": npi, "given_name": "Ada", "family_name": "Example", "credentials": "MD", "gender": "female",
+        "specialties": ["neurology", "2084N0600X", "2084N0400X"],
+        "conditions": ["lems", "lems"], "languages": ["en", "es", "en"],
+        "accepting_new_patients": true, "telehealth": true, "last_updated": "2026-11-01",
+        "locations": [{
+            "practice_name": "Example Clinic", "phone": "907-555-0101",
+            "address": {"street": "1 Example Way", "city": "Adak", "state": "AK", "zip": "99546"},
+            "services": ["emg", "infusion", "emg"]
+        }]
+    });
+    let reply = put(&app, npi, &body).await;
+    assert_eq!(reply.status, 201, "{:?}", reply.body);
+    let stored = app.ok(&format!("/v1/physicians/{npi}")).await;
+    assert_eq!(
+        slugs(&stored["specialties"]),
+        ["neurology", "clinical-neurophysiology"],
+        "slug and code are one"
+    );
+    assert_eq!(slugs(&stored["conditions"]), ["lems"]);
+    assert_eq!(slugs(&stored["languages"]), ["en", "es"]);
+    assert_eq!(slugs(&stored["locations"][0]["services"]), ["emg", "infusion"]);
+    assert_eq!(lems_count(&app).await, before + 1);
+}
+
+async fn nppes_taxonomy_codes_repeated_apart_are_one_specialty(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let taxonomy = |i: u8, code, primary| {
+        [
+            (format!("Healthcare Provider Taxonomy Code_{i}"), code),
+            (format!("Healthcare Provider Primary Taxonomy Switch_{i}"), primary),
+        ]
+    };
+    let columns: Vec<(String, &str)> =
+        [taxonomy(1, "2084N0400X", "Y"), taxonomy(2, "2084N0600X", "N"), taxonomy(3, "2084N0400X", "N")]
+            .into_iter()
+            .flatten()
+            .collect();
+    let edits: Vec<(&str, &str)> = columns.iter().map(|(c, v)| (c.as_str(), *v)).collect();
+    let reply = import(&app, "format=nppes", "text/csv", nppes_file(&[&edits])).await;
+    assert_eq!(reply.body["added"], 1, "{:?}", reply.body);
+    let stored = app.ok("/v1/physicians/1900000013").await;
+    assert_eq!(
+        slugs(&stored["specialties"]),
+        ["neurology", "clinical-neurophysiology"],
+        "primary first, once each"
+    );
+}
+
+async fn import_errors_name_the_line_that_holds_the_bad_value(backend: Backend) {
+    let app = spawn_app(backend).await;
+    // CSV with CRLF line ends (as a spreadsheet writes them) and a blank line.
+    let mut lines = csv_lines(&app, 5);
+    let npi = app.physicians[0].npi.to_string();
+    let check = (npi.as_bytes()[9] - b'0' + 1) % 10;
+    lines[1] = lines[1].replacen(&npi, &format!("{}{check}", &npi[..9]), 1);
+    lines.insert(2, String::new());
+    let body = lines.join("\r\n") + "\r\n";
+    let reply = import(&app, "", "text/csv", body).await;
+    assert_eq!(refusals(&reply), ["body line 2: npi"]);
+    let mut lines = csv_lines(&app, 5);
+    lines.insert(1, String::new());
+    let last = lines.len() - 1;
+    lines[last] = lines[last].replacen(",MD,", ",XX,", 1).replacen(",DO,", ",XX,", 1);
+    let reply = import(&app, "", "text/csv", lines.join("\r\n")).await;
+    assert_eq!(refusals(&reply), [format!("body line {}: credentials", last + 1)]);
+
+    // NDJSON: blank lines count.
+    let mut good = app.ok(&format!("/v1/physicians/{npi}")).await;
+    let mut bad = good.clone();
+    bad["locations"][0]["phone"] = json!("555-0100");
+    good["telehealth"] = json!(true);
+    let body = format!("\n{good}\n\n  \n{bad}\n");
+    let reply = import(&app, "", "application/x-ndjson", body).await;
+    assert_eq!(refusals(&reply), ["body line 5: phone"]);
+
+    // NPPES, CRLF: the header is line 1.
+    let file = nppes_file(&[&[], &[("NPI", "1900000047"), ("Provider Credential Text", "NP")]]);
+    let reply = import(&app, "format=nppes", "text/csv", file.replace('\n', "\r\n")).await;
+    assert_eq!(refusals(&reply), ["body line 3: Provider Credential Text"]);
+}
+
+/// Applies `body` with `prune` and `skip_invalid` (a dry run unless `write`).
+async fn prune(app: &TestApp, content_type: &str, body: String, write: bool) -> Reply {
+    let query = format!("prune=true&skip_invalid=true&dry_run={}", !write);
+    import(app, &query, content_type, body).await
+}
+
+/// Asserts that `reply` refused a prune for the row on `line`, whose NPI
+/// cannot be read, and wrote nothing.
+fn assert_prune_refused(reply: &Reply, line: usize) {
+    assert_eq!(reply.body["report"]["refused"], true, "{:?}", reply.body);
+    assert_eq!(reply.body["report"]["removed"], 0);
+    let errors = reply.body["errors"].as_array().unwrap();
+    let refusal = |e: &&Value| e["message"].as_str().unwrap().starts_with("prune needs every row's NPI");
+    let refusal = errors.iter().find(refusal).unwrap();
+    assert_eq!(refusal["parameter"], format!("body line {line}: npi"));
+}
+
+async fn prune_never_removes_a_physician_the_file_mentions(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let total = app.physicians.len() as u64;
+    let version = app.ok("/readyz").await["version"].clone();
+
+    // CSV: a row with a field missing has no NPI to read; nothing is removed.
+    let mut lines = csv_lines(&app, 5);
+    let last = lines.len() - 1;
+    let npi = app.physicians[4].npi.to_string();
+    let cut = lines[last].rfind(',').unwrap();
+    lines[last].truncate(cut);
+    for write in [false, true] {
+        let reply = prune(&app, "text/csv", lines.join("\n"), write).await;
+        let line = format!("body line {}: ", last + 1);
+        assert_eq!(refusals(&reply), [format!("{line}row"), format!("{line}npi")]);
+        assert_prune_refused(&reply, last + 1);
+    }
+    assert_eq!(app.get(&format!("/v1/physicians/{npi}")).await.status, 200);
+    assert_eq!(app.ok("/readyz").await["version"], version, "nothing written");
+
+    // The NPI column is read by its name, wherever it stands: a bad row with a
+    // readable NPI keeps its physician.
+    let mut lines = csv_lines(&app, 5);
+    let moved: Vec<String> = lines
+        .iter()
+        .map(|line| {
+            let (npi, rest) = line.split_once(',').unwrap();
+            format!("{rest},{npi}")
+        })
+        .collect();
+    lines = moved;
+    lines[last] = lines[last].replacen("-555-", "-555", 1);
+    let reply = prune(&app, "text/csv", lines.join("\n"), false).await;
+    assert_eq!(reply.status, 200, "{:?}", reply.body);
+    assert_eq!((reply.body["invalid"].as_u64(), reply.body["removed"].as_u64()), (Some(1), Some(total - 5)));
+
+    // NDJSON: an NPI written as a number or with spaces around it is still the
+    // physician's; a line that is not JSON, or an NPI that is not one, is not.
+    let mut bodies = Vec::new();
+    for p in &app.physicians[..3] {
+        bodies.push(app.ok(&format!("/v1/physicians/{}", p.npi)).await);
+    }
+    let ndjson = |third: String| format!("{}\n{}\n{third}\n", bodies[0], bodies[1]);
+    let third = &bodies[2];
+    let npi = third["npi"].as_str().unwrap();
+    let mut spaced = third.clone();
+    spaced["npi"] = json!(format!(" {npi} "));
+    spaced["locations"][0]["phone"] = json!("555-0100");
+    let mut numeric = third.clone();
+    numeric["npi"] = json!(npi.parse::<u64>().unwrap());
+    for mentioned in [spaced, numeric] {
+        let reply = prune(&app, "application/x-ndjson", ndjson(mentioned.to_string()), false).await;
+        assert_eq!(
+            (reply.body["invalid"].as_u64(), reply.body["removed"].as_u64()),
+            (Some(1), Some(total - 3)),
+            "{:?}",
+            reply.body
+        );
+    }
+    let mut split = third.clone();
+    split["npi"] = json!(format!("{} {}", &npi[..4], &npi[4..]));
+    let text = third.to_string();
+    for unknown in [text[..text.len() / 2].to_owned(), split.to_string()] {
+        let reply = prune(&app, "application/x-ndjson", ndjson(unknown), true).await;
+        assert_prune_refused(&reply, 3);
+    }
+    assert_eq!(app.ok("/readyz").await["physicians"], total);
+}
+
+both_backends!(
+    prune_never_removes_a_physician_the_file_mentions,
+    import_errors_name_the_line_that_holds_the_bad_value,
+    repeated_terms_are_stored_and_counted_once,
+    nppes_taxonomy_codes_repeated_apart_are_one_specialty,
+);
