@@ -123,7 +123,7 @@ fn search_benches(c: &mut Criterion) {
             group.bench_function(name, |b| {
                 b.iter(|| {
                     let query = near(points.take().1, radius, filters.clone());
-                    black_box(snapshot.search(&query, K, None, false).hits.len())
+                    black_box(snapshot.search(&query, K, None, false, 0).hits.len())
                 })
             });
         }
@@ -135,29 +135,29 @@ fn search_benches(c: &mut Criterion) {
             .iter()
             .filter_map(|&p| {
                 let query = near(p, 50.0, Filters::default());
-                let next = snapshot.search(&query, K, None, false).next?;
+                let next = snapshot.search(&query, K, None, false, 0).next?;
                 Some((query, next.position))
             })
             .collect();
         group.bench_function("no_filter_r50_page2", |b| {
             b.iter(|| {
                 let (query, after) = &seconds[points.take().0 % seconds.len()];
-                black_box(snapshot.search(query, K, Some(after), false).hits.len())
+                black_box(snapshot.search(query, K, Some(after), false, 0).hits.len())
             })
         });
         group.bench_function("no_filter_r50_with_total", |b| {
             b.iter(|| {
                 let query = near(points.take().1, 50.0, Filters::default());
-                black_box(snapshot.search(&query, K, None, true).total)
+                black_box(snapshot.search(&query, K, None, true, 0).total)
             })
         });
         group.bench_function("name_list", |b| {
             let query = SearchQuery { near: None, filters: Filters::default() };
-            b.iter(|| black_box(snapshot.search(&query, K, None, false).hits.len()))
+            b.iter(|| black_box(snapshot.search(&query, K, None, false, 0).hits.len()))
         });
         group.bench_function("name_list_rare_specialty", |b| {
             let query = SearchQuery { near: None, filters: specialty(RARE_SPECIALTY) };
-            b.iter(|| black_box(snapshot.search(&query, K, None, false).hits.len()))
+            b.iter(|| black_box(snapshot.search(&query, K, None, false, 0).hits.len()))
         });
 
         for (name, filter) in

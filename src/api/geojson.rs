@@ -72,10 +72,19 @@ pub struct FeatureProperties<'a> {
     /// Geodesic distance from the origin in the request's unit; null without one.
     #[schema(example = 1.8342)]
     pub distance: Option<f64>,
+    /// Whether this is one of the nearest outside the radius (`beyond`),
+    /// shown when the radius holds too few.
+    pub beyond_radius: bool,
 }
 
-/// The feature of one location of `physician`, `distance` away (in the unit).
-pub fn feature<'a>(physician: &'a Physician, location: &'a Location, distance: Option<f64>) -> Feature<'a> {
+/// The feature of one location of `physician`, `distance` away (in the unit),
+/// `beyond_radius` or not.
+pub fn feature<'a>(
+    physician: &'a Physician,
+    location: &'a Location,
+    distance: Option<f64>,
+    beyond_radius: bool,
+) -> Feature<'a> {
     Feature {
         r#type: "Feature",
         id: location.id(physician.npi),
@@ -95,6 +104,7 @@ pub fn feature<'a>(physician: &'a Physician, location: &'a Location, distance: O
             phone: location.phone.as_str(),
             services: location.services.iter().map(|s| s.slug()).collect(),
             distance,
+            beyond_radius,
         },
     }
 }

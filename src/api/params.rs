@@ -76,6 +76,14 @@ impl QueryParams {
         self.parsed(name, |v| v.trim().parse::<f64>().map_err(|_| format!("{v:?} is not a number")))
     }
 
+    /// A whole number in `range`.
+    pub fn whole(&mut self, name: &str, range: std::ops::RangeInclusive<usize>) -> Option<usize> {
+        self.parsed(name, |v| match v.parse::<usize>() {
+            Ok(n) if range.contains(&n) => Ok(n),
+            _ => Err(format!("{v:?} is not a whole number from {} to {}", range.start(), range.end())),
+        })
+    }
+
     pub fn boolean(&mut self, name: &str) -> Option<bool> {
         self.parsed(name, |v| match v {
             "true" => Ok(true),

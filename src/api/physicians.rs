@@ -13,11 +13,13 @@ use crate::domain::text::fold;
 use crate::domain::{Condition, Gender, Language, Npi, Radius, Service, Specialty, Unit};
 use crate::error::{Error, Problem};
 use crate::geocode::Origin;
-use crate::search::{Cursor, Filters, Page, Position, SearchQuery, Snapshot};
+use crate::search::{Cursor, Filters, Hit, Page, Position, SearchQuery, Snapshot};
 
 const DEFAULT_LIMIT: usize = 20;
 const MAX_LIMIT: usize = 100;
 const MAX_NAME_QUERY: usize = 100;
+const DEFAULT_BEYOND: usize = 3;
+const MAX_BEYOND: usize = 10;
 
 /// Search parameters. Give at most one location form (`lat`+`lng`, `zip`, or
 /// `city`+`state`); with one, results are ranked by distance within `radius`,
@@ -75,6 +77,11 @@ pub struct SearchParams {
     /// Results per page, 1 to 100. Default 20.
     #[param(example = 20, minimum = 1, maximum = 100)]
     limit: Option<u32>,
+    /// With an origin: how many of the nearest matches outside the radius the
+    /// last page adds in `beyond_radius` (0 to 10, default 3), wherever they
+    /// are, so that an empty radius still names someone.
+    #[param(example = 3, minimum = 0, maximum = 10)]
+    beyond: Option<u32>,
     /// `next_cursor` from the previous page of the same query.
     #[param(min_length = 1)]
     cursor: Option<String>,
@@ -125,6 +132,10 @@ pub struct SearchResponse<'a> {
     pub results: Vec<SearchResult<'a>>,
     /// Pass as `cursor` for the next page; null on the last page.
     pub next_cursor: Option<String>,
+    /// With an origin, on the last page: up to `beyond` nearest matches
+    /// outside the radius (anywhere), nearest first, shaped as `results`;
+    /// empty on the other pages. Null without an origin.
+    pub beyond_radius: Option<Vec<SearchResult<'a>>>,
 }
 
 /// A validated request: the query, its resolved origin, paging.
@@ -134,6 +145,7 @@ struct SearchRequest {
     limit: usize,
     after: Option<Position>,
     include_total: bool,
+    beyond: usize,
     geojson: bool,
 }
 
@@ -153,9 +165,10 @@ fn parse_search(query_string: &str, accept: &str) -> Result<SearchRequest, Error
             .map_err(|message| params.reject("radius", message))
             .ok(),
         None => {
-            if params.has("radius") || params.has("unit") {
-                let name = if params.has("radius") { "radius" } else { "unit" };
-                params.reject(name, "needs a location: lat and lng, zip, or city and state");
+            for name in ["radius", "unit", "beyond"] {
+                if params.has(name) {
+                    params.reject(name, "needs a location: lat and lng, zip, or city and state");
+                }
             }
             None
         }
@@ -174,12 +187,8 @@ fn parse_search(query_string: &str, accept: &str) -> Result<SearchRequest, Error
         gender: params.parsed("gender", Gender::parse),
         name,
     };
-    let limit = params
-        .parsed("limit", |v| match v.parse::<usize>() {
-            Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
-            _ => Err(format!("{v:?} is not a whole number from 1 to {MAX_LIMIT}")),
-        })
-        .unwrap_or(DEFAULT_LIMIT);
+    let limit = params.whole("limit", 1..=MAX_LIMIT).unwrap_or(DEFAULT_LIMIT);
+    let beyond = params.whole("beyond", 0..=MAX_BEYOND).unwrap_or(DEFAULT_BEYOND);
     let near = origin.as_ref().zip(radius).map(|(o, r)| (o.point, r));
     let query = SearchQuery { near, filters };
     let after = params.text("cursor").and_then(|text| {
@@ -206,7 +215,7 @@ fn parse_search(query_string: &str, accept: &str) -> Result<SearchRequest, Error
             _ => Err(format!("unknown format {f:?}; valid values: json, geojson")),
         })
         .unwrap_or_else(|| accept.contains(GEO_JSON));
-    params.finish(SearchRequest { query, origin, limit, after, include_total, geojson })
+    params.finish(SearchRequest { query, origin, limit, after, include_total, beyond, geojson })
 }
 
 /// Search for physicians near a place, or list them by name.
@@ -234,38 +243,48 @@ pub async fn search(state: web::Data<AppState>, req: HttpRequest) -> Result<Http
 }
 
 /// The page `request` asks for, as JSON or GeoJSON.
-fn search_page(snapshot: &Snapshot, request: &SearchRequest) -> Result<HttpResponse, Error> {
+fn search_page<'a>(snapshot: &'a Snapshot, request: &SearchRequest) -> Result<HttpResponse, Error> {
     let unit = request.query.near.map(|(_, r)| r.unit()).unwrap_or_default();
-    let page = snapshot.search(&request.query, request.limit, request.after.as_ref(), request.include_total);
+    let page = snapshot.search(
+        &request.query,
+        request.limit,
+        request.after.as_ref(),
+        request.include_total,
+        request.beyond,
+    );
     if request.geojson {
         return geojson_page(request, &page, unit);
     }
-    let response = SearchResponse {
-        origin: request.origin.clone(),
-        radius: request.query.near.map(|(_, r)| RadiusView { value: r.value(), unit: r.unit() }),
-        total: page.total,
-        results: page
-            .hits
-            .iter()
+    let results = |hits: &[Hit<'a>]| -> Vec<SearchResult<'a>> {
+        hits.iter()
             .map(|hit| SearchResult {
                 physician: hit.physician.into(),
                 distance: hit.nearest.map(|(_, metres)| metres / unit.metres()),
                 nearest_location_id: hit.nearest.map(|(l, _)| l.id(hit.physician.npi)),
             })
-            .collect(),
-        next_cursor: page.next.map(|c| c.encode()),
+            .collect()
     };
-    dto::json(StatusCode::OK, &response, 2048 * response.results.len())
+    let response = SearchResponse {
+        origin: request.origin.clone(),
+        radius: request.query.near.map(|(_, r)| RadiusView { value: r.value(), unit: r.unit() }),
+        total: page.total,
+        results: results(&page.hits),
+        next_cursor: page.next.map(|c| c.encode()),
+        beyond_radius: page.beyond.as_deref().map(results),
+    };
+    let shown = response.results.len() + response.beyond_radius.as_ref().map_or(0, Vec::len);
+    dto::json(StatusCode::OK, &response, 2048 * shown)
 }
 
 /// The page as GeoJSON: with an origin, each result at its nearest matching
-/// location; without, each result at every location that matches.
+/// location, then those beyond the radius, marked; without, each result at
+/// every location that matches.
 fn geojson_page(request: &SearchRequest, page: &Page<'_>, unit: Unit) -> Result<HttpResponse, Error> {
     let services = &request.query.filters.services;
-    let features = page
-        .hits
-        .iter()
-        .flat_map(|hit| {
+    let beyond = page.beyond.as_deref().unwrap_or_default();
+    let marked = page.hits.iter().map(|hit| (hit, false)).chain(beyond.iter().map(|hit| (hit, true)));
+    let features = marked
+        .flat_map(|(hit, beyond_radius)| {
             let p = hit.physician;
             let located: Vec<_> = match hit.nearest {
                 Some((location, metres)) => vec![(location, Some(metres / unit.metres()))],
@@ -276,7 +295,9 @@ fn geojson_page(request: &SearchRequest, page: &Page<'_>, unit: Unit) -> Result<
                     .map(|l| (l, None))
                     .collect(),
             };
-            located.into_iter().map(move |(location, distance)| geojson::feature(p, location, distance))
+            located
+                .into_iter()
+                .map(move |(location, distance)| geojson::feature(p, location, distance, beyond_radius))
         })
         .collect();
     let collection = FeatureCollection {
@@ -287,7 +308,7 @@ fn geojson_page(request: &SearchRequest, page: &Page<'_>, unit: Unit) -> Result<
         total: page.total,
         next_cursor: page.next.as_ref().map(Cursor::encode),
     };
-    let mut response = dto::json(StatusCode::OK, &collection, 1024 * page.hits.len())?;
+    let mut response = dto::json(StatusCode::OK, &collection, 1024 * collection.features.len())?;
     response.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static(GEO_JSON));
     Ok(response)
 }

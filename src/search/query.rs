@@ -117,6 +117,16 @@ fn chord2(a: [f32; 3], b: [f64; 3]) -> f64 {
 /// distance is off by up to 0.7 m: 2.5 m in all, 4 m allowed.
 const ALLOWANCE: f64 = 4.0;
 
+/// Metres by which the index's single-precision order may put a location
+/// nearer than one already passed, `chord2` away: a relative error of about
+/// 3e-7 in the squared chord, bounded here by 1e-6. Within 1,000 miles that is
+/// inside [`ALLOWANCE`]; the walk beyond the radius may cross the Earth, where
+/// the same error grows to kilometres near the antipode (the chord barely
+/// changes there).
+fn order_slack(chord2: f64) -> f64 {
+    sphere_m_from_chord2((chord2 * (1.0 + 1e-6)).min(4.0)) - sphere_m_from_chord2(chord2)
+}
+
 /// The search disc around an origin, and the bounds that let the sphere do
 /// most of the ellipsoid's work.
 ///
@@ -221,17 +231,23 @@ pub struct Page<'a> {
     pub hits: Vec<Hit<'a>>,
     /// Present when more results follow.
     pub next: Option<Cursor>,
+    /// With an origin, on the last page (no `next`): the nearest matches
+    /// outside the radius, so that an empty or thin radius is no dead end;
+    /// empty on the other pages. `None` without an origin.
+    pub beyond: Option<Vec<Hit<'a>>>,
 }
 
 impl Snapshot {
-    /// Answers `query`, returning at most `limit` results after `after`, and
-    /// the number of matches in all if `count` is set.
+    /// Answers `query`, returning at most `limit` results after `after`, the
+    /// number of matches in all if `count` is set and, on the last page of a
+    /// ranked answer, up to `beyond` matches outside the radius.
     pub fn search(
         &self,
         query: &SearchQuery,
         limit: usize,
         after: Option<&Position>,
         count: bool,
+        beyond: usize,
     ) -> Page<'_> {
         let matcher = Matcher::new(&query.filters);
         let Some((origin, radius)) = query.near else {
@@ -244,43 +260,48 @@ impl Snapshot {
             Some(Position::Distance { metres, npi }) => Some((*metres, *npi)),
             _ => None,
         };
-        let page = self.nearest(&matcher, &disc, &sources, limit, cursor);
-        let more = page.len() > limit;
-        let hits: Vec<Hit<'_>> = page
-            .into_iter()
-            .take(limit)
-            .map(|(metres, l, entry)| {
-                let physician = &entry.physician;
-                Hit { physician, nearest: Some((&physician.locations[usize::from(l)], metres)) }
-            })
-            .collect();
+        // One ranking serves both: a page and one more tell whether another
+        // page follows; on the last page, the matches beyond the radius come
+        // next in it, so the walk goes on past the radius for `beyond` more.
+        let until = if beyond == 0 { disc.radius_m } else { f64::INFINITY };
+        let ranked = self.nearest(&matcher, &disc, &sources, limit + beyond.max(1), cursor, until);
+        let inside = ranked.partition_point(|r| r.0 <= disc.radius_m);
+        let more = inside > limit;
+        let mut ranked = ranked.into_iter().map(|(metres, l, entry)| {
+            let physician = &entry.physician;
+            Hit { physician, nearest: Some((&physician.locations[usize::from(l)], metres)) }
+        });
+        let hits: Vec<Hit<'_>> = ranked.by_ref().take(inside.min(limit)).collect();
+        let beyond = if more { Vec::new() } else { ranked.take(beyond).collect() };
         let next = hits.last().filter(|_| more).map(|hit| Cursor {
             fingerprint: query.fingerprint(),
             position: Position::Distance { metres: hit.nearest.map_or(0.0, |n| n.1), npi: hit.physician.npi },
         });
-        Page { total, hits, next }
+        Page { total, hits, next, beyond: Some(beyond) }
     }
 
-    /// The first `limit + 1` physicians within the disc after `cursor` in
+    /// The first `take` physicians within `until` metres after `cursor` in
     /// (geodesic distance, NPI) order, with their nearest qualifying location.
     ///
     /// Locations come nearest first on the sphere; each physician is taken at
     /// its designated location and given its exact distance. The walk ends
-    /// when the next location's lower bound is beyond the radius, or beyond the
-    /// last of a full page: nothing after it can enter.
+    /// when the next location's lower bound is beyond `until`, or beyond the
+    /// last of `take` found: nothing after it can enter.
     fn nearest<'s>(
         &'s self,
         matcher: &Matcher<'_>,
         disc: &Disc,
         sources: &[index::Source<'s>],
-        limit: usize,
+        take: usize,
         cursor: Option<(f64, Npi)>,
+        until: f64,
     ) -> Vec<(f64, u8, &'s Entry)> {
-        let mut page: Vec<(f64, u8, &Entry)> = Vec::with_capacity(limit + 1);
+        let mut page: Vec<(f64, u8, &Entry)> = Vec::with_capacity(take + 1);
         for slot in index::nearest(sources, disc.stored_centre) {
-            let s = sphere_m_from_chord2(chord2(*slot.geom(), disc.centre));
-            let least = Disc::lower(s);
-            if least > disc.radius_m || page.len() > limit && least > page[limit].0 {
+            let d2 = chord2(*slot.geom(), disc.centre);
+            let s = sphere_m_from_chord2(d2);
+            let least = Disc::lower(s) - order_slack(d2);
+            if least > until || page.len() >= take && least > page[take - 1].0 {
                 break;
             }
             let entry = &*slot.data.entry;
@@ -291,13 +312,13 @@ impl Snapshot {
             }
             let (metres, l) = disc.nearest(matcher, entry);
             let key = (metres, entry.physician.npi);
-            if metres > disc.radius_m || cursor.is_some_and(|c| by_distance(key, c).is_le()) {
+            if metres > until || cursor.is_some_and(|c| by_distance(key, c).is_le()) {
                 continue;
             }
             let at = page.partition_point(|p| by_distance((p.0, p.2.physician.npi), key).is_lt());
-            if at <= limit {
+            if at < take {
                 page.insert(at, (metres, l, entry));
-                page.truncate(limit + 1);
+                page.truncate(take);
             }
         }
         page
@@ -346,6 +367,6 @@ impl Snapshot {
             }
         });
         let hits = page.into_iter().map(|entry| Hit { physician: &entry.physician, nearest: None }).collect();
-        Page { total, hits, next }
+        Page { total, hits, next, beyond: None }
     }
 }

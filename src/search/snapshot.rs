@@ -272,7 +272,7 @@ mod tests {
         let mut out = Vec::new();
         for near in [near, None] {
             let query = SearchQuery { near, filters: Filters::default() };
-            let page = snapshot.search(&query, 100_000, None, false);
+            let page = snapshot.search(&query, 100_000, None, false, 0);
             out.extend(
                 page.hits.iter().map(|h| (h.physician.npi.to_string(), h.nearest.map(|n| n.1.to_bits()))),
             );

@@ -32,6 +32,8 @@ async fn a_repeated_search_gets_304_and_the_tag_follows_the_request(backend: Bac
     assert_eq!(reordered.header("etag"), Some(tag.as_str()), "parameter order does not matter");
     let other = app.get("/v1/physicians?zip=10001&specialty=neurology&limit=6").await;
     assert_ne!(other.header("etag"), Some(tag.as_str()));
+    let beyond = app.get(&format!("{uri}&beyond=5")).await;
+    assert_ne!(beyond.header("etag"), Some(tag.as_str()), "beyond changes the last page");
     let geojson = app.get(&format!("{uri}&format=geojson")).await;
     let by_accept =
         app.request(TestRequest::get().uri(uri).insert_header(("Accept", "application/geo+json"))).await;

@@ -49,6 +49,10 @@ async fn bad_search_parameters_are_400_naming_the_parameter(backend: Backend) {
         ("limit=101", "limit"),
         ("limit=-1", "limit"),
         ("limit=2.5", "limit"),
+        ("zip=10001&beyond=11", "beyond"),
+        ("zip=10001&beyond=-1", "beyond"),
+        ("zip=10001&beyond=three", "beyond"),
+        ("beyond=3", "beyond"),
         ("cursor=not-a-cursor", "cursor"),
         ("cursor=", "cursor"),
     ];

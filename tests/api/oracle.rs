@@ -6,10 +6,11 @@ use geo::{Distance, Geodesic, Point};
 use serde_json::Value;
 
 use crate::helpers::{Backend, both_backends};
-use crate::helpers::{Lcg, spawn_app};
+use crate::helpers::{Lcg, TestApp, spawn_app};
 use physician_locator::directory::Physician;
 use physician_locator::domain::Specialty;
 
+#[derive(Clone)]
 struct Query {
     lat: f64,
     lng: f64,
@@ -45,9 +46,18 @@ impl Query {
         uri
     }
 
-    /// (npi, distance in the unit, location id), sorted.
+    fn unit_m(&self) -> f64 {
+        if self.km { 1000.0 } else { 1609.344 }
+    }
+
+    /// (npi, distance in the unit, location id) within the radius, sorted.
     fn brute_force(&self, physicians: &[Physician]) -> Vec<(String, f64, String)> {
-        let unit = if self.km { 1000.0 } else { 1609.344 };
+        self.within(physicians, self.radius * self.unit_m())
+    }
+
+    /// (npi, distance in the unit, location id) within `limit_m` metres, sorted.
+    fn within(&self, physicians: &[Physician], limit_m: f64) -> Vec<(String, f64, String)> {
+        let unit = self.unit_m();
         let origin = Point::new(self.lng, self.lat);
         let mut out: Vec<(String, f64, String)> = physicians
             .iter()
@@ -65,8 +75,8 @@ impl Query {
                     .iter()
                     .filter(|l| self.service.is_none_or(|s| l.services.iter().any(|x| x.slug() == s)))
                     .map(|l| (Geodesic.distance(origin, Point::new(l.point.lng(), l.point.lat())), l.ordinal))
-                    .filter(|&(metres, _)| metres <= self.radius * unit)
                     .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)))
+                    .filter(|&(metres, _)| metres <= limit_m)
                     .map(|(metres, ordinal)| {
                         (p.npi.to_string(), metres / unit, format!("{}-{ordinal}", p.npi))
                     })
@@ -206,7 +216,81 @@ async fn the_far_western_aleutians_reach_adak_across_the_antimeridian(backend: B
     assert_matches_oracle(&query, &got, &query.brute_force(&app.physicians));
 }
 
+/// Follows `next_cursor` from `uri` to the last page: the results of every
+/// page, and the last page's `beyond_radius` (every other page's is empty).
+async fn pages_and_beyond(app: &TestApp, uri: &str) -> (Vec<Value>, Vec<Value>) {
+    let mut results = Vec::new();
+    let mut page = app.ok(uri).await;
+    loop {
+        results.extend(page["results"].as_array().expect("results").iter().cloned());
+        let beyond = page["beyond_radius"].as_array().expect("beyond_radius with an origin").clone();
+        let Some(cursor) = page["next_cursor"].as_str() else { return (results, beyond) };
+        assert!(beyond.is_empty(), "beyond_radius before the last page of {uri}");
+        page = app.ok(&format!("{uri}&cursor={cursor}")).await;
+    }
+}
+
+async fn the_nearest_beyond_the_radius_equal_the_brute_force_oracle(backend: Backend) {
+    let app = spawn_app(backend).await;
+    // Yellowstone (ZIP 82190); Adak and Attu, either side of the antimeridian;
+    // the mid-Pacific, more than 1000 mi from anyone.
+    let origins = [(44.5677, -110.4413), (51.8549, -177.0888), (52.84, 173.18), (0.0, -140.0)];
+    // No filter; LEMS; rare terms with their own indexes; a rare service and
+    // the accepting filter on top.
+    let any = Query {
+        lat: 0.0,
+        lng: 0.0,
+        radius: 50.0,
+        km: false,
+        specialties: vec![],
+        conditions: vec![],
+        service: None,
+        accepting: None,
+    };
+    let filters = [
+        any.clone(),
+        Query { conditions: vec!["lems"], ..any.clone() },
+        Query { specialties: vec!["pmr-neuromuscular-medicine", "2084A2900X"], km: true, ..any.clone() },
+        Query {
+            conditions: vec!["paraneoplastic-syndromes"],
+            service: Some("plasma-exchange"),
+            accepting: Some(true),
+            ..any.clone()
+        },
+    ];
+    let mut beyond_seen = 0;
+    for (i, &(lat, lng)) in origins.iter().enumerate() {
+        for (j, filter) in filters.iter().enumerate() {
+            let radius = [5.0, 50.0, 1000.0][(i + j) % 3];
+            let query = Query { lat, lng, radius, ..filter.clone() };
+            let beyond = [1, 3, 10][(i + 2 * j) % 3];
+            let limit = if radius < 1000.0 { 7 } else { 100 };
+            let uri = format!("{}&beyond={beyond}", query.uri(limit));
+            let (results, beyond_radius) = pages_and_beyond(&app, &uri).await;
+            let inside = query.brute_force(&app.physicians);
+            assert_matches_oracle(&query, &seen(&results), &inside);
+            let outside: Vec<_> = query
+                .within(&app.physicians, f64::INFINITY)
+                .into_iter()
+                .skip(inside.len())
+                .take(beyond)
+                .collect();
+            assert!(outside.iter().all(|o| o.1 > radius), "{uri}");
+            assert_matches_oracle(&query, &seen(&beyond_radius), &outside);
+            beyond_seen += beyond_radius.len();
+        }
+    }
+    assert!(beyond_seen > 40, "the test must exercise beyond_radius, got {beyond_seen}");
+    // Nobody within 1000 mi of the mid-Pacific: the first page is the last,
+    // and names the nearest anyway; without an origin there is no beyond_radius.
+    let page = app.ok("/v1/physicians?lat=0&lng=-140&radius=1000").await;
+    assert_eq!(page["results"], serde_json::json!([]));
+    assert_eq!(page["beyond_radius"].as_array().map(Vec::len), Some(3));
+    assert!(app.ok("/v1/physicians?q=a&limit=1").await["beyond_radius"].is_null());
+}
+
 both_backends!(
     random_searches_equal_the_brute_force_oracle,
     the_far_western_aleutians_reach_adak_across_the_antimeridian,
+    the_nearest_beyond_the_radius_equal_the_brute_force_oracle,
 );

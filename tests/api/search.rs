@@ -224,7 +224,38 @@ async fn geojson_pages_are_feature_collections_of_the_same_results(backend: Back
     crate::helpers::assert_problem(&bad, 400, Some("format"));
 }
 
+/// From Yellowstone nobody who knows LEMS is within 50 mi: the answer still
+/// names the nearest, past the radius, nearest first; as many as `beyond`
+/// asks, none with `beyond=0`; on a map, marked as such.
+async fn an_empty_radius_names_the_nearest_beyond_it(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let base = "/v1/physicians?zip=82190&condition=lems";
+    let page = app.ok(base).await;
+    assert_eq!(page["origin"]["label"], "Yellowstone National Park, WY 82190");
+    assert_eq!((page["results"].as_array().map(Vec::len), &page["next_cursor"]), (Some(0), &Value::Null));
+    let beyond = page["beyond_radius"].as_array().unwrap();
+    assert_eq!(beyond.len(), 3, "three by default");
+    let miles = distances(beyond);
+    assert!(miles[0] > 50.0 && miles.is_sorted(), "{miles:?}");
+    for r in beyond {
+        assert!(r["physician"]["conditions"].as_array().unwrap().iter().any(|c| c["slug"] == "lems"));
+        let id = &r["nearest_location_id"];
+        assert!(r["physician"]["locations"].as_array().unwrap().iter().any(|l| &l["id"] == id));
+    }
+    let ten = app.ok(&format!("{base}&beyond=10")).await;
+    assert_eq!(ten["beyond_radius"].as_array().unwrap()[..3], beyond[..]);
+    assert_eq!(ten["beyond_radius"].as_array().map(Vec::len), Some(10));
+    assert_eq!(app.ok(&format!("{base}&beyond=0")).await["beyond_radius"], serde_json::json!([]));
+
+    let geo = app.get(&format!("{base}&radius=100&format=geojson")).await.body;
+    let features = geo["features"].as_array().unwrap();
+    let marked: Vec<bool> = features.iter().map(|f| f["properties"]["beyond_radius"] == true).collect();
+    let inside = marked.iter().filter(|m| !**m).count();
+    assert!(marked[inside..].iter().all(|m| *m) && marked.len() == inside + 3, "{marked:?}");
+}
+
 both_backends!(
+    an_empty_radius_names_the_nearest_beyond_it,
     geojson_pages_are_feature_collections_of_the_same_results,
     neuromuscular_specialists_near_10001_come_in_distance_order,
     paging_with_every_limit_gives_each_physician_exactly_once,

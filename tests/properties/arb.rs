@@ -352,6 +352,8 @@ pub struct QuerySpec {
     pub km: bool,
     pub filters: Filters,
     pub limit: usize,
+    /// How many matches beyond the radius the last page adds.
+    pub beyond: usize,
 }
 
 pub fn query() -> impl Strategy<Value = QuerySpec> {
@@ -366,8 +368,15 @@ pub fn query() -> impl Strategy<Value = QuerySpec> {
         1 => (1e-12..=1e-6f64).prop_map(RadiusChoice::Share),
         3 => any::<Index>().prop_map(RadiusChoice::Through),
     ];
-    (prop::option::weighted(0.85, origin), radius, any::<bool>(), filters(), 1usize..=25)
-        .prop_map(|(origin, radius, km, filters, limit)| QuerySpec { origin, radius, km, filters, limit })
+    (prop::option::weighted(0.85, origin), radius, any::<bool>(), filters(), 1usize..=25, 0usize..=10)
+        .prop_map(|(origin, radius, km, filters, limit, beyond)| QuerySpec {
+            origin,
+            radius,
+            km,
+            filters,
+            limit,
+            beyond,
+        })
 }
 
 pub fn geodesic_m(a: GeoPoint, b: GeoPoint) -> f64 {

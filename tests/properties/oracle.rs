@@ -40,11 +40,10 @@ pub fn location_matches(f: &Filters, l: &Location) -> bool {
     f.services.is_empty() || l.services.iter().any(|s| f.services.contains(s))
 }
 
-/// Every physician with a matching location within the radius, nearest
-/// first, ties on NPI.
-pub fn ranked(directory: &[Physician], query: &SearchQuery) -> Vec<Ranked> {
-    let (origin, radius) = query.near.expect("a ranked query");
-    let radius_m = radius.metres();
+/// Every physician with a matching location anywhere, nearest first, ties
+/// on NPI: the unbounded ranking.
+pub fn ranking(directory: &[Physician], query: &SearchQuery) -> Vec<Ranked> {
+    let (origin, _) = query.near.expect("a ranked query");
     let mut out: Vec<Ranked> = directory
         .iter()
         .filter(|p| physician_matches(&query.filters, p))
@@ -54,12 +53,17 @@ pub fn ranked(directory: &[Physician], query: &SearchQuery) -> Vec<Ranked> {
                 .filter(|l| location_matches(&query.filters, l))
                 .map(|l| (geodesic_m(origin, l.point), l.ordinal))
                 .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)))
-                .filter(|&(metres, _)| metres <= radius_m)
                 .map(|(metres, ordinal)| Ranked { npi: p.npi, metres, ordinal })
         })
         .collect();
     out.sort_by(|a, b| a.metres.total_cmp(&b.metres).then(a.npi.cmp(&b.npi)));
     out
+}
+
+/// The ranking's physicians within the radius.
+pub fn ranked(directory: &[Physician], query: &SearchQuery) -> Vec<Ranked> {
+    let radius_m = query.near.expect("a ranked query").1.metres();
+    ranking(directory, query).into_iter().filter(|r| r.metres <= radius_m).collect()
 }
 
 pub fn listed_key(p: &Physician) -> Listed {

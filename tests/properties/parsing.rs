@@ -317,6 +317,7 @@ const PARAMETERS: &[&str] = &[
     "limit",
     "cursor",
     "include_total",
+    "beyond",
     "format",
     "sort",
     "LAT",
@@ -489,6 +490,7 @@ fn sensible_query() -> impl Strategy<Value = String> {
         prop::option::weighted(0.7, 1usize..=100),
         prop::option::weighted(0.3, any::<bool>()),
         prop::option::weighted(0.2, select(&["json", "geojson"][..])),
+        prop::option::weighted(0.3, 0usize..=10),
     );
     let spoil = prop::option::weighted(
         0.2,
@@ -506,7 +508,8 @@ fn sensible_query() -> impl Strategy<Value = String> {
             pairs.extend(radius.filter(|_| located).map(|r| pair("radius", r)));
             pairs.extend(unit.filter(|_| located).map(|u| pair("unit", u.to_owned())));
             pairs.extend(filters);
-            let (limit, total, format) = paging;
+            let (limit, total, format, beyond) = paging;
+            pairs.extend(beyond.filter(|_| located).map(|b| pair("beyond", b.to_string())));
             pairs.extend(limit.map(|l| pair("limit", l.to_string())));
             pairs.extend(total.map(|t| pair("include_total", t.to_string())));
             pairs.extend(format.map(|f| pair("format", f.to_owned())));

@@ -10,7 +10,7 @@ use proptest::test_runner::TestCaseError;
 use physician_locator::directory::Physician;
 use physician_locator::domain::Npi;
 use physician_locator::domain::geo::MAX_RADIUS_M;
-use physician_locator::search::{Cursor, Hit, Position, SearchQuery, Snapshot};
+use physician_locator::search::{Cursor, Hit, Page, Position, SearchQuery, Snapshot};
 
 use crate::arb::{self, Detail, QuerySpec};
 use crate::config;
@@ -67,10 +67,28 @@ fn same_ranking(got: &[Ranked], want: &[Ranked], radius_m: f64) -> Result<(), Te
     Ok(())
 }
 
+/// A ranked answer's results inside the radius (`inside` of them) and then
+/// its `beyond_radius` (`beyond` asked): the start of the unbounded ranking,
+/// `beyond` further than the radius holds. The radius decides only where
+/// the results split, so this holds exactly even on its boundary.
+fn prefix_of_the_ranking(
+    got: &[Ranked],
+    inside: usize,
+    beyond: usize,
+    ranking: &[Ranked],
+) -> Result<(), TestCaseError> {
+    prop_assert_eq!(got.len(), (inside + beyond).min(ranking.len()), "{:?} of {:?}", got, ranking);
+    for (g, w) in got.iter().zip(ranking) {
+        prop_assert_eq!((g.npi, g.ordinal), (w.npi, w.ordinal), "search {:?}, oracle {:?}", got, ranking);
+        prop_assert!(same_distance(g.metres, w.metres), "distance: search {g:?}, oracle {w:?}");
+    }
+    Ok(())
+}
+
 /// The whole answer, a first page and the count, against the oracle.
 fn check_query(snapshot: &Snapshot, directory: &[Physician], spec: &QuerySpec) -> Result<(), TestCaseError> {
     let query = spec.resolve(directory);
-    let full = snapshot.search(&query, everything(directory), None, true);
+    let full = snapshot.search(&query, everything(directory), None, true, spec.beyond);
     prop_assert!(full.next.is_none(), "a cursor after a page that holds everything");
     prop_assert_eq!(full.total, Some(full.hits.len()), "total counts the results");
     for hit in &full.hits {
@@ -81,43 +99,68 @@ fn check_query(snapshot: &Snapshot, directory: &[Physician], spec: &QuerySpec) -
             prop_assert!(full.hits.iter().all(|h| h.nearest.is_some()));
             let got: Vec<Ranked> = full.hits.iter().map(ranked_hit).collect();
             same_ranking(&got, &oracle::ranked(directory, &query), radius.metres())?;
+            let beyond: Vec<Ranked> =
+                full.beyond.as_deref().unwrap_or_default().iter().map(ranked_hit).collect();
+            prop_assert!(beyond.iter().all(|b| b.metres > radius.metres()), "inside the radius: {beyond:?}");
+            let union: Vec<Ranked> = got.iter().chain(&beyond).copied().collect();
+            prefix_of_the_ranking(&union, got.len(), spec.beyond, &oracle::ranking(directory, &query))?;
         }
         None => {
+            prop_assert!(full.beyond.is_none(), "beyond_radius without an origin");
             prop_assert!(full.hits.iter().all(|h| h.nearest.is_none()));
             let got: Vec<Listed> = full.hits.iter().map(|h| listed_key(h.physician)).collect();
             prop_assert_eq!(got, oracle::listed(directory, &query));
         }
     }
-    // A page is the start of the whole answer, and says whether more follow.
-    let page = snapshot.search(&query, spec.limit, None, false);
+    // A page is the start of the whole answer, and says whether more follow;
+    // only the last carries the matches beyond the radius.
+    let page = snapshot.search(&query, spec.limit, None, false, spec.beyond);
     prop_assert_eq!(page.total, None, "total counted without being asked");
     let n = spec.limit.min(full.hits.len());
     prop_assert_eq!(keys(&page.hits), keys(&full.hits[..n]));
     prop_assert_eq!(page.next.is_some(), full.hits.len() > spec.limit);
+    let beyond = |page: &Page<'_>| page.beyond.as_deref().map(keys);
+    let last_beyond = if page.next.is_some() { Some(Vec::new()) } else { beyond(&full) };
+    prop_assert_eq!(beyond(&page), last_beyond.filter(|_| query.near.is_some()));
     Ok(())
 }
 
 /// Follows the cursor from the first page to the last, the limit changing
-/// from page to page, and checks the pages add up to the whole answer.
+/// from page to page, and checks the pages add up to the whole answer and,
+/// ranked, that they and the last page's `beyond` matches outside the radius
+/// are the start of the unbounded ranking.
 fn check_paging(
     snapshot: &Snapshot,
     directory: &[Physician],
     query: &SearchQuery,
     limits: &[usize],
+    beyond: usize,
 ) -> Result<(), TestCaseError> {
-    let full = keys(&snapshot.search(query, everything(directory), None, false).hits);
+    let full = keys(&snapshot.search(query, everything(directory), None, false, 0).hits);
     let distinct: HashSet<Npi> = full.iter().map(|k| k.0).collect();
     prop_assert_eq!(distinct.len(), full.len(), "a physician listed twice");
     let fingerprint = query.fingerprint();
     let mut seen: Vec<Key> = Vec::new();
+    let mut ranked: Vec<Ranked> = Vec::new();
     let mut after: Option<Position> = None;
     for round in 0.. {
         prop_assert!(round <= full.len(), "paging does not end");
         let limit = limits[round % limits.len()];
-        let page = snapshot.search(query, limit, after.as_ref(), false);
+        let page = snapshot.search(query, limit, after.as_ref(), false, beyond);
         prop_assert!(page.hits.len() <= limit);
         seen.extend(keys(&page.hits));
-        let Some(cursor) = page.next else { break };
+        if query.near.is_some() {
+            ranked.extend(page.hits.iter().map(ranked_hit));
+        }
+        let Some(cursor) = page.next else {
+            if query.near.is_some() {
+                let inside = ranked.len();
+                ranked.extend(page.beyond.as_deref().unwrap_or_default().iter().map(ranked_hit));
+                prefix_of_the_ranking(&ranked, inside, beyond, &oracle::ranking(directory, query))?;
+            }
+            break;
+        };
+        prop_assert!(page.beyond.as_ref().is_none_or(Vec::is_empty), "beyond before the last page");
         prop_assert_eq!(page.hits.len(), limit, "a short page before the last");
         prop_assert_eq!(cursor.fingerprint, fingerprint);
         let last = page.hits.last().expect("a full page");
@@ -320,10 +363,10 @@ proptest! {
         let snapshot = Snapshot::build(1, directory.clone());
         for spec in &queries {
             let query = spec.resolve(&directory);
-            check_paging(&snapshot, &directory, &query, &limits)?;
+            check_paging(&snapshot, &directory, &query, &limits, spec.beyond)?;
             // The same query listed by name.
             let listed = SearchQuery { near: None, ..query };
-            check_paging(&snapshot, &directory, &listed, &limits)?;
+            check_paging(&snapshot, &directory, &listed, &limits, spec.beyond)?;
         }
     }
 
@@ -338,11 +381,11 @@ proptest! {
     ) {
         let snapshot = Snapshot::build(1, directory.clone());
         let query = spec.resolve(&directory);
-        let full = snapshot.search(&query, everything(&directory), None, false);
+        let full = snapshot.search(&query, everything(&directory), None, false, 0);
         for p in &positions {
             let position = p.position(&full.hits, query.near.is_some());
             let rest: Vec<&Hit<'_>> = full.hits.iter().filter(|h| after(h, &position)).collect();
-            let page = snapshot.search(&query, spec.limit, Some(&position), false);
+            let page = snapshot.search(&query, spec.limit, Some(&position), false, 0);
             let want: Vec<Key> = rest.iter().take(spec.limit).map(|h| key(h)).collect();
             prop_assert_eq!(keys(&page.hits), want, "after {:?}", position);
             prop_assert_eq!(page.next.is_some(), rest.len() > spec.limit, "after {:?}", position);
