@@ -317,3 +317,70 @@ test('keyboard only: Tab reaches every control in order, each with a visible foc
     assert.equal(background, 'rgb(192, 57, 43)', 'accent= colours the button');
   });
 });
+
+/** The nearest beyond the radius, as the widget shows them, in page order. */
+const beyondShown = (page) => page.$$eval('#plw-beyond-list > li', (items) => items.map((li) => ({
+  npi: li.dataset.npi,
+  distance: Number(li.dataset.distance),
+  shownDistance: li.querySelector('.plw-distance')?.textContent,
+})));
+
+test('Yellowstone: nobody knows LEMS within 50 mi, so the nearest are shown, and one click widens', TIMEOUT, async () => {
+  await withPage('embed-yellowstone', '?zip=82190&condition=lems', async (page) => {
+    await page.locator('#plw-beyond-list > li').first().waitFor();
+    const api = await apiSearch('zip=82190&condition=lems&radius=50&unit=mi&limit=10&beyond=3');
+    assert.equal(api.results.length, 0, 'nobody within 50 mi of Yellowstone knows LEMS');
+    assert.equal(await resultCount(page), 0);
+    assert.equal((await page.getByRole('status').textContent()).trim(),
+      'No LEMS specialist within 50 mi of Yellowstone National Park, WY. The nearest:');
+    const beyond = await beyondShown(page);
+    assert.deepEqual(beyond.map((r) => r.npi), api.beyond_radius.map((r) => r.physician.npi), 'the API\'s nearest beyond, in order');
+    assertNonDecreasing(beyond);
+    for (const r of beyond) {
+      assert.ok(r.distance > 50);
+      assert.match(r.shownDistance, /^\d[\d,]*\.\d mi$/, 'each with its distance');
+    }
+    assert.equal(await page.getByRole('list', { name: 'The nearest specialists' }).count(), 1, 'a named list');
+
+    // The smallest offered radius that covers them, one keypress away.
+    const radii = [10, 25, 50, 100, 250, 500, 1000];
+    const wider = radii.find((r) => beyond.every((b) => b.distance <= r));
+    const widen = page.getByRole('button', { name: `Search within ${wider.toLocaleString('en')} mi` });
+    await widen.focus();
+    await page.screenshot({ path: path.join(ARTIFACTS, 'embed-yellowstone.png'), fullPage: true });
+    await page.keyboard.press('Enter');
+    await waitForResults(page);
+    assert.equal(await page.getByLabel('Distance').inputValue(), String(wider));
+    const shown = await results(page);
+    assert.deepEqual(shown.slice(0, beyond.length).map((r) => r.npi), beyond.map((r) => r.npi),
+      'the nearest beyond are now the first results');
+    assert.match(await page.getByRole('status').textContent(), new RegExp(`within ${wider} mi of Yellowstone`));
+    const focused = await page.evaluate(() => document.activeElement.closest('#plw-results > li')?.dataset.npi);
+    assert.equal(focused, shown[0].npi, 'focus moves to the first result');
+    assert.ok(await page.locator('#plw-beyond').isHidden(), 'the radius now holds enough');
+  });
+});
+
+test('a radius holding fewer than three also shows the nearest beyond it', TIMEOUT, async () => {
+  const api = await apiSearch('zip=82190&condition=lems&radius=200&unit=mi&limit=10&beyond=3');
+  assert.ok(api.results.length > 0 && api.results.length < 3, `1 or 2 within 200 mi, got ${api.results.length}`);
+  await withPage('embed-few', '?zip=82190&condition=lems&radius=200', async (page) => {
+    await page.locator('#plw-beyond-list > li').first().waitFor();
+    assert.deepEqual((await results(page)).map((r) => r.npi), api.results.map((r) => r.physician.npi));
+    assert.match(await page.getByRole('status').textContent(), /^1 specialist within 200 mi of Yellowstone/);
+    assert.equal((await page.locator('#plw-beyond-lead').textContent()).trim(), 'The nearest beyond 200 mi:');
+    assert.deepEqual((await beyondShown(page)).map((r) => r.npi), api.beyond_radius.map((r) => r.physician.npi));
+  });
+});
+
+test('lang=es: every result beyond the radius, in Spanish', TIMEOUT, async () => {
+  await withPage('embed-yellowstone-es', '?lang=es&zip=82190&condition=lems&radius=10', async (page) => {
+    await page.locator('#plw-beyond-list > li').first().waitFor();
+    assert.equal(await resultCount(page), 0);
+    assert.equal((await page.getByRole('status').textContent()).trim(),
+      'No hay ningún especialista en LEMS a menos de 10 mi de Yellowstone National Park, WY. Los más cercanos:');
+    assert.equal(await page.getByRole('list', { name: 'Los especialistas más cercanos' }).count(), 1);
+    assert.match(await page.locator('#plw-widen').textContent(), /^Buscar a menos de \d+ mi$/);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'embed-yellowstone-es.png'), fullPage: true });
+  });
+});

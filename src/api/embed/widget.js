@@ -11,6 +11,8 @@
   const MAX_RADIUS = 1000;
   const PAGE_SIZE = 10;
   const LEMS = 'lems';
+  // A radius holding fewer than this shows the nearest beyond it too.
+  const FEW = 3;
 
   const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
 
@@ -37,6 +39,10 @@
       loadingMore: 'Loading more results…',
       found: (n, r, place) => `${plural(n, 'specialist', 'specialists')} within ${r} mi of ${place}`,
       none: (r, place) => `No specialists found within ${r} mi of ${place}. Try a larger distance or fewer filters.`,
+      noneNear: (lems, r, place) => `No ${lems ? 'LEMS specialist' : 'specialist'} within ${r} mi of ${place}. The nearest:`,
+      fewNear: (r) => `The nearest beyond ${r} mi:`,
+      nearest: 'The nearest specialists',
+      widen: (r) => `Search within ${r} mi`,
       showing: (shown, n, r, place) => `Showing ${shown} of ${plural(n, 'specialist', 'specialists')} within ${r} mi of ${place}`,
       away: (d) => `${d} mi`,
       call: 'Call',
@@ -81,6 +87,10 @@
       loadingMore: 'Cargando más resultados…',
       found: (n, r, place) => `${plural(n, 'especialista', 'especialistas')} a menos de ${r} mi de ${place}`,
       none: (r, place) => `No encontramos especialistas a menos de ${r} mi de ${place}. Pruebe con una distancia mayor o menos filtros.`,
+      noneNear: (lems, r, place) => `No hay ningún ${lems ? 'especialista en LEMS' : 'especialista'} a menos de ${r} mi de ${place}. Los más cercanos:`,
+      fewNear: (r) => `Los más cercanos a más de ${r} mi:`,
+      nearest: 'Los especialistas más cercanos',
+      widen: (r) => `Buscar a menos de ${r} mi`,
       showing: (shown, n, r, place) => `Mostrando ${shown} de ${plural(n, 'especialista', 'especialistas')} a menos de ${r} mi de ${place}`,
       away: (d) => `${d} mi`,
       call: 'Llamar al',
@@ -125,6 +135,10 @@
   const statusBox = $('plw-status');
   const list = $('plw-results');
   const moreButton = $('plw-more');
+  const beyondBox = $('plw-beyond');
+  const beyondLead = $('plw-beyond-lead');
+  const beyondList = $('plw-beyond-list');
+  const widenButton = $('plw-widen');
 
   /** An element with attributes (null/false ones skipped) and children. */
   function el(tag, attrs = {}, ...children) {
@@ -143,6 +157,7 @@
     document.title = t.title;
     for (const node of document.querySelectorAll('[data-t]')) node.textContent = t[node.dataset.t];
     list.setAttribute('aria-label', t.results);
+    beyondList.setAttribute('aria-label', t.nearest);
   }
 
   /** Relative luminance of an sRGB colour given as six hex digits (WCAG 2). */
@@ -261,7 +276,7 @@
     return city ? { city: city[1], state: city[2].toUpperCase() } : null;
   }
 
-  let search = null; // the shown search: { query, where, next, total, shown, origin, radius }
+  let search = null; // the shown search: { query, where, next, total, shown, pages, beyond, origin, radius }
   let inFlight = null; // AbortController of the request under way
 
   function showError(message, where) {
@@ -273,6 +288,8 @@
 
   function summary() {
     const r = whole.format(search.radius);
+    // The place without its ZIP code: "Yellowstone National Park, WY".
+    if (search.shown === 0 && search.beyond > 0) return t.noneNear(search.lems, r, search.origin.replace(/\s+\d{5}$/, ''));
     if (search.shown === 0) return t.none(r, search.origin);
     if (search.total === null) return t.found(search.shown, r, search.origin);
     if (search.pages > 1) return t.showing(search.shown, search.total, r, search.origin);
@@ -299,12 +316,15 @@
     if (lems.checked) query.set('condition', LEMS);
     if (accepting.checked) query.set('accepting_new_patients', 'true');
     query.set('limit', String(PAGE_SIZE));
+    query.set('beyond', String(FEW));
 
     inFlight?.abort();
     const controller = (inFlight = new AbortController());
     search = null;
     list.replaceChildren();
     moreButton.hidden = true;
+    beyondList.replaceChildren();
+    beyondBox.hidden = true;
     showError('');
     statusBox.textContent = t.searching;
     list.setAttribute('aria-busy', 'true');
@@ -319,6 +339,8 @@
         total: page.total,
         shown: 0,
         pages: 0,
+        beyond: 0,
+        lems: lems.checked,
         origin: page.origin ? page.origin.label : text,
         radius: page.radius ? page.radius.value : Number(radius.value),
       };
@@ -371,8 +393,37 @@
     search.pages += 1;
     search.next = page.next_cursor || null;
     moreButton.hidden = !search.next;
+    showBeyond(search.next || search.shown >= FEW ? [] : page.beyond_radius || []);
     statusBox.textContent = summary();
     return items[0] || null;
+  }
+
+  /** Below a radius that holds too few: the nearest beyond it, and a button
+   * that widens the search to the smallest offered radius covering them. */
+  function showBeyond(beyond) {
+    search.beyond = beyond.length;
+    beyondBox.hidden = beyond.length === 0;
+    beyondList.replaceChildren(...beyond.map(result));
+    // With nothing inside, the status already says what this list is.
+    beyondLead.textContent = search.shown === 0 ? '' : t.fewNear(whole.format(search.radius));
+    const wider = RADII.find((r) => beyond.every((b) => b.distance <= r));
+    widenButton.hidden = beyond.length === 0 || wider === undefined;
+    if (!widenButton.hidden) {
+      widenButton.value = String(wider);
+      widenButton.textContent = t.widen(whole.format(wider));
+    }
+  }
+
+  /** Searches again within the radius the widen button offers; focus goes to
+   * the first result, as after "More results". */
+  async function widen() {
+    radius.value = widenButton.value;
+    await submit(false);
+    const first = list.querySelector('.plw-name');
+    if (first) {
+      first.focus({ preventScroll: true });
+      first.scrollIntoView({ block: 'start' });
+    }
   }
 
   // --- One result ------------------------------------------------------------
@@ -426,6 +477,7 @@
     submit(true);
   });
   moreButton.addEventListener('click', more);
+  widenButton.addEventListener('click', widen);
   flagFictional();
   fillSpecialties(url.get('specialty')).then(() => {
     if (place.value.trim()) submit(false);
