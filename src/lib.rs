@@ -7,6 +7,7 @@
 //! The [`db`] is the directory of record the snapshot is built from.
 
 pub mod api;
+pub mod application;
 pub mod clock;
 pub mod config;
 pub mod db;
@@ -17,5 +18,6 @@ pub mod generate;
 pub mod geocode;
 pub mod import;
 pub mod search;
+pub mod store;
 
 pub use error::Error;
