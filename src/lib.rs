@@ -1,12 +1,15 @@
 //! physician-locator: a REST API that finds neurologists and neuromuscular
-//! specialists near a place. See `ARCHITECTURE.md` in the shared design notes
-//! and the README.
+//! specialists near a place. `docs/ARCHITECTURE.md` describes how it is built
+//! (layers, the flow of a search and of a write, what must not depend on
+//! what); the README how to use it.
 //!
 //! Data flows one way: a request is parsed into [`domain`] types, answered by
-//! [`search`] from the in-memory [`search::Snapshot`], and rendered by [`api`].
-//! The [`db`] is the directory of record the snapshot is built from.
+//! [`search`] from the current snapshot of the [`store`], and rendered by
+//! [`api`]. The [`db`] is the directory of record the snapshot follows, and
+//! every write goes through its one write protocol.
 
 pub mod api;
+pub mod application;
 pub mod clock;
 pub mod config;
 pub mod db;
@@ -17,5 +20,6 @@ pub mod generate;
 pub mod geocode;
 pub mod import;
 pub mod search;
+pub mod store;
 
 pub use error::Error;
