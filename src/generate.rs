@@ -34,6 +34,31 @@ const POPULATION: [(&str, u32); 52] = [
     ("WV", 1794), ("WI", 5894), ("WY", 577), ("PR", 3286),
 ];
 
+/// Land neighbours of each state and DC: where a physician near a border is
+/// often licensed too. Islands and territories have none.
+#[rustfmt::skip]
+const NEIGHBOURS: [(&str, &str); 49] = [
+    ("AL", "FL GA MS TN"), ("AZ", "CA CO NM NV UT"), ("AR", "LA MO MS OK TN TX"), ("CA", "AZ NV OR"),
+    ("CO", "AZ KS NE NM OK UT WY"), ("CT", "MA NY RI"), ("DE", "MD NJ PA"), ("DC", "MD VA"),
+    ("FL", "AL GA"), ("GA", "AL FL NC SC TN"), ("ID", "MT NV OR UT WA WY"), ("IL", "IA IN KY MO WI"),
+    ("IN", "IL KY MI OH"), ("IA", "IL MN MO NE SD WI"), ("KS", "CO MO NE OK"),
+    ("KY", "IL IN MO OH TN VA WV"), ("LA", "AR MS TX"), ("ME", "NH"), ("MD", "DC DE PA VA WV"),
+    ("MA", "CT NH NY RI VT"), ("MI", "IN OH WI"), ("MN", "IA ND SD WI"), ("MS", "AL AR LA TN"),
+    ("MO", "AR IA IL KS KY NE OK TN"), ("MT", "ID ND SD WY"), ("NE", "CO IA KS MO SD WY"),
+    ("NV", "AZ CA ID OR UT"), ("NH", "MA ME VT"), ("NJ", "DE NY PA"), ("NM", "AZ CO OK TX UT"),
+    ("NY", "CT MA NJ PA VT"), ("NC", "GA SC TN VA"), ("ND", "MN MT SD"), ("OH", "IN KY MI PA WV"),
+    ("OK", "AR CO KS MO NM TX"), ("OR", "CA ID NV WA"), ("PA", "DE MD NJ NY OH WV"), ("RI", "CT MA"),
+    ("SC", "GA NC"), ("SD", "IA MN MT ND NE WY"), ("TN", "AL AR GA KY MO MS NC VA"),
+    ("TX", "AR LA NM OK"), ("UT", "AZ CO ID NM NV WY"), ("VT", "MA NH NY"),
+    ("VA", "DC KY MD NC TN WV"), ("WA", "ID OR"), ("WV", "KY MD OH PA VA"), ("WI", "IA IL MI MN"),
+    ("WY", "CO ID MT NE SD UT"),
+];
+
+/// Members of an interstate licensure compact (an illustrative list): a
+/// physician licensed through it holds them all.
+const COMPACT: &str = "AL AZ CO CT DE DC GA GU ID IL IA KS KY ME MD MI MN MS MT NE NV NH NJ ND OH OK PA \
+                       SD TN TX UT VT VA WA WV WI WY";
+
 /// Practices placed on purpose: the Aleutians (Adak and Unalaska, reached from
 /// the far western islands across the 180th meridian) and Guam.
 const FIXED_PLACES: [&str; 3] = ["99546", "99685", "96910"];
@@ -478,13 +503,14 @@ fn physician(
     let practice =
         format!("{}{} {}", rng.pick(NAME_ROOTS), rng.pick(NAME_ENDINGS), rng.pick(profile.practice));
     let location_count = [1, 1, 1, 1, 1, 1, 2, 2, 2, 3][rng.below(10)];
-    let locations = (1..=location_count)
+    let locations: Vec<Location> = (1..=location_count)
         .map(|ordinal| {
             let place = if ordinal == 1 { home } else { rng.pick(&by_state[&home.state]) };
             location(rng, ordinal, &practice, profile, place)
         })
         .collect();
     Physician {
+        licensed_states: licenses(npi, &locations),
         npi,
         given_name: given.to_owned(),
         family_name: family.to_owned(),
@@ -498,6 +524,28 @@ fn physician(
         last_updated: Date::parse(&format!("{year:04}-{month:02}-{day:02}")).expect("a valid date"),
         locations,
     }
+}
+
+/// Where a physician is licensed: every state they practise in; a third of
+/// them also in some of those states' neighbours, and one in twenty-five in
+/// every compact state. Drawn from a stream of the physician's own (seeded by
+/// the NPI), so that licenses left every other field of a directory as it was.
+fn licenses(npi: Npi, locations: &[Location]) -> Vec<UsState> {
+    let mut rng = Rng(npi.get());
+    let codes = |list: &'static str| list.split_whitespace().map(|c| UsState::parse(c).expect("known state"));
+    let mut states: Vec<UsState> = locations.iter().map(|l| l.state).collect();
+    if rng.chance(1.0 / 3.0) {
+        for l in locations {
+            let neighbours = NEIGHBOURS.iter().find(|n| n.0 == l.state.code()).map_or("", |n| n.1);
+            states.extend(codes(neighbours).filter(|_| rng.chance(0.5)));
+        }
+    }
+    if rng.chance(0.04) {
+        states.extend(codes(COMPACT));
+    }
+    states.sort_by_key(|s| s.code());
+    states.dedup();
+    states
 }
 
 fn location(rng: &mut Rng, ordinal: u8, practice: &str, profile: &Profile, place: &ZipPlace) -> Location {
@@ -554,6 +602,19 @@ mod tests {
     fn is_deterministic_and_seed_dependent() {
         assert_eq!(collect(200, 1), collect(200, 1));
         assert_ne!(collect(200, 1), collect(200, 2));
+    }
+
+    #[test]
+    fn physicians_are_licensed_where_they_practise_some_beyond() {
+        let physicians = collect(2000, 3);
+        let mut more = 0;
+        for p in &physicians {
+            assert!(p.locations.iter().all(|l| p.licensed_states.contains(&l.state)), "{p:?}");
+            let practised: HashSet<UsState> = p.locations.iter().map(|l| l.state).collect();
+            more += usize::from(p.licensed_states.len() > practised.len());
+        }
+        assert!((400..900).contains(&more), "{more} of 2000 licensed beyond where they practise");
+        assert!(physicians.iter().any(|p| p.licensed_states.len() > 30), "some through the compact");
     }
 
     #[test]

@@ -54,6 +54,10 @@ pub struct Origin {
     #[schema(example = "New York, NY 10001")]
     pub label: String,
     pub source: OriginSource,
+    /// Postal code of the state or territory it lies in, from its ZIP code or
+    /// city (where a telehealth visit would need a license); null for coordinates.
+    #[schema(example = "NY")]
+    pub state: Option<&'static str>,
 }
 
 /// The indexed gazetteer.
@@ -131,6 +135,7 @@ impl Gazetteer {
             point: place.point,
             label: format!("{}, {} {}", place.city, place.state, zip),
             source: OriginSource::Zip,
+            state: Some(place.state.code()),
         })
     }
 
@@ -141,7 +146,12 @@ impl Gazetteer {
             .cities
             .get(&(fold(city.trim()), state))
             .ok_or_else(|| format!("no city named {city:?} in {}", state.name()))?;
-        Ok(Origin { point: *point, label: format!("{name}, {state}"), source: OriginSource::City })
+        Ok(Origin {
+            point: *point,
+            label: format!("{name}, {state}"),
+            source: OriginSource::City,
+            state: Some(state.code()),
+        })
     }
 }
 
@@ -152,6 +162,7 @@ impl Origin {
             point,
             label: format!("{:.4}, {:.4}", point.lat(), point.lng()),
             source: OriginSource::Point,
+            state: None,
         }
     }
 }

@@ -214,6 +214,11 @@ pub struct PhysicianView<'a> {
     pub languages: Vec<&'a str>,
     pub accepting_new_patients: bool,
     pub telehealth: bool,
+    /// Postal codes of the states and territories where the physician holds
+    /// a license (so may see a patient there by telehealth): every location's
+    /// state and any others, sorted.
+    #[schema(example = json!(["NJ", "NY", "WY"]))]
+    pub licensed_states: Vec<&'static str>,
     /// Date the record was last confirmed (YYYY-MM-DD).
     #[schema(example = "2026-10-01")]
     pub last_updated: &'a str,
@@ -252,6 +257,7 @@ impl<'a> From<&'a Physician> for PhysicianView<'a> {
             languages: p.languages.iter().map(|l| l.as_str()).collect(),
             accepting_new_patients: p.accepting_new_patients,
             telehealth: p.telehealth,
+            licensed_states: p.licensed_states.iter().map(|s| s.code()).collect(),
             last_updated: p.last_updated.as_str(),
             locations: p.locations.iter().map(|l| location_view(p.npi, l)).collect(),
         }

@@ -10,7 +10,7 @@ use super::geojson::{self, FeatureCollection};
 use super::params::{NoParams, QueryParams};
 use super::{AppState, caching, location};
 use crate::domain::text::fold;
-use crate::domain::{Condition, Gender, Language, Npi, Radius, Service, Specialty, Unit};
+use crate::domain::{Condition, Gender, Language, Npi, Radius, Service, Specialty, Unit, UsState};
 use crate::error::{Error, Problem};
 use crate::geocode::Origin;
 use crate::search::{Cursor, Filters, Hit, Page, Position, SearchQuery, Snapshot};
@@ -65,6 +65,10 @@ pub struct SearchParams {
     /// Only physicians offering (true) or not offering (false) telehealth.
     #[param(example = true)]
     telehealth: Option<bool>,
+    /// Licensed in this state or territory (postal code), so able to see a
+    /// patient there by telehealth; repeat for any of several.
+    #[param(example = json!(["WY"]), pattern = "^[A-Za-z]{2}$")]
+    licensed_in: Option<Vec<String>>,
     /// A language spoken, as an ISO 639-1 code.
     #[param(example = "es", pattern = "^[a-z]{2}$")]
     language: Option<String>,
@@ -186,6 +190,7 @@ fn parse_search(query_string: &str, accept: &str) -> Result<SearchRequest, Error
         language: params.parsed("language", Language::parse),
         gender: params.parsed("gender", Gender::parse),
         name,
+        licensed_in: params.list("licensed_in", UsState::parse).into_iter().collect(),
     };
     let limit = params.whole("limit", 1..=MAX_LIMIT).unwrap_or(DEFAULT_LIMIT);
     let beyond = params.whole("beyond", 0..=MAX_BEYOND).unwrap_or(DEFAULT_BEYOND);

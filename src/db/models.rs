@@ -20,6 +20,7 @@ pub struct PhysicianRow {
     pub accepting_new_patients: bool,
     pub telehealth: bool,
     pub last_updated: String,
+    pub licensed_states: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]

@@ -14,6 +14,7 @@ diesel::table! {
         accepting_new_patients -> Bool,
         telehealth -> Bool,
         last_updated -> Text,
+        licensed_states -> Text,
     }
 }
 

@@ -26,6 +26,9 @@ pub struct CsvRow {
     pub languages: String,
     pub accepting_new_patients: String,
     pub telehealth: String,
+    /// Optional in a file: the locations' states are implied.
+    #[serde(default)]
+    pub licensed_states: String,
     pub last_updated: String,
     pub practice_name: String,
     pub street: String,
@@ -99,6 +102,7 @@ impl CsvRow {
             accepting_new_patients: parse_bool("accepting_new_patients", &self.accepting_new_patients)?,
             telehealth: parse_bool("telehealth", &self.telehealth)?,
             last_updated: self.last_updated.clone(),
+            licensed_states: self.licensed_states.clone(),
         };
         let location = LocationRow {
             npi: physician.npi.clone(),
@@ -130,6 +134,7 @@ impl CsvRow {
             languages: physician.languages.clone(),
             accepting_new_patients: physician.accepting_new_patients.to_string(),
             telehealth: physician.telehealth.to_string(),
+            licensed_states: physician.licensed_states.clone(),
             last_updated: physician.last_updated.clone(),
             practice_name: location.practice_name.clone(),
             street: location.street.clone(),

@@ -95,6 +95,9 @@ struct PhysicianInput {
     languages: Vec<String>,
     accepting_new_patients: bool,
     telehealth: bool,
+    /// Postal codes; the locations' states are implied.
+    #[serde(default)]
+    licensed_states: Vec<String>,
     last_updated: String,
     locations: Vec<LocationInput>,
 }
@@ -141,6 +144,7 @@ pub fn parse(text: &str) -> Result<Physician, FieldError> {
         accepting_new_patients: input.accepting_new_patients,
         telehealth: input.telehealth,
         last_updated: input.last_updated,
+        licensed_states: joined(input.licensed_states.iter().map(String::as_str)),
     };
     let locations = input
         .locations

@@ -34,6 +34,9 @@ pub struct Physician {
     pub telehealth: bool,
     /// The date the record was last confirmed.
     pub last_updated: Date,
+    /// Where they hold a license to practise, so may see a patient by
+    /// telehealth: every location's state and any others. Sorted, a set.
+    pub licensed_states: Vec<UsState>,
     /// Never empty; `locations[i].ordinal == i + 1`.
     pub locations: Vec<Location>,
 }
@@ -136,6 +139,16 @@ fn join<T>(items: &[T], show: impl Fn(&T) -> &str) -> String {
     parts.join(&LIST_SEPARATOR.to_string())
 }
 
+/// The states of a physician's licenses: those listed, and each location's,
+/// which practising there implies (so an import need not repeat them).
+fn licensed(listed: &str, locations: &[Location]) -> Result<Vec<UsState>, FieldError> {
+    let mut states = list("licensed_states", listed, UsState::parse)?;
+    states.extend(locations.iter().map(|l| l.state));
+    states.sort_by_key(|s| s.code());
+    states.dedup();
+    Ok(states)
+}
+
 impl Physician {
     /// Checks a physician row and its location rows (in ordinal order).
     pub fn from_rows(row: &PhysicianRow, locations: &[LocationRow]) -> Result<Self, FieldError> {
@@ -150,8 +163,12 @@ impl Physician {
         if locations.len() > usize::from(u8::MAX) {
             return Err(field_error("locations")("at most 255 locations per physician".into()));
         }
+        let locations = exactly_sized(locations.iter().zip(1u8..).enumerate().map(|(i, (l, ordinal))| {
+            Location::from_row(l, ordinal).map_err(|e| FieldError { location: Some(i), ..e })
+        }))?;
         Ok(Physician {
             npi,
+            licensed_states: licensed(&row.licensed_states, &locations)?,
             given_name: required("given_name", &row.given_name)?,
             family_name: required("family_name", &row.family_name)?,
             credentials: Credential::parse(row.credentials.trim()).map_err(field_error("credentials"))?,
@@ -162,9 +179,7 @@ impl Physician {
             accepting_new_patients: row.accepting_new_patients,
             telehealth: row.telehealth,
             last_updated: Date::parse(row.last_updated.trim()).map_err(field_error("last_updated"))?,
-            locations: exactly_sized(locations.iter().zip(1u8..).enumerate().map(|(i, (l, ordinal))| {
-                Location::from_row(l, ordinal).map_err(|e| FieldError { location: Some(i), ..e })
-            }))?,
+            locations,
         })
     }
 
@@ -183,6 +198,7 @@ impl Physician {
             accepting_new_patients: self.accepting_new_patients,
             telehealth: self.telehealth,
             last_updated: self.last_updated.as_str().to_owned(),
+            licensed_states: join(&self.licensed_states, |s| s.code()),
         };
         let locations = self
             .locations
@@ -257,6 +273,7 @@ pub(crate) mod tests {
             accepting_new_patients: true,
             telehealth: false,
             last_updated: "2026-10-01".into(),
+            licensed_states: "NJ;NY".into(),
         };
         let location = LocationRow {
             npi: "1234567893".into(),
@@ -286,9 +303,18 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn practising_in_a_state_implies_a_license_there() {
+        let (mut row, locations) = sample_rows();
+        row.licensed_states = "wy; nj;WY".into();
+        let physician = Physician::from_rows(&row, &locations).unwrap();
+        let codes: Vec<&str> = physician.licensed_states.iter().map(|s| s.code()).collect();
+        assert_eq!(codes, ["NJ", "NY", "WY"]);
+    }
+
+    #[test]
     fn each_bad_field_is_named() {
         type Spoil = fn(&mut PhysicianRow, &mut LocationRow);
-        let cases: [(&str, Spoil); 8] = [
+        let cases: [(&str, Spoil); 9] = [
             ("npi", |p, _| p.npi = "1234567890".into()),
             ("specialties", |p, _| p.specialties = "".into()),
             ("conditions", |p, _| p.conditions = "lems;flu".into()),
@@ -297,6 +323,7 @@ pub(crate) mod tests {
             ("lat", |_, l| l.lat = f64::NAN),
             ("state", |_, l| l.state = "ZZ".into()),
             ("given_name", |p, _| p.given_name = "  ".into()),
+            ("licensed_states", |p, _| p.licensed_states = "NY;XX".into()),
         ];
         for (field, spoil) in cases {
             let (mut row, mut locations) = sample_rows();

@@ -101,13 +101,19 @@ impl<R: Read> NppesSource<R> {
         if get(ENTITY) != "1" {
             return Ok(None);
         }
-        let mut specialties: Vec<(bool, &str)> = (1..=15)
+        // Each kept taxonomy with the state of the license it was granted under.
+        let kept: Vec<(bool, &str, &str)> = (1..=15)
             .filter_map(|i| {
                 let code = get(&format!("Healthcare Provider Taxonomy Code_{i}"));
                 let primary = get(&format!("Healthcare Provider Primary Taxonomy Switch_{i}")) == "Y";
-                Specialty::parse(code).ok().map(|s| (primary, s.entry().code.as_deref().unwrap_or(code)))
+                let state = get(&format!("Provider License Number State Code_{i}"));
+                Specialty::parse(code)
+                    .ok()
+                    .map(|s| (primary, s.entry().code.as_deref().unwrap_or(code), state))
             })
             .collect();
+        let licensed_states = kept.iter().map(|k| k.2).collect::<Vec<_>>().join(";");
+        let mut specialties: Vec<(bool, &str)> = kept.into_iter().map(|(p, code, _)| (p, code)).collect();
         if specialties.is_empty() {
             return Ok(None);
         }
@@ -132,6 +138,7 @@ impl<R: Read> NppesSource<R> {
             accepting_new_patients: false,
             telehealth: false,
             last_updated: date(get(UPDATED))?,
+            licensed_states,
         };
         let zip: String = get(POSTAL).chars().take(5).collect();
         let (lat, lng, precision) = coordinates("", "", &zip)?;

@@ -8,7 +8,7 @@ use super::snapshot::{Entry, Snapshot, by_distance};
 use crate::directory::{Location, Physician};
 use crate::domain::geo::{MEAN_EARTH_RADIUS_M, SPHERE_SLACK, sphere_m_from_chord2};
 use crate::domain::vocabulary::{ConditionKind, ServiceKind, SpecialtyKind, TermSet};
-use crate::domain::{Condition, Gender, GeoPoint, Language, Npi, Radius, Service, Specialty};
+use crate::domain::{Condition, Gender, GeoPoint, Language, Npi, Radius, Service, Specialty, UsState};
 
 /// What a physician must satisfy. Empty sets and `None` mean "any".
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -25,6 +25,8 @@ pub struct Filters {
     pub gender: Option<Gender>,
     /// Folded text the folded "given family" name must contain.
     pub name: Option<String>,
+    /// Licensed in any of these states (who may see a patient there by telehealth).
+    pub licensed_in: BTreeSet<UsState>,
 }
 
 /// A validated search.
@@ -82,6 +84,8 @@ impl<'q> Matcher<'q> {
             && f.language.is_none_or(|l| physician.languages.contains(&l))
             && f.gender.is_none_or(|g| g == physician.gender)
             && f.name.as_deref().is_none_or(|q| entry.names.full().contains(q))
+            && (f.licensed_in.is_empty()
+                || physician.licensed_states.iter().any(|s| f.licensed_in.contains(s)))
     }
 
     /// Whether the location of `slot` qualifies with its physician.

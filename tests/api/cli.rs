@@ -42,6 +42,8 @@ async fn nppes_rows_map_to_physicians(backend: Backend) {
     );
     assert_eq!(place.phone.as_str(), "212-555-0142");
     assert_eq!(place.precision.as_str(), "zip");
+    let licensed: Vec<&str> = rosalind.licensed_states.iter().map(|s| s.code()).collect();
+    assert_eq!(licensed, ["NJ", "NY"], "the kept taxonomy's license, and the practice's state");
     let lucia = find("1900000047");
     let slugs: Vec<&str> = lucia.specialties.iter().map(|s| s.slug()).collect();
     assert_eq!(slugs, ["clinical-neurophysiology", "neurology"], "the switched taxonomy is primary");

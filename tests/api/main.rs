@@ -10,6 +10,7 @@ mod faults;
 mod gate;
 mod helpers;
 mod imports;
+mod licenses;
 mod observability;
 mod oracle;
 mod readme;

@@ -342,6 +342,19 @@ test('Yellowstone: nobody knows LEMS within 50 mi, so the nearest are shown, and
     }
     assert.equal(await page.getByRole('list', { name: 'The nearest specialists' }).count(), 1, 'a named list');
 
+    // Who can see a patient in Wyoming by video, nearest first.
+    const video = await apiSearch('zip=82190&condition=lems&radius=50&unit=mi&limit=3&beyond=3&telehealth=true&licensed_in=WY');
+    const wanted = [...video.results, ...video.beyond_radius].slice(0, 3);
+    assert.ok(wanted.length > 0, 'someone who knows LEMS may see a patient in Wyoming by video');
+    for (const r of wanted) assert.ok(r.physician.telehealth && r.physician.licensed_states.includes('WY'));
+    const videoList = page.getByRole('list', { name: 'See a specialist by video' });
+    await videoList.locator(':scope > li').first().waitFor();
+    assert.deepEqual(await videoList.locator(':scope > li').evaluateAll((items) => items.map((li) => li.dataset.npi)),
+      wanted.map((r) => r.physician.npi));
+    assert.ok(await page.getByRole('heading', { name: 'See a specialist by video' }).isVisible());
+    assert.equal((await page.locator('#plw-video-lead').textContent()).trim(),
+      'Telehealth specialists licensed in WY, nearest first:');
+
     // The smallest offered radius that covers them, one keypress away.
     const radii = [10, 25, 50, 100, 250, 500, 1000];
     const wider = radii.find((r) => beyond.every((b) => b.distance <= r));
@@ -358,6 +371,7 @@ test('Yellowstone: nobody knows LEMS within 50 mi, so the nearest are shown, and
     const focused = await page.evaluate(() => document.activeElement.closest('#plw-results > li')?.dataset.npi);
     assert.equal(focused, shown[0].npi, 'focus moves to the first result');
     assert.ok(await page.locator('#plw-beyond').isHidden(), 'the radius now holds enough');
+    assert.ok(await page.locator('#plw-video').isHidden());
   });
 });
 
@@ -367,7 +381,8 @@ test('a radius holding fewer than three also shows the nearest beyond it', TIMEO
   await withPage('embed-few', '?zip=82190&condition=lems&radius=200', async (page) => {
     await page.locator('#plw-beyond-list > li').first().waitFor();
     assert.deepEqual((await results(page)).map((r) => r.npi), api.results.map((r) => r.physician.npi));
-    assert.match(await page.getByRole('status').textContent(), /^1 specialist within 200 mi of Yellowstone/);
+    const noun = api.results.length === 1 ? 'specialist' : 'specialists';
+    assert.match(await page.getByRole('status').textContent(), new RegExp(`^${api.results.length} ${noun} within 200 mi of Yellowstone`));
     assert.equal((await page.locator('#plw-beyond-lead').textContent()).trim(), 'The nearest beyond 200 mi:');
     assert.deepEqual((await beyondShown(page)).map((r) => r.npi), api.beyond_radius.map((r) => r.physician.npi));
   });
@@ -381,6 +396,7 @@ test('lang=es: every result beyond the radius, in Spanish', TIMEOUT, async () =>
       'No hay ningún especialista en LEMS a menos de 10 mi de Yellowstone National Park, WY. Los más cercanos:');
     assert.equal(await page.getByRole('list', { name: 'Los especialistas más cercanos' }).count(), 1);
     assert.match(await page.locator('#plw-widen').textContent(), /^Buscar a menos de \d+ mi$/);
+    await page.getByRole('heading', { name: 'Consulte a un especialista por video' }).waitFor();
     await page.screenshot({ path: path.join(ARTIFACTS, 'embed-yellowstone-es.png'), fullPage: true });
   });
 });

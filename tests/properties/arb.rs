@@ -78,6 +78,9 @@ pub fn point() -> impl Strategy<Value = GeoPoint> {
 }
 
 /// A sample of real ZIP codes with their state and centroid, in a fixed order.
+/// States a license may name: big and small, far-flung, and territories.
+const STATES: &[&str] = &["WY", "NY", "CA", "AK", "HI", "PR", "GU", "TX", "VT", "DC"];
+
 pub static ZIPS: LazyLock<Vec<(ZipCode, UsState, GeoPoint)>> = LazyLock::new(|| {
     let mut all: Vec<_> = Gazetteer::get().zips().map(|z| (z.zip, z.state, z.point)).collect();
     all.sort_by_key(|z| z.0);
@@ -216,7 +219,7 @@ pub fn physician(detail: Detail) -> impl Strategy<Value = Physician> {
         prop::collection::vec(skewed_term::<ConditionKind>(), 0..=4).prop_map(distinct),
         prop::collection::vec(select(LANGUAGES), 0..=3).prop_map(distinct),
     );
-    let flags = (any::<bool>(), any::<bool>(), date());
+    let flags = (any::<bool>(), any::<bool>(), date(), prop::collection::vec(select(STATES), 0..=3));
     let locations = prop_oneof![
         5 => prop::collection::vec(location(detail), 1..=1),
         3 => prop::collection::vec(location(detail), 2..=4),
@@ -232,7 +235,15 @@ pub fn physician(detail: Detail) -> impl Strategy<Value = Physician> {
             mut locations,
             twin,
         )| {
-            let (accepting_new_patients, telehealth, last_updated) = flags;
+            let (accepting_new_patients, telehealth, last_updated, licensed) = flags;
+            // As `from_rows` makes it: the listed states and the locations', sorted, once each.
+            let mut licensed_states: Vec<UsState> = licensed
+                .into_iter()
+                .map(|s| UsState::parse(s).expect("a state"))
+                .chain(locations.iter().map(|l| l.state))
+                .collect();
+            licensed_states.sort_by_key(|s| s.code());
+            licensed_states.dedup();
             if let Some((a, b)) = twin {
                 let point = locations[a.index(locations.len())].point;
                 let at = b.index(locations.len());
@@ -254,6 +265,7 @@ pub fn physician(detail: Detail) -> impl Strategy<Value = Physician> {
                 accepting_new_patients,
                 telehealth,
                 last_updated,
+                licensed_states,
                 locations,
             }
         },
@@ -309,8 +321,16 @@ pub fn filters() -> impl Strategy<Value = Filters> {
             prop_oneof![3 => select(NAME_QUERIES).prop_map(str::to_owned), 1 => free_text().prop_map(|s| fold(&s))],
         ),
     );
-    (sets, flags).prop_map(
-        |((specialties, conditions, services), (accepting, telehealth, language, female, name))| Filters {
+    let licensed_in = prop_oneof![
+        4 => Just(BTreeSet::new()),
+        1 => prop::collection::btree_set(select(STATES).prop_map(|s| UsState::parse(s).expect("a state")), 1..=2),
+    ];
+    (sets, flags, licensed_in).prop_map(
+        |(
+            (specialties, conditions, services),
+            (accepting, telehealth, language, female, name),
+            licensed_in,
+        )| Filters {
             specialties,
             conditions,
             services,
@@ -319,6 +339,7 @@ pub fn filters() -> impl Strategy<Value = Filters> {
             language: language.map(|l| Language::parse(l).expect("ISO 639-1")),
             gender: female.map(|f| if f { Gender::Female } else { Gender::Male }),
             name,
+            licensed_in,
         },
     )
 }

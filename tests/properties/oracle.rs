@@ -33,6 +33,7 @@ pub fn physician_matches(f: &Filters, p: &Physician) -> bool {
         && f.name
             .as_deref()
             .is_none_or(|q| format!("{} {}", fold(&p.given_name), fold(&p.family_name)).contains(q))
+        && (f.licensed_in.is_empty() || p.licensed_states.iter().any(|s| f.licensed_in.contains(s)))
 }
 
 /// Whether a location passes the location-level filter (`service`).

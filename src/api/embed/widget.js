@@ -43,6 +43,8 @@
       fewNear: (r) => `The nearest beyond ${r} mi:`,
       nearest: 'The nearest specialists',
       widen: (r) => `Search within ${r} mi`,
+      video: 'See a specialist by video',
+      videoLead: (state) => `Telehealth specialists licensed in ${state}, nearest first:`,
       showing: (shown, n, r, place) => `Showing ${shown} of ${plural(n, 'specialist', 'specialists')} within ${r} mi of ${place}`,
       away: (d) => `${d} mi`,
       call: 'Call',
@@ -91,6 +93,8 @@
       fewNear: (r) => `Los más cercanos a más de ${r} mi:`,
       nearest: 'Los especialistas más cercanos',
       widen: (r) => `Buscar a menos de ${r} mi`,
+      video: 'Consulte a un especialista por video',
+      videoLead: (state) => `Especialistas por telemedicina con licencia en ${state}, del más cercano al más lejano:`,
       showing: (shown, n, r, place) => `Mostrando ${shown} de ${plural(n, 'especialista', 'especialistas')} a menos de ${r} mi de ${place}`,
       away: (d) => `${d} mi`,
       call: 'Llamar al',
@@ -139,6 +143,9 @@
   const beyondLead = $('plw-beyond-lead');
   const beyondList = $('plw-beyond-list');
   const widenButton = $('plw-widen');
+  const videoBox = $('plw-video');
+  const videoLead = $('plw-video-lead');
+  const videoList = $('plw-video-list');
 
   /** An element with attributes (null/false ones skipped) and children. */
   function el(tag, attrs = {}, ...children) {
@@ -158,6 +165,7 @@
     for (const node of document.querySelectorAll('[data-t]')) node.textContent = t[node.dataset.t];
     list.setAttribute('aria-label', t.results);
     beyondList.setAttribute('aria-label', t.nearest);
+    videoList.setAttribute('aria-label', t.video);
   }
 
   /** Relative luminance of an sRGB colour given as six hex digits (WCAG 2). */
@@ -323,8 +331,10 @@
     search = null;
     list.replaceChildren();
     moreButton.hidden = true;
-    beyondList.replaceChildren();
-    beyondBox.hidden = true;
+    for (const [box, items] of [[beyondBox, beyondList], [videoBox, videoList]]) {
+      items.replaceChildren();
+      box.hidden = true;
+    }
     showError('');
     statusBox.textContent = t.searching;
     list.setAttribute('aria-busy', 'true');
@@ -342,6 +352,7 @@
         beyond: 0,
         lems: lems.checked,
         origin: page.origin ? page.origin.label : text,
+        state: page.origin ? page.origin.state : null,
         radius: page.radius ? page.radius.value : Number(radius.value),
       };
       show(page);
@@ -393,7 +404,9 @@
     search.pages += 1;
     search.next = page.next_cursor || null;
     moreButton.hidden = !search.next;
-    showBeyond(search.next || search.shown >= FEW ? [] : page.beyond_radius || []);
+    const thin = !search.next && search.shown < FEW;
+    showBeyond(thin ? page.beyond_radius || [] : []);
+    if (thin && search.state) showVideo(search);
     statusBox.textContent = summary();
     return items[0] || null;
   }
@@ -412,6 +425,27 @@
       widenButton.value = String(wider);
       widenButton.textContent = t.widen(whole.format(wider));
     }
+  }
+
+  /** Below a radius that holds too few: the nearest who offer telehealth and
+   * hold a license in the patient's state, so may see them by video however
+   * far away they are. Shown when it arrives; a failure leaves it out. */
+  async function showVideo(shown) {
+    const query = new URLSearchParams(shown.query);
+    query.set('telehealth', 'true');
+    query.set('licensed_in', shown.state);
+    query.set('limit', String(FEW));
+    let page;
+    try {
+      page = await fetchPage(query);
+    } catch {
+      return;
+    }
+    const nearest = [...page.results, ...(page.beyond_radius || [])].slice(0, FEW);
+    if (search !== shown || nearest.length === 0) return;
+    videoLead.textContent = t.videoLead(shown.state);
+    videoList.replaceChildren(...nearest.map(result));
+    videoBox.hidden = false;
   }
 
   /** Searches again within the radius the widen button offers; focus goes to

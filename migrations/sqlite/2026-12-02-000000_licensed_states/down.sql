@@ -1,0 +1,1 @@
+ALTER TABLE physicians DROP COLUMN licensed_states;
