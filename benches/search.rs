@@ -20,6 +20,7 @@ use diesel::sql_types::{Double, Text};
 use physician_locator::directory::Physician;
 use physician_locator::domain::{Condition, GeoPoint, Radius, Specialty, Unit};
 use physician_locator::generate::generate;
+use physician_locator::geocode::Gazetteer;
 use physician_locator::search::{Filters, Position, SearchQuery, Snapshot};
 
 /// The server's allocator, so that time and memory are the server's.
@@ -124,6 +125,29 @@ fn search_benches(c: &mut Criterion) {
                 b.iter(|| {
                     let query = near(points.take().1, radius, filters.clone());
                     black_box(snapshot.search(&query, K, None, false, 0).hits.len())
+                })
+            });
+        }
+
+        // A patient far from every match: ZIP centroids (every 50th) with no
+        // holder of the rare specialty within 50 mi. The page is empty and
+        // the walk goes on past the radius for the 3 nearest beyond it, what
+        // the server does by default (`beyond=3`).
+        let remote: Vec<GeoPoint> = Gazetteer::get()
+            .zips()
+            .step_by(50)
+            .map(|z| z.point)
+            .filter(|&p| {
+                snapshot.search(&near(p, 50.0, specialty(RARE_SPECIALTY)), K, None, false, 0).hits.is_empty()
+            })
+            .collect();
+        eprintln!("{} of the sampled ZIP codes have no rare specialist within 50 mi", remote.len());
+        if !remote.is_empty() {
+            let mut remote = Points { points: remote, next: 0 };
+            group.bench_function("rare_specialty_r50_empty_beyond3", |b| {
+                b.iter(|| {
+                    let query = near(remote.take().1, 50.0, specialty(RARE_SPECIALTY));
+                    black_box(snapshot.search(&query, K, None, false, 3).beyond.map(|b| b.len()))
                 })
             });
         }
