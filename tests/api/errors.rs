@@ -90,9 +90,21 @@ async fn cursors_only_work_for_the_query_that_issued_them(backend: Backend) {
     let first = app.ok("/v1/physicians?zip=10001&limit=2").await;
     let cursor = first["next_cursor"].as_str().unwrap().to_owned();
     assert_eq!(app.get(&format!("/v1/physicians?zip=10001&limit=2&cursor={cursor}")).await.status, 200);
-    // A different limit is the same query.
+    // A different limit is the same query, and so is another `beyond`: like the
+    // limit, it shapes the last page and changes no page's results.
     assert_eq!(app.get(&format!("/v1/physicians?zip=10001&limit=5&cursor={cursor}")).await.status, 200);
-    for other in ["zip=10002", "zip=10001&radius=51", "zip=10001&condition=lems", "zip=10001&unit=km", ""] {
+    assert_eq!(
+        app.get(&format!("/v1/physicians?zip=10001&limit=2&beyond=9&cursor={cursor}")).await.status,
+        200
+    );
+    for other in [
+        "zip=10002",
+        "zip=10001&radius=51",
+        "zip=10001&condition=lems",
+        "zip=10001&unit=km",
+        "zip=10001&licensed_in=NY",
+        "",
+    ] {
         let reply = app.get(&format!("/v1/physicians?{other}&limit=2&cursor={cursor}")).await;
         assert_problem(&reply, 400, Some("cursor"));
     }
