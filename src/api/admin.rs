@@ -55,7 +55,6 @@ fn parse_npi(npi: &str) -> Result<Npi, Error> {
         (status = 200, description = "Replaced (or unchanged)", body = PhysicianView),
         (status = 201, description = "Created", body = PhysicianView),
         (status = 400, description = "Malformed NPI or body, or a field fails validation", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid admin token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "The admin API is not enabled", body = Problem, content_type = "application/problem+json"),
     ),
     security(("admin_token" = []))
@@ -105,7 +104,6 @@ pub async fn put_physician(
     responses(
         (status = 204, description = "Deleted"),
         (status = 400, description = "Malformed NPI", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid admin token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such physician, or the admin API is not enabled", body = Problem, content_type = "application/problem+json"),
     ),
     security(("admin_token" = []))
@@ -163,9 +161,7 @@ pub struct ImportParams {
     responses(
         (status = 200, description = "Applied, or with dry_run, what would change", body = ImportReport),
         (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid admin token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "The admin API is not enabled", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body larger than the configured limit (`--max-body-mib`, default 64 MiB)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid rows: nothing was applied; `report` lists them", body = Problem, content_type = "application/problem+json"),
     ),
     security(("admin_token" = []))

@@ -27,7 +27,7 @@ const EXPOSED: &str = "ETag, Retry-After, RateLimit-Limit, RateLimit-Remaining, 
 const PREFLIGHT_MAX_AGE: &str = "600";
 
 /// Whether the gate applies to `path`.
-fn gated(path: &str) -> bool {
+pub(super) fn gated(path: &str) -> bool {
     path.starts_with("/v1/") && !path.starts_with("/v1/admin/")
 }
 

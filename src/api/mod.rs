@@ -7,6 +7,7 @@
 pub mod admin;
 pub mod auth;
 pub mod caching;
+mod contract;
 pub mod dto;
 pub mod embed;
 mod gate;
@@ -34,12 +35,12 @@ use actix_web::middleware::{Compress, ErrorHandlerResponse, ErrorHandlers, from_
 use actix_web::web::Redirect;
 use actix_web::{App, web};
 use arc_swap::ArcSwap;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::{AppExt, UtoipaApp};
 use utoipa_swagger_ui::SwaggerUi;
 
 use self::auth::AdminTokens;
+use self::contract::Contract;
 use self::metrics::Metrics;
 use self::partners::Access;
 use self::rate_limit::RateLimiter;
@@ -205,24 +206,6 @@ impl AppState {
     }
 }
 
-/// Adds the admin bearer-token scheme to the document.
-struct AdminSecurity;
-
-impl Modify for AdminSecurity {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "admin_token",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .description(Some("An admin token from LOCATOR_ADMIN_TOKENS (name:token pairs)"))
-                    .build(),
-            ),
-        );
-    }
-}
-
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -231,8 +214,9 @@ impl Modify for AdminSecurity {
 distance on the WGS84 ellipsoid. The first directory it serves is for Lambert-Eaton myasthenic syndrome \
 (LEMS). The seeded directory is entirely fictional: no person, practice, phone number or NPI in it is real.\n\n\
 Every error is an RFC 9457 `application/problem+json` document naming each bad parameter; unknown query \
-parameters are refused.",
+parameters are refused. A method a path does not take is answered 405, with `Allow` listing those it does.",
         license(name = "MIT", identifier = "MIT"),
+        version = "1.0.0",
     ),
     tags(
         (name = "physicians", description = "Search the directory and read one physician"),
@@ -241,16 +225,19 @@ parameters are refused.",
         (name = "embed", description = "The search widget partner sites embed in an iframe"),
         (name = "admin", description = "Writes to the directory (bearer token; off unless tokens are configured)"),
     ),
-    components(schemas(Problem, ParamError, crate::import::Format)),
-    modifiers(&AdminSecurity)
+    components(schemas(Problem, ParamError, crate::import::Format))
 )]
 struct ApiDoc;
 
-fn routes<T>(app: UtoipaApp<T>) -> UtoipaApp<T>
+/// The routes, and the document that describes them: what each annotation
+/// says, completed by the [`Contract`] once every route is in (a modifier on
+/// `ApiDoc` would run before).
+fn routes<T>(app: UtoipaApp<T>) -> (App<T>, utoipa::openapi::OpenApi)
 where
     T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
 {
-    app.openapi(ApiDoc::openapi())
+    let (app, mut api) = app
+        .openapi(ApiDoc::openapi())
         .service(physicians::search)
         .service(physicians::detail)
         .service(reference::specialties)
@@ -267,11 +254,14 @@ where
         .service(embed::page)
         .service(embed::script)
         .service(embed::style)
+        .split_for_parts();
+    Contract.modify(&mut api);
+    (app, api)
 }
 
 /// The OpenAPI document, as served at `/openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    routes(App::new().into_utoipa_app()).split_for_parts().1
+    routes(App::new().into_utoipa_app()).1
 }
 
 /// Turns every error answer that is not already problem+json (an unknown path,
@@ -350,7 +340,7 @@ pub fn app(
         InitError = (),
     >,
 > {
-    let (app, api) = routes(App::new().into_utoipa_app()).split_for_parts();
+    let (app, api) = routes(App::new().into_utoipa_app());
     let max_body_bytes = state.max_body_bytes;
     app.app_data(state)
         .app_data(web::PayloadConfig::new(max_body_bytes))

@@ -69,9 +69,8 @@ fn term_list<K: Kind>(counts: impl Iterator<Item = (Term<K>, usize)>) -> TermLis
     tag = "reference",
     params(NoParams),
     responses(
-        (status = 200, body = SpecialtyList),
+        (status = 200, description = "The specialties, with counts", body = SpecialtyList),
         (status = 304, description = "Not modified: `If-None-Match` names the answer's current `ETag`"),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/v1/specialties")]
@@ -105,9 +104,8 @@ fn specialty_list(snapshot: &Snapshot) -> SpecialtyList {
     tag = "reference",
     params(NoParams),
     responses(
-        (status = 200, body = TermList),
+        (status = 200, description = "The conditions, with counts", body = TermList),
         (status = 304, description = "Not modified: `If-None-Match` names the answer's current `ETag`"),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/v1/conditions")]
@@ -125,9 +123,8 @@ pub async fn conditions(state: web::Data<AppState>, req: HttpRequest) -> Result<
     tag = "reference",
     params(NoParams),
     responses(
-        (status = 200, body = TermList),
+        (status = 200, description = "The services, with counts", body = TermList),
         (status = 304, description = "Not modified: `If-None-Match` names the answer's current `ETag`"),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/v1/services")]
@@ -166,9 +163,8 @@ pub struct DirectoryInfo {
     tag = "reference",
     params(NoParams),
     responses(
-        (status = 200, body = DirectoryInfo),
+        (status = 200, description = "What the directory is", body = DirectoryInfo),
         (status = 304, description = "Not modified: `If-None-Match` names the answer's current `ETag`"),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/v1/directory")]
@@ -212,7 +208,7 @@ pub struct GeocodeParams {
     tag = "reference",
     params(GeocodeParams),
     responses(
-        (status = 200, body = Origin),
+        (status = 200, description = "The point and its label", body = Origin),
         (status = 400, description = "No place given, or an unknown or malformed one", body = Problem, content_type = "application/problem+json"),
     )
 )]
