@@ -239,6 +239,7 @@ where
     let (app, mut api) = app
         .openapi(ApiDoc::openapi())
         .service(physicians::search)
+        .service(physicians::search_geojson)
         .service(physicians::detail)
         .service(reference::specialties)
         .service(reference::conditions)

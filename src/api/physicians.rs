@@ -3,10 +3,11 @@
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::Serialize;
+use utoipa::openapi::path::{Parameter, ParameterIn};
 use utoipa::{IntoParams, ToSchema};
 
 use super::dto::{self, PhysicianView};
-use super::geojson::{self, FeatureCollection};
+use super::geojson::{self, FeatureCollection, FeatureCollectionType};
 use super::params::{NoParams, QueryParams};
 use super::{AppState, caching, location};
 use crate::domain::text::fold;
@@ -85,8 +86,22 @@ pub struct SearchParams {
     include_total: Option<bool>,
     /// `json` (default) or `geojson`: an RFC 7946 FeatureCollection, one
     /// Point per result location, as `Accept: application/geo+json` also asks.
-    #[param(example = "geojson", pattern = "^(json|geojson)$")]
+    /// Deprecated: `/v1/physicians.geojson` answers GeoJSON alone, which a
+    /// generated client can type.
+    #[deprecated]
+    #[param(pattern = "^(json|geojson)$")]
     format: Option<String>,
+}
+
+/// The search's parameters less `format`: the GeoJSON search has one format.
+pub struct GeoJsonSearchParams;
+
+impl IntoParams for GeoJsonSearchParams {
+    fn into_params(parameter_in: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        let mut params = SearchParams::into_params(parameter_in);
+        params.retain(|p| p.name != "format");
+        params
+    }
 }
 
 /// The radius a ranked search used.
@@ -140,8 +155,10 @@ struct SearchRequest {
 /// The GeoJSON media type.
 const GEO_JSON: &str = "application/geo+json";
 
-fn parse_search(query_string: &str, accept: &str) -> Result<SearchRequest, Error> {
-    let mut params = QueryParams::parse::<SearchParams>(query_string);
+/// Parses a search whose parameters `P` declares; without `format`, `accept`
+/// decides between JSON and GeoJSON.
+fn parse_search<P: IntoParams>(query_string: &str, accept: &str) -> Result<SearchRequest, Error> {
+    let mut params = QueryParams::parse::<P>(query_string);
     let origin = location::parse_origin(&mut params, false);
     let unit = params.parsed("unit", |u| {
         Unit::parse(u).ok_or_else(|| format!("unknown unit {u:?}; valid values: mi, km"))
@@ -210,6 +227,9 @@ fn parse_search(query_string: &str, accept: &str) -> Result<SearchRequest, Error
 }
 
 /// Search for physicians near a place, or list them by name.
+///
+/// For GeoJSON, call `GET /v1/physicians.geojson`: its one media type lets a
+/// generated client type the answer.
 #[utoipa::path(
     tag = "physicians",
     params(SearchParams),
@@ -225,10 +245,36 @@ fn parse_search(query_string: &str, accept: &str) -> Result<SearchRequest, Error
 #[get("/v1/physicians")]
 pub async fn search(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, Error> {
     let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let request = parse_search(req.query_string(), accept)?;
+    answer_search::<SearchParams>(&state, &req, accept)
+}
+
+/// Search as `GET /v1/physicians` does, answering a GeoJSON FeatureCollection.
+///
+/// The same parameters, less `format`; one Point feature per result location.
+#[utoipa::path(
+    tag = "physicians",
+    params(GeoJsonSearchParams),
+    responses(
+        (status = 200, description = "A page of results", body = FeatureCollection, content_type = "application/geo+json"),
+        (status = 304, description = "Not modified: `If-None-Match` names the answer's current `ETag`"),
+        (status = 400, description = "A parameter is unknown, malformed or out of range", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/physicians.geojson")]
+pub async fn search_geojson(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, Error> {
+    answer_search::<GeoJsonSearchParams>(&state, &req, GEO_JSON)
+}
+
+/// Answers a search declared by `P`, from the current snapshot.
+fn answer_search<P: IntoParams>(
+    state: &AppState,
+    req: &HttpRequest,
+    accept: &str,
+) -> Result<HttpResponse, Error> {
+    let request = parse_search::<P>(req.query_string(), accept)?;
     let snapshot = state.snapshot();
     let variant = if request.geojson { GEO_JSON } else { "application/json" };
-    caching::cacheable(&req, state.cache_max_age(), snapshot.version(), variant, || {
+    caching::cacheable(req, state.cache_max_age(), snapshot.version(), variant, || {
         search_page(&snapshot, &request)
     })
 }
@@ -280,7 +326,7 @@ fn geojson_page(request: &SearchRequest, page: &Page<'_>, unit: Unit) -> Result<
         })
         .collect();
     let collection = FeatureCollection {
-        r#type: "FeatureCollection",
+        r#type: FeatureCollectionType::FeatureCollection,
         features,
         origin: request.origin.clone(),
         radius: request.query.near.map(|(_, r)| RadiusView { value: r.value(), unit: r.unit() }),
