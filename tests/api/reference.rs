@@ -1,5 +1,7 @@
 //! Vocabularies with counts, the geocoder, probes and the OpenAPI document.
 
+use sha2::{Digest, Sha256};
+
 use crate::helpers::spawn_app;
 use crate::helpers::{Backend, both_backends};
 
@@ -85,6 +87,52 @@ async fn the_served_openapi_document_is_the_committed_one(backend: Backend) {
     }
 }
 
+/// The recorded versions of the contract: `version fingerprint` lines.
+const VERSIONS: &str = include_str!("../../openapi/versions.txt");
+
+/// The fingerprint of what clients are generated from: the paths and the
+/// components (first 16 hex digits of the SHA-256 of their JSON).
+fn fingerprint(document: &serde_json::Value) -> String {
+    let contract = serde_json::json!({"paths": document["paths"], "components": document["components"]});
+    let digest = Sha256::digest(contract.to_string());
+    digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
+}
+
+/// `info.version` moves whenever the paths or components do, so that a
+/// client generated from one version can trust that the same version means
+/// the same contract.
+async fn the_version_moves_with_the_contract(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let served = app.ok("/openapi.json").await;
+    let version = served["info"]["version"].as_str().expect("info.version");
+    let fingerprint = fingerprint(&served);
+    let recorded: Vec<(&str, &str)> = VERSIONS
+        .lines()
+        .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
+        .map(|line| line.split_once(' ').expect("`version fingerprint`"))
+        .collect();
+    let &(last_version, last_fingerprint) = recorded.last().expect("a recorded version");
+    assert!(
+        fingerprint == last_fingerprint || version != last_version,
+        "the OpenAPI paths or components changed, but info.version is still {version}: raise it in \
+         src/api/mod.rs (semver: major if a client of {version} can break, such as a path, parameter, \
+         field or value removed or renamed, or a parameter made required; minor for an addition; patch \
+         for wording), append `NEW_VERSION {fingerprint}` to openapi/versions.txt, and regenerate \
+         openapi/openapi.json"
+    );
+    assert!(
+        (version, fingerprint.as_str()) == (last_version, last_fingerprint),
+        "info.version is {version}: append `{version} {fingerprint}` to openapi/versions.txt"
+    );
+    let semver = version.split('.').map(str::parse::<u32>).collect::<Result<Vec<_>, _>>();
+    assert!(semver.is_ok_and(|parts| parts.len() == 3), "{version} is not MAJOR.MINOR.PATCH");
+    let versions: Vec<&str> = recorded.iter().map(|(v, _)| *v).collect();
+    assert!(
+        versions.iter().filter(|v| **v == version).count() == 1,
+        "{version} is recorded twice: {versions:?}"
+    );
+}
+
 async fn swagger_ui_is_served_from_the_binary(backend: Backend) {
     let app = spawn_app(backend).await;
     let reply = app.get("/docs/").await;
@@ -133,6 +181,7 @@ both_backends!(
     geocode_gives_the_point_a_search_uses,
     probes_report_the_snapshot,
     the_served_openapi_document_is_the_committed_one,
+    the_version_moves_with_the_contract,
     swagger_ui_is_served_from_the_binary,
     detail_returns_every_location,
 );
