@@ -49,7 +49,7 @@ fn parse_npi(npi: &str) -> Result<Npi, Error> {
 /// physician as `GET /v1/physicians/{npi}` returns it.
 #[utoipa::path(
     tag = "admin",
-    params(("npi" = String, Path, description = "National Provider Identifier: 10 digits with a valid check digit", example = "1234567893", pattern = "^[0-9]{10}$")),
+    params(("npi" = String, Path, description = "National Provider Identifier: 10 digits with a valid check digit", example = "2547347346", pattern = "^[0-9]{10}$")),
     request_body(content = PhysicianView, description = "The physician, as GET /v1/physicians/{npi} returns it; `display_name`, term names, location ids and `geocode_precision` are ignored, and a location without lat/lng is placed at its ZIP centroid"),
     responses(
         (status = 200, description = "Replaced (or unchanged)", body = PhysicianView),
@@ -100,7 +100,7 @@ pub async fn put_physician(
 /// Removes one physician and all their locations.
 #[utoipa::path(
     tag = "admin",
-    params(("npi" = String, Path, description = "National Provider Identifier", example = "1234567893", pattern = "^[0-9]{10}$")),
+    params(("npi" = String, Path, description = "National Provider Identifier", example = "2547347346", pattern = "^[0-9]{10}$")),
     responses(
         (status = 204, description = "Deleted"),
         (status = 400, description = "Malformed NPI", body = Problem, content_type = "application/problem+json"),

@@ -27,20 +27,21 @@ const MAX_NAME_QUERY: usize = 100;
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)] // a declaration: read by utoipa and by the strict parser
 pub struct SearchParams {
-    /// Latitude of the search origin in decimal degrees (-90 to 90); needs `lng`.
-    #[param(example = 40.7484)]
+    /// Latitude of the search origin in decimal degrees (-90 to 90), such as
+    /// 40.7484; needs `lng`.
     lat: Option<f64>,
-    /// Longitude of the search origin in decimal degrees (-180 to 180); needs `lat`.
-    #[param(example = -73.9967)]
+    /// Longitude of the search origin in decimal degrees (-180 to 180), such as
+    /// -73.9967; needs `lat`.
     lng: Option<f64>,
     /// ZIP code of the search origin: 5 digits or ZIP+4.
     #[param(example = "10001", pattern = r"^[0-9]{5}(-[0-9]{4})?$")]
     zip: Option<String>,
-    /// City of the search origin (case- and accent-insensitive); needs `state`.
-    #[param(example = "San Juan", min_length = 1)]
+    /// City of the search origin (case- and accent-insensitive), such as San
+    /// Juan; needs `state`.
+    #[param(min_length = 1)]
     city: Option<String>,
-    /// Two-letter state or territory code for `city`.
-    #[param(example = "PR", pattern = "^[A-Za-z]{2}$")]
+    /// Two-letter state or territory code for `city`, such as PR.
+    #[param(pattern = "^[A-Za-z]{2}$")]
     state: Option<String>,
     /// Search radius, greater than 0 and at most 1000 mi (1609.344 km). Default 50.
     #[param(example = 50, exclusive_minimum = 0, maximum = 1609.344)]
@@ -62,16 +63,16 @@ pub struct SearchParams {
     #[param(example = true)]
     accepting_new_patients: Option<bool>,
     /// Only physicians offering (true) or not offering (false) telehealth.
-    #[param(example = true)]
     telehealth: Option<bool>,
-    /// A language spoken, as an ISO 639-1 code.
-    #[param(example = "es", pattern = "^[a-z]{2}$")]
+    /// A language spoken, as an ISO 639-1 code, such as `es`.
+    #[param(example = "en", pattern = "^[a-z]{2}$")]
     language: Option<String>,
     /// Physician gender.
-    #[param(value_type = Option<Gender>, example = "female")]
+    #[param(value_type = Option<Gender>)]
     gender: Option<String>,
-    /// Text the physician's name contains (case- and accent-insensitive, 1 to 100 characters).
-    #[param(example = "nunez", min_length = 1, max_length = 100)]
+    /// Text the physician's name contains (case- and accent-insensitive, 1 to
+    /// 100 characters), such as `nunez` for Núñez.
+    #[param(min_length = 1, max_length = 100)]
     q: Option<String>,
     /// Results per page, 1 to 100. Default 20.
     #[param(example = 20, minimum = 1, maximum = 100)]
@@ -341,7 +342,7 @@ fn geojson_page(request: &SearchRequest, page: &Page<'_>, unit: Unit) -> Result<
 /// One physician with every practice location.
 #[utoipa::path(
     tag = "physicians",
-    params(("npi" = String, Path, description = "National Provider Identifier: 10 digits with a valid check digit", example = "1234567893", pattern = "^[0-9]{10}$")),
+    params(("npi" = String, Path, description = "National Provider Identifier: 10 digits with a valid check digit", example = "2547347346", pattern = "^[0-9]{10}$")),
     responses(
         (status = 200, description = "The physician", body = PhysicianView),
         (status = 304, description = "Not modified: `If-None-Match` names the answer's current `ETag`"),

@@ -195,11 +195,11 @@ pub struct GeocodeParams {
     /// ZIP code: 5 digits or ZIP+4.
     #[param(example = "99546", pattern = r"^[0-9]{5}(-[0-9]{4})?$")]
     zip: Option<String>,
-    /// City name (case- and accent-insensitive); needs `state`.
-    #[param(example = "Anchorage", min_length = 1)]
+    /// City name (case- and accent-insensitive), such as Anchorage; needs `state`.
+    #[param(min_length = 1)]
     city: Option<String>,
-    /// Two-letter state or territory code; needs `city`.
-    #[param(example = "AK", pattern = "^[A-Za-z]{2}$")]
+    /// Two-letter state or territory code, such as AK; needs `city`.
+    #[param(pattern = "^[A-Za-z]{2}$")]
     state: Option<String>,
 }
 
