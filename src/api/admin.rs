@@ -7,7 +7,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, delete, post, put, web};
 use diesel::Connection;
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
 use super::dto::{self, PhysicianView};
@@ -152,12 +152,18 @@ pub struct ImportParams {
     skip_invalid: Option<bool>,
 }
 
+/// An import file, as bytes: generated clients send it as a file.
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[allow(dead_code)] // a declaration: read by utoipa
+pub struct ImportFile(Vec<u8>);
+
 /// Imports a CSV, NDJSON or NPPES body: every row validated, all-or-nothing
 /// (unless `skip_invalid`), one transaction.
 #[utoipa::path(
     tag = "admin",
     params(ImportParams),
-    request_body(content = String, description = "The file: CSV (text/csv) or NDJSON (application/x-ndjson)", content_type = "text/csv"),
+    request_body(content = ImportFile, description = "The file's bytes: CSV (the project's layout), NDJSON when the Content-Type is application/x-ndjson, or as `format` says", content_type = "application/octet-stream"),
     responses(
         (status = 200, description = "Applied, or with dry_run, what would change", body = ImportReport),
         (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json"),
