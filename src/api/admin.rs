@@ -50,7 +50,23 @@ fn parse_npi(npi: &str) -> Result<Npi, Error> {
 #[utoipa::path(
     tag = "admin",
     params(("npi" = String, Path, description = "National Provider Identifier: 10 digits with a valid check digit", example = "2547347346", pattern = "^[0-9]{10}$")),
-    request_body(content = PhysicianView, description = "The physician, as GET /v1/physicians/{npi} returns it; `display_name`, term names, location ids and `geocode_precision` are ignored, and a location without lat/lng is placed at its ZIP centroid"),
+    request_body(
+        content = PhysicianView,
+        description = "The physician, as GET /v1/physicians/{npi} returns it; `display_name`, term names, location ids and `geocode_precision` are ignored, and a location without lat/lng is placed at its ZIP centroid",
+        example = json!({
+            "npi": "2547347346", "given_name": "Dana", "family_name": "Albright", "display_name": "Dana Albright, MD",
+            "credentials": "MD", "gender": "female",
+            "specialties": [{"code": "2084N0008X", "slug": "neuromuscular-medicine", "name": "Neuromuscular Medicine (Psychiatry & Neurology)", "primary": true}],
+            "conditions": [{"slug": "lems", "name": "Lambert-Eaton myasthenic syndrome"}],
+            "languages": ["en", "es"], "accepting_new_patients": true, "telehealth": true, "last_updated": "2026-10-01",
+            "locations": [{
+                "id": "2547347346-1", "practice_name": "Galvale Neuromuscular Associates",
+                "address": {"street": "392 Ivormore Boulevard", "city": "Franklin", "state": "AL", "zip": "36444"},
+                "phone": "251-555-0142", "lat": 31.72538, "lng": -87.442803, "geocode_precision": "address",
+                "services": [{"slug": "emg", "name": "Electromyography (EMG)"}]
+            }]
+        })
+    ),
     responses(
         (status = 200, description = "Replaced (or unchanged)", body = PhysicianView),
         (status = 201, description = "Created", body = PhysicianView),
@@ -142,7 +158,7 @@ pub struct ImportParams {
     #[param(value_type = Option<Format>, example = "csv")]
     format: Option<String>,
     /// Report what would change without writing.
-    #[param(example = false)]
+    #[param(example = true)]
     dry_run: Option<bool>,
     /// Also remove physicians absent from the body.
     #[param(example = false)]

@@ -174,6 +174,27 @@ async fn every_read_answers_its_examples(backend: Backend) {
     }
 }
 
+/// The admin operations' examples work too: the replacement's body is a
+/// physician of the seed, the deletion's path the same physician.
+async fn the_admin_examples_replace_then_delete(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let served = app.ok("/openapi.json").await;
+    let path = "/v1/admin/physicians/{npi}";
+    let bearer = ("Authorization", format!("Bearer {}", crate::helpers::ADMIN_TOKEN));
+    let put = &served["paths"][path]["put"];
+    let body = &put["requestBody"]["content"]["application/json"]["example"];
+    let put = actix_web::test::TestRequest::put()
+        .uri(&example_request(path, put))
+        .insert_header(bearer.clone())
+        .insert_header(("Content-Type", "application/json"))
+        .set_payload(body.to_string());
+    let reply = app.request(put).await;
+    assert_eq!((reply.status, &reply.body["npi"]), (200, &body["npi"]), "{:?}", reply.body);
+    let delete = example_request(path, &served["paths"][path]["delete"]);
+    let reply = app.request(actix_web::test::TestRequest::delete().uri(&delete).insert_header(bearer)).await;
+    assert_eq!(reply.status, 204);
+}
+
 async fn swagger_ui_is_served_from_the_binary(backend: Backend) {
     let app = spawn_app(backend).await;
     let reply = app.get("/docs/").await;
@@ -224,6 +245,7 @@ both_backends!(
     the_served_openapi_document_is_the_committed_one,
     the_version_moves_with_the_contract,
     every_read_answers_its_examples,
+    the_admin_examples_replace_then_delete,
     swagger_ui_is_served_from_the_binary,
     detail_returns_every_location,
 );
