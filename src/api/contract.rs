@@ -28,7 +28,7 @@ use super::gate::gated;
 use crate::error::PROBLEM_JSON;
 
 /// The security scheme of the admin routes: their annotations name it.
-pub const ADMIN_TOKEN: &str = "admin_token";
+const ADMIN_TOKEN: &str = "admin_token";
 /// The security scheme of a partner's key, optional on the gated routes.
 const API_KEY: &str = "api_key";
 
@@ -186,6 +186,7 @@ fn complete(path: &str, operation: &mut Operation) {
     let admin =
         operation.security.iter().flatten().any(|r| *r == SecurityRequirement::new(ADMIN_TOKEN, [""; 0]));
     let gated = gated(path);
+    // What can answer 304 answers through `caching::cacheable`, which tags it.
     let cacheable = operation.responses.responses.contains_key("304");
     let responses = &mut operation.responses.responses;
     // Every query string is parsed strictly, so any operation refuses an
