@@ -58,8 +58,9 @@ start_server LOCATOR_PARTNERS_FILE="$workdir/partners.toml"
 export LOCATOR_URL="$url" LOCATOR_KEY="$key"
 
 echo "== openapi-python-client $("$venv/bin/pip" show openapi-python-client | awk '/^Version/ {print $2}') from $url/openapi.json"
-"$venv/bin/openapi-python-client" generate --url "$url/openapi.json" --meta none --fail-on-warning \
-    --config "$here/openapi-python-client.yml" --output-path "$generated/physician_locator_client"
+# With the venv on PATH, as after a pip install: its post hooks run ruff, which came with it.
+PATH="$venv/bin:$PATH" openapi-python-client generate --url "$url/openapi.json" --meta none --fail-on-warning \
+    --output-path "$generated/physician_locator_client"
 (cd "$here" && PYTHONPATH="$generated" "$venv/bin/python" -m unittest -v test_python_client)
 
 echo "== openapi-typescript $(npx openapi-typescript --version | awk '{print $NF}'), openapi-fetch, tsc $(npx tsc --version | awk '{print $NF}') --noEmit (strict)"
