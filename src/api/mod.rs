@@ -8,6 +8,7 @@ pub mod admin;
 pub mod auth;
 pub mod caching;
 pub mod client;
+mod contract;
 pub mod dto;
 pub mod embed;
 mod gate;
@@ -22,6 +23,7 @@ pub mod physicians;
 mod rate_limit;
 pub mod reference;
 mod security;
+mod unread;
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
@@ -29,16 +31,16 @@ use std::sync::{Arc, LazyLock};
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
-use actix_web::http::header::{ALLOW, CONTENT_TYPE, HeaderValue};
+use actix_web::http::header::{ALLOW, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
 use actix_web::middleware::{Compress, ErrorHandlerResponse, ErrorHandlers, from_fn};
 use actix_web::web::Redirect;
 use actix_web::{App, web};
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::{AppExt, UtoipaApp, scope};
 use utoipa_swagger_ui::SwaggerUi;
 
 use self::auth::AdminTokens;
+use self::contract::Contract;
 use self::metrics::Metrics;
 use self::partners::Access;
 use self::rate_limit::RateLimiter;
@@ -125,21 +127,13 @@ impl AppState {
     }
 }
 
-/// Adds the admin bearer-token scheme to the document.
-struct AdminSecurity;
-
-impl Modify for AdminSecurity {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "admin_token",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .description(Some("An admin token from LOCATOR_ADMIN_TOKENS (name:token pairs)"))
-                    .build(),
-            ),
-        );
+/// Drops idle rate-limit buckets, lockouts and failure counts when a sweep is
+/// due, on a blocking thread: the gate and the admin door both ask, so
+/// either kind of traffic keeps the limiter's memory to recent callers.
+fn sweep_limits_if_due(state: &web::Data<AppState>) {
+    if state.limiter().sweep_due() {
+        let state = state.clone();
+        actix_web::rt::task::spawn_blocking(move || state.limiter().sweep());
     }
 }
 
@@ -151,8 +145,9 @@ impl Modify for AdminSecurity {
 distance on the WGS84 ellipsoid. The first directory it serves is for Lambert-Eaton myasthenic syndrome \
 (LEMS). The seeded directory is entirely fictional: no person, practice, phone number or NPI in it is real.\n\n\
 Every error is an RFC 9457 `application/problem+json` document naming each bad parameter; unknown query \
-parameters are refused.",
+parameters are refused. A method a path does not take is answered 405, with `Allow` listing those it does.",
         license(name = "MIT", identifier = "MIT"),
+        version = "1.1.0",
     ),
     tags(
         (name = "physicians", description = "Search the directory and read one physician"),
@@ -161,32 +156,50 @@ parameters are refused.",
         (name = "embed", description = "The search widget partner sites embed in an iframe"),
         (name = "admin", description = "Writes to the directory (bearer token; off unless tokens are configured)"),
     ),
-    components(schemas(Problem, ParamError, crate::import::Format)),
-    modifiers(&AdminSecurity)
+    components(schemas(Problem, ParamError, crate::import::Format))
 )]
 struct ApiDoc;
 
-/// Every route. The `/v1` routes sit in two scopes (their handlers' paths
-/// are relative to them), each behind its own door, so that the router,
-/// which decodes the path, decides which door a request passes: the admin
-/// scope, first since `/v1` would hold it too, behind its tokens; the public
-/// API behind the partner gate.
-fn routes<T>(app: UtoipaApp<T>) -> UtoipaApp<T>
+/// The scope of the admin routes, behind their tokens.
+const ADMIN_SCOPE: &str = "/v1/admin";
+/// The scope of the public API, behind the partner gate.
+const PUBLIC_SCOPE: &str = "/v1";
+
+/// Whether a route path sits in the public scope, behind the partner gate:
+/// how the document tells which operations the gate answers for.
+pub(crate) fn gated(path: &str) -> bool {
+    let within =
+        |scope: &str| path.strip_prefix(scope).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
+    within(PUBLIC_SCOPE) && !within(ADMIN_SCOPE)
+}
+
+/// The routes, and the document that describes them: what each annotation
+/// says, completed by the [`Contract`] once every route is in (a modifier on
+/// `ApiDoc` would run before).
+///
+/// The `/v1` routes sit in two scopes (their handlers' paths are relative to
+/// them), each behind its own door, so that the router, which decodes the
+/// path, decides which door a request passes: the admin scope, first since
+/// `/v1` would hold it too, behind its tokens; the public API behind the
+/// partner gate.
+fn routes<T>(app: UtoipaApp<T>) -> (App<T>, utoipa::openapi::OpenApi)
 where
     T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
 {
-    app.openapi(ApiDoc::openapi())
+    let (app, mut api) = app
+        .openapi(ApiDoc::openapi())
         .service(
-            scope("/v1/admin")
+            scope(ADMIN_SCOPE)
                 .wrap(from_fn(auth::authorize))
                 .service(admin::put_physician)
                 .service(admin::delete_physician)
                 .service(admin::post_import),
         )
         .service(
-            scope("/v1")
+            scope(PUBLIC_SCOPE)
                 .wrap(from_fn(gate::gate))
                 .service(physicians::search)
+                .service(physicians::search_geojson)
                 .service(physicians::detail)
                 .service(reference::specialties)
                 .service(reference::conditions)
@@ -200,11 +213,14 @@ where
         .service(embed::page)
         .service(embed::script)
         .service(embed::style)
+        .split_for_parts();
+    Contract.modify(&mut api);
+    (app, api)
 }
 
 /// The OpenAPI document, as served at `/openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    routes(App::new().into_utoipa_app()).split_for_parts().1
+    routes(App::new().into_utoipa_app()).1
 }
 
 /// Turns every error answer that is not already problem+json (an unknown path,
@@ -216,7 +232,7 @@ fn bare_errors_as_problems<B>(res: ServiceResponse<B>) -> actix_web::Result<Erro
     if is_problem {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
-    let (req, _) = res.into_parts();
+    let (req, original) = res.into_parts();
     // A path that exists, asked with a method it does not take: actix's
     // method-guarded routes fall through to 404, but the answer is 405.
     let allowed = route_pattern(&req)
@@ -230,6 +246,13 @@ fn bare_errors_as_problems<B>(res: ServiceResponse<B>) -> actix_web::Result<Erro
         _ => status.canonical_reason().unwrap_or("error").to_owned(),
     };
     let mut response = Problem::new(status, detail, Vec::new()).response();
+    // What the layers inside added (the gate's `RateLimit-*` and CORS
+    // headers) still holds; only the body and what describes it change.
+    for (name, value) in original.headers() {
+        if ![CONTENT_TYPE, CONTENT_LENGTH, CONTENT_ENCODING].contains(name) {
+            response.headers_mut().append(name.clone(), value.clone());
+        }
+    }
     if let Some(allowed) = allowed.and_then(|a| HeaderValue::from_str(&a).ok()) {
         response.headers_mut().insert(ALLOW, allowed);
     }
@@ -295,11 +318,12 @@ pub fn app(
         InitError = (),
     >,
 > {
-    let (app, api) = routes(App::new().into_utoipa_app()).split_for_parts();
+    let (app, api) = routes(App::new().into_utoipa_app());
     app.app_data(state)
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
         .route("/docs", web::get().to(|| async { Redirect::to("/docs/").permanent() }))
         .wrap(ErrorHandlers::new().default_handler(bare_errors_as_problems))
+        .wrap(from_fn(unread::close_unread))
         .wrap(Compress::default())
         .wrap(from_fn(security::secure))
         .wrap(from_fn(observe::observe))

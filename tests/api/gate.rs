@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
 
+use actix_web::http::Method;
 use actix_web::test::TestRequest;
 use sha2::{Digest, Sha256};
 
@@ -62,12 +63,16 @@ async fn a_partner_over_its_limit_gets_429_with_retry_after(backend: Backend) {
     assert_eq!(refused.header("ratelimit-reset"), Some("60"));
     assert!(refused.body["detail"].as_str().unwrap().contains("at most 3 a minute"), "{:?}", refused.body);
     assert!(refused.header("etag").is_none());
+    // The GeoJSON search is gated alike and draws from the same bucket.
+    let geojson =
+        TestRequest::get().uri("/v1/physicians.geojson?zip=10001").insert_header(("X-Api-Key", PARTNER_KEY));
+    assert_problem(&app.request(geojson).await, 429, None);
 
     // Other callers have buckets of their own.
     assert_eq!(app.get(SEARCH).await.status, 200, "anonymous callers are not the partner");
     let metrics = app.get("/metrics").await.body;
     let metrics = metrics.as_str().expect("text");
-    assert!(metrics.contains("locator_rate_limited_total{partner=\"lems-foundation\"} 1"), "{metrics}");
+    assert!(metrics.contains("locator_rate_limited_total{partner=\"lems-foundation\"} 2"), "{metrics}");
 }
 
 async fn anonymous_callers_are_limited_per_address(backend: Backend) {
@@ -195,6 +200,12 @@ async fn every_spelling_of_a_public_route_passes_the_gate(backend: Backend) {
             app.request(TestRequest::get().uri(uri).insert_header(("X-Api-Key", "not-a-partner-key"))).await;
         assert_problem(&unknown, 401, Some("X-Api-Key"));
     }
+    // What the gate counted says so, even when no route answers.
+    for (method, uri) in [(Method::GET, "/v1/nothing"), (Method::POST, "/v1/physicians")] {
+        let reply = app.request(TestRequest::default().method(method).uri(uri)).await;
+        assert!(matches!(reply.status, 404 | 405), "{uri}: {}", reply.status);
+        assert!(reply.header("ratelimit-remaining").is_some(), "{uri}: {:?}", reply.headers);
+    }
     // Every spelling draws from the one bucket of the one caller.
     let limited = self::app(backend, 100, spellings.len() as u32).await;
     for uri in &spellings {
@@ -251,12 +262,14 @@ async fn forwarding_headers_from_an_untrusted_peer_change_nothing(backend: Backe
         let spoofed = app.request(via([192, 0, 2, 1], header)).await;
         assert_problem(&spoofed, 429, None);
     }
-    // A trusted proxy's request whose two headers disagree counts as the proxy's.
+    // A trusted proxy's request whose two headers disagree: one was written
+    // by the client, and which cannot be told; refused, not counted as the
+    // proxy's own (which would hand such clients the proxy's bucket).
     let both = |client: &'static str| {
         via([10, 0, 0, 5], ("Forwarded", "for=203.0.113.4")).insert_header(("X-Forwarded-For", client))
     };
-    assert_eq!(app.request(both("203.0.113.5")).await.status, 200);
-    assert_problem(&app.request(both("203.0.113.6")).await, 429, None);
+    assert_problem(&app.request(both("203.0.113.5")).await, 400, Some("Forwarded"));
+    assert_eq!(app.request(both("203.0.113.4")).await.status, 200, "agreeing headers name the client");
 }
 
 both_backends!(
