@@ -19,7 +19,7 @@ use super::auth::Actor;
 use super::dto::{self, PhysicianView};
 use super::params::QueryParams;
 use crate::db::queries;
-use crate::directory::json;
+use crate::directory::formats::json;
 use crate::domain::Npi;
 use crate::error::{Error, ParamError, Problem};
 use crate::import::{self, Format, ImportReport, Options, progress::Progress};
@@ -224,6 +224,18 @@ pub struct ImportParams {
     skip_invalid: Option<bool>,
 }
 
+// The error type, knowing no feature, carries the report untyped among a
+// problem's extension members; this type only describes the answer in the API
+// document.
+/// A refused import: the problem, and what the import found in the file.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ImportProblem {
+    #[serde(flatten)]
+    pub problem: Problem,
+    /// What the import found; nothing was applied.
+    pub report: ImportReport,
+}
+
 /// Imports a CSV, NDJSON or NPPES body: every row validated, all-or-nothing
 /// (unless `skip_invalid`), one transaction.
 #[utoipa::path(
@@ -236,7 +248,7 @@ pub struct ImportParams {
         (status = 401, description = "No valid admin token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "The admin API is not enabled", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body larger than the configured limit (`--max-body-mib`, default 64 MiB)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid rows: nothing was applied; `report` lists them", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid rows: nothing was applied; `report` lists them", body = ImportProblem, content_type = "application/problem+json"),
     ),
     security(("admin_token" = []))
 )]
@@ -279,7 +291,8 @@ pub async fn post_import(
             .collect();
         let detail = format!("{} invalid rows: nothing was applied", report.invalid);
         let mut problem = Problem::new(StatusCode::UNPROCESSABLE_ENTITY, detail, errors);
-        problem.report = Some(report);
+        let report = serde_json::to_value(report).map_err(|e| Error::Internal(e.to_string()))?;
+        problem.extensions.insert("report".into(), report);
         return Err(Error::Rejected(Box::new(problem)));
     }
     Ok(HttpResponse::Ok().json(report))

@@ -1,103 +1,152 @@
-//! Readers that turn a file in one of the import formats into a stream of
-//! checked physicians and row errors, one physician at a time, so a file of a
-//! million rows never has to fit in memory.
+//! The directory's CSV layout: a header row, then one row per practice location
+//! with the physician's fields repeated (rows of one NPI must agree on them).
+//! Multi-valued fields are `;`-separated; the first specialty is the primary.
+//! This is what `generate` writes, what the seed is, and what imports read.
 
 use std::collections::{HashMap, VecDeque};
-use std::io::{self, BufRead, Read};
+use std::io::{self, Read};
 
-use crate::db::models::{LocationRow, PhysicianRow};
-use crate::directory::csv::{CsvRow, RowError};
-use crate::directory::{FieldError, Physician, json};
+use serde::{Deserialize, Serialize};
 
-/// One item of an import: a checked physician, or a row that failed.
-pub type Item = Result<Record, RowError>;
+use super::lines::CsvRecords;
+use super::{FieldError, Item, Physician, Record, RowError, row_error};
+use crate::directory::input::{LocationInput, PhysicianInput, coordinates};
+use crate::domain::GeocodePrecision;
 
-/// A checked physician and the line it starts on.
-#[derive(Debug)]
-pub struct Record {
-    pub line: u64,
-    pub physician: Physician,
+/// One CSV row, in column order.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CsvRow {
+    pub npi: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub credentials: String,
+    pub gender: String,
+    pub specialties: String,
+    pub conditions: String,
+    pub languages: String,
+    pub accepting_new_patients: String,
+    pub telehealth: String,
+    pub last_updated: String,
+    pub practice_name: String,
+    pub street: String,
+    pub city: String,
+    pub state: String,
+    pub zip: String,
+    pub phone: String,
+    pub lat: String,
+    pub lng: String,
+    pub services: String,
 }
 
-pub(super) fn row_error(line: u64, npi: Option<&str>, e: FieldError) -> RowError {
-    RowError { line, field: e.field.into(), message: e.message, npi: npi.map(str::to_owned) }
-}
-
-/// The input of a CSV reader, kept from the start of the record being read on,
-/// so that a record can be placed at the line where it starts.
-struct Tape<R> {
-    input: R,
-    /// The byte offset of `bytes[0]`, and its line.
-    offset: u64,
-    line: u64,
-    bytes: VecDeque<u8>,
-}
-
-impl<R: Read> Read for Tape<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.input.read(buf)?;
-        self.bytes.extend(&buf[..n]);
-        Ok(n)
+fn parse_bool(field: &'static str, value: &str) -> Result<bool, FieldError> {
+    match value.trim() {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        other => Err(FieldError::new(field, format!("{other:?} is not true or false"))),
     }
 }
 
-impl<R> Tape<R> {
-    /// The line of the first byte at or after `offset` that is not a line end,
-    /// forgetting what comes before it. A reader that has just read a record
-    /// stands before the `\n` of its CRLF, and before any blank lines.
-    fn line_at(&mut self, offset: u64) -> u64 {
-        let skip = usize::try_from(offset.saturating_sub(self.offset)).unwrap_or(usize::MAX);
-        let ends = self.bytes.iter().skip(skip).take_while(|&&b| b == b'\r' || b == b'\n').count();
-        let passed = (skip + ends).min(self.bytes.len());
-        self.line += self.bytes.drain(..passed).filter(|&b| b == b'\n').count() as u64;
-        self.offset += passed as u64;
-        self.line
-    }
-}
-
-/// A CSV file read record by record, each with the file line it starts on (the
-/// header is line 1, as an editor shows it). The csv crate's own
-/// `Position::line` is one short after each CRLF and counts blank lines after
-/// the record they precede.
-pub(super) struct CsvRecords<R: Read> {
-    reader: ::csv::Reader<Tape<R>>,
-}
-
-impl<R: Read> CsvRecords<R> {
-    pub(super) fn new(input: R) -> Self {
-        let tape = Tape { input, offset: 0, line: 1, bytes: VecDeque::new() };
-        CsvRecords { reader: ::csv::Reader::from_reader(tape) }
-    }
-
-    pub(super) fn headers(&mut self) -> ::csv::Result<&::csv::StringRecord> {
-        self.reader.headers()
-    }
-
-    /// Reads the next record into `record` and says on which line it starts;
-    /// a record that cannot be read is an error at its line. `None` at the end.
-    pub(super) fn read(&mut self, record: &mut ::csv::StringRecord) -> Option<Result<u64, RowError>> {
-        let outcome = self.reader.read_record(record);
-        let start = match &outcome {
-            Ok(_) => record.position(),
-            Err(e) => e.position(),
+impl CsvRow {
+    /// The row's physician fields (without locations) and its location.
+    fn split(&self) -> Result<(PhysicianInput, LocationInput), FieldError> {
+        let (lat, lng, precision) = coordinates(&self.lat, &self.lng, &self.zip)?;
+        let physician = PhysicianInput {
+            npi: self.npi.trim().to_owned(),
+            given_name: self.given_name.clone(),
+            family_name: self.family_name.clone(),
+            credentials: self.credentials.clone(),
+            gender: self.gender.clone(),
+            specialties: self.specialties.clone(),
+            conditions: self.conditions.clone(),
+            languages: self.languages.clone(),
+            accepting_new_patients: parse_bool("accepting_new_patients", &self.accepting_new_patients)?,
+            telehealth: parse_bool("telehealth", &self.telehealth)?,
+            last_updated: self.last_updated.clone(),
+            locations: Vec::new(),
         };
-        let start = start.unwrap_or(self.reader.position()).byte();
-        let line = self.reader.get_mut().line_at(start);
-        match outcome {
-            Ok(more) => more.then_some(Ok(line)),
-            Err(e) => Some(Err(RowError { line, field: "row".into(), message: unreadable(&e), npi: None })),
+        let location = LocationInput {
+            practice_name: self.practice_name.clone(),
+            street: self.street.clone(),
+            city: self.city.clone(),
+            state: self.state.clone(),
+            zip: self.zip.clone(),
+            phone: self.phone.clone(),
+            lat,
+            lng,
+            services: self.services.clone(),
+            geocode_precision: precision.as_str().to_owned(),
+        };
+        Ok((physician, location))
+    }
+
+    fn join(physician: &PhysicianInput, location: &LocationInput) -> Self {
+        let zip_precision = location.geocode_precision == GeocodePrecision::Zip.as_str();
+        CsvRow {
+            npi: physician.npi.clone(),
+            given_name: physician.given_name.clone(),
+            family_name: physician.family_name.clone(),
+            credentials: physician.credentials.clone(),
+            gender: physician.gender.clone(),
+            specialties: physician.specialties.clone(),
+            conditions: physician.conditions.clone(),
+            languages: physician.languages.clone(),
+            accepting_new_patients: physician.accepting_new_patients.to_string(),
+            telehealth: physician.telehealth.to_string(),
+            last_updated: physician.last_updated.clone(),
+            practice_name: location.practice_name.clone(),
+            street: location.street.clone(),
+            city: location.city.clone(),
+            state: location.state.clone(),
+            zip: location.zip.clone(),
+            phone: location.phone.clone(),
+            // A ZIP centroid is not a coordinate of the record: leave it out, so
+            // that reading the file back places it (and labels it) the same way.
+            lat: if zip_precision { String::new() } else { location.lat.to_string() },
+            lng: if zip_precision { String::new() } else { location.lng.to_string() },
+            services: location.services.clone(),
         }
     }
 }
 
-/// Why a record cannot be read, without the csv crate's own line number.
-fn unreadable(e: &::csv::Error) -> String {
-    match e.kind() {
-        ::csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
-            format!("has {len} fields; the header has {expected_len}")
+/// Streams physicians out in the CSV layout, header first.
+pub struct Writer<W: io::Write>(::csv::Writer<W>);
+
+impl<W: io::Write> Writer<W> {
+    pub fn new(out: W) -> Self {
+        Writer(::csv::Writer::from_writer(out))
+    }
+
+    pub fn write(&mut self, physician: &Physician) -> io::Result<()> {
+        let input = physician.to_input();
+        for location in &input.locations {
+            self.0.serialize(CsvRow::join(&input, location)).map_err(io::Error::other)?;
         }
-        ::csv::ErrorKind::Utf8 { err, .. } => format!("field {} is not UTF-8", err.field() + 1),
-        _ => e.to_string(),
+        Ok(())
+    }
+
+    pub fn finish(mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
+/// Writes physicians in the CSV layout.
+pub fn write<W: io::Write>(out: W, physicians: &[Physician]) -> io::Result<()> {
+    let mut writer = Writer::new(out);
+    for physician in physicians {
+        writer.write(physician)?;
+    }
+    writer.finish()
+}
+
+/// Reads a whole CSV file. Either every row is valid and the physicians come
+/// back in file order, or every bad row is reported.
+pub fn read<R: Read>(input: R) -> Result<Vec<Physician>, Vec<RowError>> {
+    let (records, errors): (Vec<_>, Vec<_>) = CsvSource::new(input).partition(Result::is_ok);
+    if errors.is_empty() {
+        Ok(records.into_iter().filter_map(Result::ok).map(|r| r.physician).collect())
+    } else {
+        Err(errors.into_iter().filter_map(Result::err).collect())
     }
 }
 
@@ -106,9 +155,9 @@ struct Group {
     npi: String,
     /// The line of the first row that could be read and its physician fields,
     /// which every other row of the physician must repeat.
-    first: Option<(u64, PhysicianRow)>,
+    first: Option<(u64, PhysicianInput)>,
     /// Each location with the line of its row.
-    locations: Vec<(u64, LocationRow)>,
+    locations: Vec<(u64, LocationInput)>,
     /// A row of this physician failed (and was reported): the physician is not
     /// imported at all rather than imported without that location.
     bad: bool,
@@ -120,7 +169,11 @@ impl Group {
     }
 
     /// Adds a row; a bad row is reported once, at its line, and spoils the group.
-    fn add(&mut self, line: u64, row: Result<(PhysicianRow, LocationRow), FieldError>) -> Option<RowError> {
+    fn add(
+        &mut self,
+        line: u64,
+        row: Result<(PhysicianInput, LocationInput), FieldError>,
+    ) -> Option<RowError> {
         let location = row.and_then(|(physician, location)| match &self.first {
             None => {
                 self.first = Some((line, physician));
@@ -145,15 +198,12 @@ impl Group {
     /// The physician, or the error of a field at the line of the row holding it.
     fn finish(self) -> Option<Item> {
         let (line, physician) = self.first.filter(|_| !self.bad)?;
-        let (lines, locations): (Vec<u64>, Vec<LocationRow>) = self.locations.into_iter().unzip();
-        Some(
-            Physician::from_rows(&physician, &locations).map(|physician| Record { line, physician }).map_err(
-                |e| {
-                    let line = e.location.map_or(line, |i| lines[i]);
-                    row_error(line, Some(&self.npi), e)
-                },
-            ),
-        )
+        let (lines, locations): (Vec<u64>, Vec<LocationInput>) = self.locations.into_iter().unzip();
+        let input = PhysicianInput { locations, ..physician };
+        Some(Physician::check(input).map(|physician| Record { line, physician }).map_err(|e| {
+            let line = e.location.map_or(line, |i| lines[i]);
+            row_error(line, Some(&self.npi), e)
+        }))
     }
 }
 
@@ -252,61 +302,53 @@ impl<R: Read> Iterator for CsvSource<R> {
     }
 }
 
-/// The `npi` of a JSON line that is JSON at all, as written: a string, or a
-/// number (`1234567893`) that says the same.
-fn written_npi(text: &str) -> Option<String> {
-    match serde_json::from_str::<serde_json::Value>(text).ok()?.get("npi")? {
-        serde_json::Value::String(npi) => Some(npi.clone()),
-        serde_json::Value::Number(npi) => Some(npi.to_string()),
-        _ => None,
-    }
-}
-
-/// NDJSON: one physician per line in the JSON layout; blank lines are skipped.
-pub fn ndjson<R: BufRead>(input: R) -> impl Iterator<Item = Item> {
-    input.lines().enumerate().filter_map(|(i, line)| {
-        let number = i as u64 + 1;
-        let text = match line {
-            Ok(text) => text,
-            Err(e) => {
-                return Some(Err(RowError {
-                    line: number,
-                    field: "line".into(),
-                    message: e.to_string(),
-                    npi: None,
-                }));
-            }
-        };
-        if text.trim().is_empty() {
-            return None;
-        }
-        Some(
-            json::parse(&text)
-                .map(|physician| Record { line: number, physician })
-                .map_err(|e| row_error(number, written_npi(&text).as_deref(), e)),
-        )
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::domain::Npi;
 
+    #[test]
+    fn write_then_read_round_trips() {
+        let physician = crate::directory::tests::sample();
+        let mut second = physician.clone();
+        second.locations.push(second.locations[0].clone());
+        second.locations[1].ordinal = 2;
+        let mut out = Vec::new();
+        write(&mut out, std::slice::from_ref(&second)).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.starts_with("npi,given_name,"), "{text}");
+        assert_eq!(read(text.as_bytes()).unwrap(), vec![second]);
+    }
+
+    #[test]
+    fn reports_every_bad_row_with_its_line() {
+        let physician = crate::directory::tests::sample();
+        let mut out = Vec::new();
+        write(&mut out, &[physician]).unwrap();
+        let good = String::from_utf8(out).unwrap();
+        let data_line = good.lines().nth(1).unwrap();
+        let bad_bool = data_line.replace(",true,false,", ",yes,false,");
+        let bad_npi = data_line.replace("1234567893", "1234567890");
+        let text = format!("{good}{bad_bool}\n{bad_npi}\n");
+        let errors = read(text.as_bytes()).unwrap_err();
+        let seen: Vec<(u64, &str)> = errors.iter().map(|e| (e.line, e.field.as_str())).collect();
+        assert_eq!(seen, vec![(3, "accepting_new_patients"), (4, "npi")]);
+    }
+
     /// Three physicians in the CSV layout, as lines: the header (line 1), the
     /// first physician's two locations (2, 3), the second (4), the third (5).
     fn lines() -> Vec<String> {
-        let (row, locations) = crate::directory::tests::sample_rows();
-        let two = [locations[0].clone(), locations[0].clone()];
-        let first = Physician::from_rows(&row, &two).unwrap();
-        let mut single = Physician::from_rows(&row, &locations).unwrap();
+        let mut input = crate::directory::tests::sample_input();
+        let mut single = Physician::check(input.clone()).unwrap();
+        input.locations.push(input.locations[0].clone());
+        let first = Physician::check(input).unwrap();
         let others = (1..3).map(|i| {
             single.npi = Npi::from_base(100_000_000 + i);
             single.clone()
         });
         let physicians: Vec<Physician> = std::iter::once(first).chain(others).collect();
         let mut out = Vec::new();
-        crate::directory::csv::write(&mut out, &physicians).unwrap();
+        write(&mut out, &physicians).unwrap();
         String::from_utf8(out).unwrap().lines().map(str::to_owned).collect()
     }
 
