@@ -4,8 +4,14 @@ use clap::{Args, Parser, Subcommand};
 use std::num::NonZeroU32;
 use std::path::PathBuf;
 
+use std::path::Path;
+use std::time::Duration;
+
+use crate::api::auth::AdminTokens;
 use crate::api::client::TrustedProxies;
-use crate::api::partners::Origins;
+use crate::api::partners::{Access, Origins};
+use crate::application::Settings;
+use crate::error::Error;
 
 /// Default `DATABASE_URL`: a SQLite file in the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://physician-locator.sqlite3";
@@ -104,8 +110,45 @@ pub struct ServeArgs {
     /// new connections are refused from the signal on.
     #[arg(long, env = "LOCATOR_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
     pub shutdown_grace_secs: u64,
+    /// Connections to the directory of record kept at most (a use waits up
+    /// to 5 s for a free one).
+    #[arg(long, env = "LOCATOR_DB_POOL_SIZE", default_value_t = crate::db::DEFAULT_POOL_SIZE, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub db_pool_size: u32,
     #[command(flatten)]
     pub database: DatabaseArgs,
+}
+
+impl ServeArgs {
+    /// The settings these arguments give, with the files they name read and
+    /// checked.
+    pub fn settings(&self) -> Result<Settings, Error> {
+        let read = |what: &str, path: &Path| {
+            std::fs::read_to_string(path)
+                .map_err(|e| Error::Config(format!("cannot read {what} {}: {e}", path.display())))
+        };
+        let mut tokens = self.admin_tokens.clone().unwrap_or_default();
+        if let Some(path) = &self.admin_tokens_file {
+            tokens = format!("{tokens}\n{}", read("admin tokens file", path)?);
+        }
+        let partners = match &self.partners_file {
+            Some(path) => Access::parse_partners(&read("partners file", path)?)?,
+            None => Vec::new(),
+        };
+        Ok(Settings {
+            pool_size: self.db_pool_size,
+            seed: !self.no_seed,
+            poll_interval: Duration::from_millis(self.poll_ms),
+            admin: AdminTokens::parse(&tokens)?,
+            access: Access::new(partners, self.anonymous_rpm, self.cors_origins.clone())
+                .with_trusted_proxies(self.trusted_proxies.clone()),
+            cache_max_age: self.cache_max_age,
+            max_body_bytes: self.max_body_mib as usize * 1024 * 1024,
+            bind: self.bind.clone(),
+            request_timeout: Duration::from_secs(self.request_timeout_secs),
+            shutdown_grace: Duration::from_secs(self.shutdown_grace_secs),
+            ..Settings::new(&self.database.database_url)
+        })
+    }
 }
 
 #[derive(Debug, Args)]

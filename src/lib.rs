@@ -15,6 +15,7 @@
 //! feature.
 
 pub mod api;
+pub mod application;
 pub mod clock;
 pub mod config;
 pub mod db;
@@ -25,5 +26,6 @@ pub mod generate;
 pub mod geocode;
 pub mod import;
 pub mod search;
+pub mod store;
 
 pub use error::Error;

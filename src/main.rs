@@ -2,15 +2,11 @@
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::time::Duration;
 
-use actix_web::{HttpServer, web};
 use clap::Parser;
 
-use physician_locator::api::auth::AdminTokens;
-use physician_locator::api::partners::Access;
-use physician_locator::api::{self, AppState};
+use physician_locator::api;
+use physician_locator::application::Application;
 use physician_locator::config::{Cli, Command, GenerateArgs, ImportArgs, ServeArgs};
 use physician_locator::db::{Database, DatabaseUrl};
 use physician_locator::directory::formats::csv;
@@ -64,62 +60,25 @@ fn migrate(url: &str) -> Result<(), Error> {
 }
 
 fn serve(args: ServeArgs) -> Result<(), Error> {
-    let mut tokens = args.admin_tokens.clone().unwrap_or_default();
-    if let Some(path) = &args.admin_tokens_file {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::Config(format!("cannot read admin tokens file {}: {e}", path.display())))?;
-        tokens = format!("{tokens}\n{text}");
-    }
-    let admin = AdminTokens::parse(&tokens)?;
-    let db = open(&args.database.database_url)?;
-    if args.no_seed {
-        db.migrate()?;
-    } else {
-        db.prepare()?;
-    }
-    let partners = match &args.partners_file {
-        Some(path) => Access::parse_partners(
-            &std::fs::read_to_string(path)
-                .map_err(|e| Error::Config(format!("cannot read partners file {}: {e}", path.display())))?,
-        )?,
-        None => Vec::new(),
-    };
-    let access = Access::new(partners, args.anonymous_rpm, args.cors_origins.clone())
-        .with_trusted_proxies(args.trusted_proxies.clone());
-    let state = Arc::new(
-        AppState::load(db, admin)?
-            .with_cache_max_age(args.cache_max_age)
-            .with_access(access)
-            .with_max_body_bytes(args.max_body_mib as usize * 1024 * 1024),
-    );
+    let application = Application::build(args.settings()?)?;
     // Loading freed as much as the snapshot keeps (rows, vectors); return
     // those pages now rather than at mimalloc's next purge, which an idle
     // server may not reach for a long time.
     // SAFETY: mi_collect only frees memory mimalloc owns and no one uses.
     unsafe { libmimalloc_sys::mi_collect(true) };
+    let state = application.state();
     let snapshot = state.snapshot();
     tracing::info!(
         "{}: directory version {}, {} physicians, {} locations; admin API {}; {} partners",
-        state.database().url().display(),
+        state.store().database().url().display(),
         snapshot.version(),
         snapshot.physician_count(),
         snapshot.location_count(),
         if state.admin().is_enabled() { "on" } else { "off" },
         state.access().partner_count()
     );
-    state.clone().watch(Duration::from_millis(args.poll_ms.max(50)));
-    let data = web::Data::from(state);
-    actix_web::rt::System::new().block_on(async move {
-        let server = HttpServer::new(move || api::app(data.clone()))
-            .client_request_timeout(Duration::from_secs(args.request_timeout_secs))
-            .client_disconnect_timeout(Duration::from_secs(2))
-            .keep_alive(Duration::from_secs(30))
-            .shutdown_timeout(args.shutdown_grace_secs)
-            .bind(&args.bind)
-            .map_err(|e| Error::Config(format!("cannot listen on {}: {e}", args.bind)))?;
-        tracing::info!("listening on http://{}", args.bind);
-        server.run().await.map_err(|e| Error::Internal(e.to_string()))
-    })
+    drop((state, snapshot));
+    actix_web::rt::System::new().block_on(application.run())
 }
 
 fn import(args: ImportArgs) -> Result<(), Error> {
@@ -133,7 +92,8 @@ fn import(args: ImportArgs) -> Result<(), Error> {
     let format = args.format.unwrap_or_else(|| Format::from_path(&args.file));
     let options = Options { dry_run: args.dry_run, prune: args.prune, skip_invalid: args.skip_invalid };
     let started = std::time::Instant::now();
-    let report = import::import(&mut db.connect()?, input, format, options, "cli", &mut progress)?;
+    let written = db.write("cli", |conn| import::import(conn, input, format, options, &mut progress))?;
+    let report = import::report(written);
     for e in &report.errors {
         eprintln!("line {}: {}: {}", e.line, e.field, e.message);
     }

@@ -10,7 +10,6 @@ use std::io::{Seek, Write};
 use actix_web::http::StatusCode;
 use actix_web::http::header::CONTENT_LENGTH;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, delete, post, put, web};
-use diesel::Connection;
 use futures_util::StreamExt;
 use utoipa::IntoParams;
 
@@ -18,7 +17,7 @@ use super::AppState;
 use super::auth::Actor;
 use super::dto::{self, PhysicianView};
 use super::params::QueryParams;
-use crate::db::queries;
+use crate::db::{DbConnection, Outcome, Written, queries};
 use crate::directory::formats::json;
 use crate::domain::Npi;
 use crate::error::{Error, ParamError, Problem};
@@ -35,23 +34,15 @@ const IMPORT_ADVICE: &str = "the limit is --max-body-mib; import larger files wi
 /// How much of an import body is gathered before it is written to disk.
 const SPOOL_CHUNK: usize = 1024 * 1024;
 
-/// Runs a blocking database job off the actix workers, then rebuilds this
-/// instance's snapshot if the directory changed.
+/// Runs a directory write ([`crate::store::Store::write`]) off the actix
+/// workers, as `actor`.
 async fn write<T: Send + 'static>(
     state: &web::Data<AppState>,
-    job: impl FnOnce(&mut crate::db::DbConnection) -> Result<(T, bool), Error> + Send + 'static,
-) -> Result<T, Error> {
-    let state = state.clone().into_inner();
-    web::block(move || {
-        let mut conn = state.database().connect()?;
-        let (value, changed) = job(&mut conn)?;
-        if changed {
-            state.refresh()?;
-        }
-        Ok(value)
-    })
-    .await
-    .map_err(|e| Error::Internal(e.to_string()))?
+    actor: String,
+    job: impl FnOnce(&mut DbConnection) -> Result<Outcome<T>, Error> + Send + 'static,
+) -> Result<Written<T>, Error> {
+    let store = state.store().clone();
+    web::block(move || store.write(&actor, job)).await.map_err(|e| Error::Internal(e.to_string()))?
 }
 
 /// Refuses a body whose declared length is over `limit` before reading any
@@ -147,22 +138,23 @@ pub async fn put_physician(
         ));
     }
     let stored = physician.clone();
-    let created = write(&state, move |conn| {
-        conn.transaction::<_, Error, _>(|conn| {
-            let key = [npi.to_string()];
-            let existing = queries::load_some(conn, &key)?.pop();
-            if existing.as_ref() == Some(&stored) {
-                return Ok((false, false));
-            }
-            queries::replace(conn, std::slice::from_ref(&stored))?;
-            let action = if existing.is_some() { "replace" } else { "create" };
-            queries::audit(conn, &actor, action, Some(npi.to_string()))?;
-            queries::commit_version(conn, &key)?;
-            Ok((existing.is_none(), true))
+    let written = write(&state, actor, move |conn| {
+        let key = npi.to_string();
+        let existing = queries::load_some(conn, std::slice::from_ref(&key))?.pop();
+        if existing.as_ref() == Some(&stored) {
+            return Ok(Outcome::Unchanged(false));
+        }
+        queries::replace(conn, std::slice::from_ref(&stored))?;
+        let action = if existing.is_some() { "replace" } else { "create" };
+        Ok(Outcome::Changed {
+            value: existing.is_none(),
+            action: action.into(),
+            npi: Some(key.clone()),
+            changed: vec![key],
         })
     })
     .await?;
-    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    let status = if written.value { StatusCode::CREATED } else { StatusCode::OK };
     dto::json(status, &PhysicianView::from(&physician), 2048)
 }
 
@@ -188,15 +180,16 @@ pub async fn delete_physician(
     let Actor(actor) = actor.into_inner();
     QueryParams::parse::<super::params::NoParams>(req.query_string()).finish(())?;
     let npi = parse_npi(&npi)?;
-    write(&state, move |conn| {
-        conn.transaction::<_, Error, _>(|conn| {
-            let key = [npi.to_string()];
-            if queries::delete(conn, &key)? == 0 {
-                return Err(Error::NotFound(format!("no physician with NPI {npi} in the directory")));
-            }
-            queries::audit(conn, &actor, "delete", Some(npi.to_string()))?;
-            queries::commit_version(conn, &key)?;
-            Ok(((), true))
+    write(&state, actor, move |conn| {
+        let key = npi.to_string();
+        if queries::delete(conn, std::slice::from_ref(&key))? == 0 {
+            return Err(Error::NotFound(format!("no physician with NPI {npi} in the directory")));
+        }
+        Ok(Outcome::Changed {
+            value: (),
+            action: "delete".into(),
+            npi: Some(key.clone()),
+            changed: vec![key],
         })
     })
     .await?;
@@ -277,12 +270,10 @@ pub async fn post_import(
     let format = format.unwrap_or(if ndjson { Format::Ndjson } else { Format::Csv });
     check_declared_length(&req, state.max_body_bytes, IMPORT_ADVICE)?;
     let body = spool(body, state.max_body_bytes).await?;
-    let report = write(&state, move |conn| {
-        let report = import::import(conn, body, format, options, &actor, &mut Progress::Silent)?;
-        let changed = report.applied && report.added + report.updated + report.removed > 0;
-        Ok((report, changed))
-    })
-    .await?;
+    let written =
+        write(&state, actor, move |conn| import::import(conn, body, format, options, &mut Progress::Silent))
+            .await?;
+    let report = import::report(written);
     if report.refused {
         let errors = report
             .errors

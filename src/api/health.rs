@@ -45,25 +45,25 @@ pub async fn healthz(req: HttpRequest) -> Result<HttpResponse, Error> {
 }
 
 /// Readiness: the directory snapshot is loaded; its version, size and age.
-/// 503 (degraded) while the directory of record cannot be read: searches are
-/// still answered from the snapshot, writes are refused.
+/// 503 (degraded) while the snapshot cannot follow the directory of record
+/// (unreachable, or a refresh failed): searches are still answered from the
+/// snapshot; writes are refused while the database is unreachable.
 #[utoipa::path(
     tag = "operations",
     params(NoParams),
     responses(
         (status = 200, body = Readiness),
         (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Degraded: the directory of record is unreachable; the reason", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Degraded: the snapshot cannot follow the directory of record (unreachable, or a refresh failed); the reason", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, Error> {
     QueryParams::parse::<NoParams>(req.query_string()).finish(())?;
     let snapshot = state.snapshot();
-    if let Some(fault) = state.database_fault() {
+    if let Some(fault) = state.store().fault() {
         return Err(Error::Degraded(format!(
-            "degraded: the directory of record is unreachable ({fault}); searches are answered from \
-             snapshot version {}, writes are refused until it returns",
+            "degraded: {fault}; searches are answered from snapshot version {}",
             snapshot.version()
         )));
     }

@@ -99,7 +99,23 @@ impl Metrics {
             let _ = writeln!(out, "locator_rate_limited_total{{partner=\"{}\"}} {n}", escape(caller));
         }
         let snapshot = state.snapshot();
-        let gauges: [(&str, &str, f64); 5] = [
+        let pool = state.store().database().pool_state();
+        header(
+            &mut out,
+            "locator_db_pool_waits_total",
+            "counter",
+            "Database checkouts that found every pooled connection in use.",
+        );
+        let _ = writeln!(out, "locator_db_pool_waits_total {}", pool.waits);
+        let gauges: [(&str, &str, f64); 9] = [
+            ("locator_db_pool_size", "Connections the database pool keeps at most.", f64::from(pool.size)),
+            ("locator_db_pool_open", "Connections the database pool holds open.", f64::from(pool.open)),
+            ("locator_db_pool_in_use", "Pooled database connections in use.", f64::from(pool.in_use)),
+            (
+                "locator_snapshot_stale",
+                "1 while the snapshot cannot follow the directory of record (unreachable, or a refresh failed).",
+                if state.store().fault().is_some() { 1.0 } else { 0.0 },
+            ),
             (
                 "locator_rate_limit_networks",
                 "Anonymous client networks holding a rate-limit bucket (idle ones are swept).",

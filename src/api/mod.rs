@@ -25,7 +25,6 @@ mod security;
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
-use std::time::Duration;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
@@ -34,7 +33,6 @@ use actix_web::http::header::{ALLOW, CONTENT_TYPE, HeaderValue};
 use actix_web::middleware::{Compress, ErrorHandlerResponse, ErrorHandlers, from_fn};
 use actix_web::web::Redirect;
 use actix_web::{App, web};
-use arc_swap::ArcSwap;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::{AppExt, UtoipaApp, scope};
@@ -44,16 +42,15 @@ use self::auth::AdminTokens;
 use self::metrics::Metrics;
 use self::partners::Access;
 use self::rate_limit::RateLimiter;
-use crate::db::{Database, Update};
-use crate::error::{Error, PROBLEM_JSON, ParamError, Problem};
+use crate::error::{PROBLEM_JSON, ParamError, Problem};
 use crate::search::Snapshot;
+use crate::store::Store;
 
-/// Shared state: the current snapshot, replaced atomically when the directory
-/// changes (readers never lock), the directory of record, who may call and how
-/// much, and the metrics.
+/// What the handlers share: the directory (a [`Store`]) and the HTTP policy
+/// around it: who may write, who may call and how much, caching, limits,
+/// metrics.
 pub struct AppState {
-    snapshot: ArcSwap<Snapshot>,
-    database: Database,
+    store: Arc<Store>,
     admin: AdminTokens,
     /// `Cache-Control: max-age` of the read answers, in seconds.
     cache_max_age: u32,
@@ -62,45 +59,33 @@ pub struct AppState {
     metrics: Metrics,
     /// The largest request body read (an admin import), in bytes.
     max_body_bytes: usize,
-    /// Why the directory of record could not be read at the last poll, if it
-    /// could not: searches go on from the snapshot, `/readyz` says degraded.
-    database_fault: std::sync::Mutex<Option<String>>,
 }
 
 /// How long clients and proxies may reuse a read answer unless configured.
 pub const DEFAULT_CACHE_MAX_AGE: u32 = 60;
 
 impl AppState {
-    /// Loads the directory and builds the first snapshot (blocking).
-    pub fn load(database: Database, admin: AdminTokens) -> Result<Self, Error> {
-        let started = std::time::Instant::now();
-        let (version, physicians) = database.load()?;
-        let loaded = started.elapsed();
-        let snapshot = ArcSwap::from_pointee(Snapshot::build(version, physicians));
-        tracing::info!(
-            "directory loaded in {loaded:.2?}, snapshot built in {:.2?}",
-            started.elapsed() - loaded
-        );
-        Ok(AppState {
-            snapshot,
-            database,
+    /// The HTTP side of `store`, with the default policy: no partners, the
+    /// default limits.
+    pub fn new(store: Arc<Store>, admin: AdminTokens) -> Self {
+        AppState {
+            store,
             admin,
             cache_max_age: DEFAULT_CACHE_MAX_AGE,
             access: Access::default(),
             limiter: RateLimiter::new(&Access::default()),
             metrics: Metrics::default(),
-            database_fault: Default::default(),
             max_body_bytes: admin::MAX_IMPORT_BYTES,
-        })
+        }
+    }
+
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
     }
 
     /// The snapshot to answer the current request from.
     pub fn snapshot(&self) -> Arc<Snapshot> {
-        self.snapshot.load_full()
-    }
-
-    pub fn database(&self) -> &Database {
-        &self.database
+        self.store.current()
     }
 
     pub fn admin(&self) -> &AdminTokens {
@@ -137,73 +122,6 @@ impl AppState {
 
     pub fn metrics(&self) -> &Metrics {
         &self.metrics
-    }
-
-    /// Brings the snapshot up to the directory's version (blocking: call it off
-    /// the request path): only the physicians changed since are reloaded, the
-    /// rest of the snapshot is shared. A snapshot never replaces a newer one, so
-    /// concurrent refreshes cannot go back in time. Returns the version served.
-    pub fn refresh(&self) -> Result<i64, Error> {
-        let current = self.snapshot();
-        let started = std::time::Instant::now();
-        let next = match self.database.update_since(current.version())? {
-            Update::Current => return Ok(current.version()),
-            Update::Full { version, physicians } => Snapshot::build(version, physicians),
-            Update::Partial { version, changed, fresh } => current.with_changes(version, &changed, fresh),
-        };
-        let next = Arc::new(next);
-        tracing::info!("snapshot {} -> {} in {:.2?}", current.version(), next.version(), started.elapsed());
-        // A concurrent refresh may have installed a newer snapshot meanwhile:
-        // keep it. But if the snapshot is still the one this refresh started
-        // from, the database is the truth, even behind it (a restore).
-        self.snapshot.rcu(|now| {
-            if Arc::ptr_eq(now, &current) || now.version() <= next.version() {
-                next.clone()
-            } else {
-                now.clone()
-            }
-        });
-        Ok(self.snapshot().version())
-    }
-
-    /// Polls the directory version every `interval` on a thread of its own and
-    /// rebuilds when it moved: how each instance sees the others' writes.
-    /// Failures are recorded for `/readyz` and retried; the current snapshot
-    /// keeps serving, and the first poll that succeeds clears them.
-    pub fn watch(self: Arc<Self>, interval: Duration) {
-        std::thread::Builder::new()
-            .name("snapshot-refresh".into())
-            .spawn(move || {
-                loop {
-                    std::thread::sleep(interval);
-                    self.poll();
-                }
-            })
-            .expect("spawn the snapshot refresh thread");
-    }
-
-    /// One poll: refresh if the directory moved, and record whether it could
-    /// be read.
-    fn poll(&self) {
-        let current = self.snapshot().version();
-        let outcome = match self.database.version() {
-            Ok(version) if version != current => self.refresh().map(drop),
-            Ok(_) => Ok(()),
-            Err(e) => Err(e),
-        };
-        let fault = outcome.err().map(|e| e.to_string());
-        let mut recorded = self.database_fault.lock().unwrap_or_else(|p| p.into_inner());
-        match (&*recorded, &fault) {
-            (None, Some(e)) => tracing::warn!("directory of record unreachable, serving the snapshot: {e}"),
-            (Some(_), None) => tracing::info!("directory of record reachable again"),
-            _ => {}
-        }
-        *recorded = fault;
-    }
-
-    /// Why the directory of record could not be read at the last poll.
-    pub fn database_fault(&self) -> Option<String> {
-        self.database_fault.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 }
 

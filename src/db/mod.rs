@@ -1,6 +1,7 @@
 //! The directory of record: one connection type over SQLite and PostgreSQL
-//! (Diesel `MultiConnection`, backend from the URL scheme), embedded migrations
-//! per backend, and the queries the service and imports run.
+//! (Diesel `MultiConnection`, backend from the URL scheme) behind a bounded
+//! pool, embedded migrations per backend, the queries the service and imports
+//! run, and [`Database::write`], the one way anything writes.
 //!
 //! Diesel is synchronous: callers on the async side run these functions inside
 //! `web::block` or on a thread of their own, never on an actix worker.
@@ -10,8 +11,10 @@ pub mod queries;
 pub mod schema;
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
-use diesel::connection::SimpleConnection;
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::migration::MigrationSource;
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
@@ -84,59 +87,148 @@ fn redact(url: &str) -> String {
     }
 }
 
-/// Handle to the directory of record; opens a connection per use.
-#[derive(Clone, Debug)]
-pub struct Database {
+/// Connections the pool keeps at most unless configured.
+pub const DEFAULT_POOL_SIZE: u32 = 8;
+/// How long a use waits for a free connection before it fails.
+const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Opens, checks and recycles the pool's connections.
+#[derive(Debug)]
+pub struct Connector {
     url: DatabaseUrl,
 }
 
+impl r2d2::ManageConnection for Connector {
+    type Connection = DbConnection;
+    type Error = Error;
+
+    fn connect(&self) -> Result<DbConnection, Error> {
+        open(&self.url)
+    }
+
+    /// Run on every checkout, so a connection that a database restart or a
+    /// cut network broke is replaced rather than handed out.
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Error> {
+        // An open SQLite handle keeps reading a file that was moved away;
+        // the directory of record is whatever the path names now.
+        if let DatabaseUrl::Sqlite(path) = &self.url
+            && !path.is_file()
+        {
+            return Err(Error::Database(format!("database file {} is gone", path.display())));
+        }
+        conn.batch_execute("SELECT 1").map_err(Error::from)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        <DbConnection as Connection>::TransactionManager::is_broken_transaction_manager(conn)
+    }
+}
+
+/// Handle to the directory of record: a bounded pool of connections, opened
+/// as they are needed. Clones share the pool.
+#[derive(Clone)]
+pub struct Database {
+    url: DatabaseUrl,
+    pool: r2d2::Pool<Connector>,
+    /// Checkouts that found every connection in use and had to wait.
+    waits: std::sync::Arc<AtomicU64>,
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Database").field("url", &self.url.display()).finish_non_exhaustive()
+    }
+}
+
+/// A connection from the pool, returned to it when dropped.
+pub type PooledConnection = r2d2::PooledConnection<Connector>;
+
+/// How the pool stands, for `/metrics`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolState {
+    pub size: u32,
+    pub open: u32,
+    pub in_use: u32,
+    pub waits: u64,
+}
+
 impl Database {
+    /// A handle with a pool of at most [`DEFAULT_POOL_SIZE`] connections.
     pub fn new(url: DatabaseUrl) -> Self {
-        Database { url }
+        Self::with_pool_size(url, DEFAULT_POOL_SIZE)
+    }
+
+    /// A handle whose pool holds at most `size` connections. Nothing is
+    /// opened yet: a bad URL or an unreachable server shows at first use.
+    pub fn with_pool_size(url: DatabaseUrl, size: u32) -> Self {
+        let pool = r2d2::Pool::builder()
+            .max_size(size.max(1))
+            .min_idle(Some(0))
+            .connection_timeout(CHECKOUT_TIMEOUT)
+            .error_handler(Box::new(r2d2::NopErrorHandler))
+            .build_unchecked(Connector { url: url.clone() });
+        Database { url, pool, waits: Default::default() }
     }
 
     pub fn url(&self) -> &DatabaseUrl {
         &self.url
     }
 
-    /// Opens a connection. SQLite gets what every use needs: WAL so readers
-    /// never wait for a writer, a busy timeout instead of instant lock errors,
-    /// and enforced foreign keys.
-    pub fn connect(&self) -> Result<DbConnection, Error> {
-        match &self.url {
-            DatabaseUrl::Sqlite(path) => {
-                let unusable = |e: &dyn std::fmt::Display| {
-                    Error::Database(format!("cannot use database file {}: {e}", path.display()))
-                };
-                if path.is_dir() {
-                    return Err(unusable(&"it is a directory"));
-                }
-                let mut conn =
-                    SqliteConnection::establish(&path.to_string_lossy()).map_err(|e| unusable(&e))?;
-                conn.batch_execute(
-                    "PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
-                     PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
-                )
-                .map_err(|e| unusable(&e))?;
-                Ok(DbConnection::Sqlite(conn))
-            }
-            DatabaseUrl::Postgres(url) => {
-                let mut conn = PgConnection::establish(url).map_err(|e| {
-                    Error::Database(format!(
-                        "cannot connect to {}: {}",
-                        redact(url),
-                        one_line(&e.to_string())
-                    ))
-                })?;
-                // Diesel caches prepared statements, and a generic plan made while
-                // an import's tables were still small (a sequential scan) would be
-                // kept as they grow to millions of rows: plan every execution.
-                conn.batch_execute("SET plan_cache_mode = force_custom_plan")?;
-                Ok(DbConnection::Postgres(conn))
-            }
+    /// A connection from the pool, waiting up to five seconds for one; the
+    /// error says why none could be had (the last connection error).
+    pub fn connect(&self) -> Result<PooledConnection, Error> {
+        let state = self.pool.state();
+        if state.idle_connections == 0 && state.connections >= self.pool.max_size() {
+            self.waits.fetch_add(1, Ordering::Relaxed);
         }
+        self.pool.get().map_err(|e| Error::Database(e.to_string()))
     }
 
+    pub fn pool_state(&self) -> PoolState {
+        let state = self.pool.state();
+        PoolState {
+            size: self.pool.max_size(),
+            open: state.connections,
+            in_use: state.connections - state.idle_connections,
+            waits: self.waits.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// Opens a connection with what every use needs. SQLite: WAL so readers
+/// never wait for a writer, a busy timeout so writers queue instead of
+/// failing at once, enforced foreign keys.
+fn open(url: &DatabaseUrl) -> Result<DbConnection, Error> {
+    match url {
+        DatabaseUrl::Sqlite(path) => {
+            let unusable = |e: &dyn std::fmt::Display| {
+                Error::Database(format!("cannot use database file {}: {e}", path.display()))
+            };
+            if path.is_dir() {
+                return Err(unusable(&"it is a directory"));
+            }
+            let mut conn = SqliteConnection::establish(&path.to_string_lossy()).map_err(|e| unusable(&e))?;
+            conn.batch_execute(
+                "PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
+                     PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
+            )
+            .map_err(|e| unusable(&e))?;
+            Ok(DbConnection::Sqlite(conn))
+        }
+        DatabaseUrl::Postgres(url) => {
+            let mut conn = PgConnection::establish(url).map_err(|e| {
+                Error::Database(format!("cannot connect to {}: {}", redact(url), one_line(&e.to_string())))
+            })?;
+            // Diesel caches prepared statements, and a generic plan made while
+            // an import's tables were still small (a sequential scan) would be
+            // kept as they grow to millions of rows: plan every execution.
+            conn.batch_execute("SET plan_cache_mode = force_custom_plan")?;
+            Ok(DbConnection::Postgres(conn))
+        }
+    }
+}
+
+impl Database {
     /// Creates or upgrades the schema. Returns the directory version.
     ///
     /// Refuses, touching nothing, a database that holds another application's
@@ -145,7 +237,7 @@ impl Database {
     /// not serve, or write to, a directory it does not understand).
     pub fn migrate(&self) -> Result<i64, Error> {
         let mut conn = self.connect()?;
-        match &mut conn {
+        match &mut *conn {
             DbConnection::Sqlite(c) => upgrade(
                 c,
                 SQLITE_MIGRATIONS,
@@ -170,11 +262,45 @@ impl Database {
         }
         let seed = crate::directory::formats::csv::read(SEED_CSV.as_bytes())
             .map_err(|errors| Error::Internal(format!("the embedded seed is invalid: {}", errors[0])))?;
-        self.connect()?.transaction::<_, Error, _>(|conn| {
+        let written = self.write("seed", |conn| {
+            // Two instances starting on one new database: the second finds it seeded.
+            if queries::version(conn)? > 0 {
+                return Ok(Outcome::Unchanged(()));
+            }
             queries::replace(conn, &seed)?;
-            queries::audit(conn, "seed", "seed", None)?;
-            Ok(queries::commit_version(conn, &[])?)
-        })
+            Ok(Outcome::Changed { value: (), action: "seed".into(), npi: None, changed: Vec::new() })
+        })?;
+        Ok(written.version)
+    }
+
+    /// The one way anything writes to the directory: `job` runs in a
+    /// transaction that holds the write lock from its start (SQLite's
+    /// `BEGIN IMMEDIATE`, so concurrent writers queue within the busy timeout
+    /// instead of failing when a read turns into a write). If the job says it
+    /// changed something, the change is recorded in the audit log as `actor`'s
+    /// and the directory version bumped, listing the physicians it changed,
+    /// in the same transaction; if not, or if it fails, nothing is kept.
+    pub fn write<T>(
+        &self,
+        actor: &str,
+        job: impl FnOnce(&mut DbConnection) -> Result<Outcome<T>, Error>,
+    ) -> Result<Written<T>, Error> {
+        let mut conn = self.connect()?;
+        let outcome = conn.write_transaction(|conn| match job(conn)? {
+            Outcome::Changed { value, action, npi, changed } => {
+                queries::audit(conn, actor, &action, npi)?;
+                let version = queries::commit_version(conn, &changed)?;
+                Ok(Written { value, version, changed: true })
+            }
+            Outcome::Unchanged(value) => {
+                let version = queries::version(conn)?;
+                Err(Kept::Unchanged(Written { value, version, changed: false }))
+            }
+        });
+        match outcome {
+            Ok(written) | Err(Kept::Unchanged(written)) => Ok(written),
+            Err(Kept::Failed(e)) => Err(e),
+        }
     }
 
     /// Every physician with their locations, and the version they are at.
@@ -219,7 +345,67 @@ impl Database {
 
     /// The directory version: 0 until the first write. Cheap enough to poll.
     pub fn version(&self) -> Result<i64, Error> {
-        Ok(queries::version(&mut self.connect()?)?)
+        Ok(queries::version(&mut *self.connect()?)?)
+    }
+}
+
+/// What a write's job did.
+#[derive(Debug)]
+pub enum Outcome<T> {
+    /// Keep it: audited as `action` (about `npi`, if about one physician),
+    /// the version bumped listing the `changed` NPIs (empty: everything may
+    /// have changed).
+    Changed { value: T, action: String, npi: Option<String>, changed: Vec<String> },
+    /// Nothing to keep (nothing differed, a dry run, a refused import): it
+    /// is all rolled back.
+    Unchanged(T),
+}
+
+/// What a write returns: the job's value, and the directory version after it.
+#[derive(Debug)]
+pub struct Written<T> {
+    pub value: T,
+    pub version: i64,
+    /// Whether it committed a change (and bumped the version).
+    pub changed: bool,
+}
+
+/// Why a write transaction ended without committing.
+enum Kept<T> {
+    /// The job changed nothing; its value is returned all the same.
+    Unchanged(Written<T>),
+    Failed(Error),
+}
+
+impl<T, E: Into<Error>> From<E> for Kept<T> {
+    fn from(e: E) -> Self {
+        Kept::Failed(e.into())
+    }
+}
+
+impl DbConnection {
+    /// Runs `f` in a transaction that takes the write lock at once (on SQLite,
+    /// `BEGIN IMMEDIATE`: a deferred transaction that reads, then writes,
+    /// fails at once in WAL mode when another writer went first, instead of
+    /// waiting its turn). PostgreSQL's row locks need nothing more.
+    fn write_transaction<T, E: From<diesel::result::Error>>(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let DbConnection::Sqlite(sqlite) = self else { return self.transaction(f) };
+        AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+        let result = f(self);
+        // The transaction state lives in the inner connection, so the
+        // `MultiConnection` saw this transaction as its own (nested ones are
+        // savepoints); it is ended the same way it began.
+        let DbConnection::Sqlite(sqlite) = self else { unreachable!("the connection stays SQLite") };
+        match result {
+            Ok(value) => AnsiTransactionManager::commit_transaction(sqlite).map(|()| value).map_err(E::from),
+            Err(e) => {
+                AnsiTransactionManager::rollback_transaction(sqlite)?;
+                Err(e)
+            }
+        }
     }
 }
 

@@ -15,12 +15,11 @@ pub mod progress;
 use std::collections::{HashMap, HashSet};
 use std::io::{BufReader, Read};
 
-use diesel::Connection;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use self::progress::Progress;
-use crate::db::{DbConnection, queries};
+use crate::db::{DbConnection, Outcome, Written, queries};
 use crate::directory::Physician;
 use crate::directory::formats::csv::CsvSource;
 use crate::directory::formats::nppes::NppesSource;
@@ -153,148 +152,124 @@ fn named_npi(error: &RowError) -> Option<String> {
     Some(npi.to_string())
 }
 
-/// Why the transaction was rolled back.
-enum Abort {
-    Database(Error),
-    /// Rolled back on purpose (invalid rows or a dry run); the report stands.
-    Report(ImportReport),
-}
-
-impl From<diesel::result::Error> for Abort {
-    fn from(e: diesel::result::Error) -> Self {
-        Abort::Database(e.into())
-    }
-}
-
-impl From<Error> for Abort {
-    fn from(e: Error) -> Self {
-        Abort::Database(e)
-    }
-}
-
-/// Reads `input` in `format` and applies it; `actor` goes into the audit log.
+/// Reads `input` in `format` and applies it: a job for a directory write
+/// ([`crate::db::Database::write`]), which audits it and bumps the version
+/// if it changed anything, and keeps nothing if not (a dry run, a refused
+/// file). Pass the write's outcome to [`report`].
 pub fn import<R: Read>(
     conn: &mut DbConnection,
     input: R,
     format: Format,
     options: Options,
-    actor: &str,
     progress: &mut Progress,
-) -> Result<ImportReport, Error> {
+) -> Result<Outcome<ImportReport>, Error> {
     match format {
-        Format::Csv => apply(conn, CsvSource::new(input), options, actor, progress),
-        Format::Ndjson => apply(conn, ndjson::source(BufReader::new(input)), options, actor, progress),
+        Format::Csv => apply(conn, CsvSource::new(input), options, progress),
+        Format::Ndjson => apply(conn, ndjson::source(BufReader::new(input)), options, progress),
         Format::Nppes => {
             let mut source = NppesSource::new(input);
             let items: &mut dyn Iterator<Item = Item> = &mut source;
-            let mut report = apply(conn, items, options, actor, progress)?;
+            let mut outcome = apply(conn, items, options, progress)?;
+            let (Outcome::Changed { value: report, .. } | Outcome::Unchanged(report)) = &mut outcome;
             report.skipped = source.skipped;
-            Ok(report)
+            Ok(outcome)
         }
     }
 }
 
-/// Applies a stream of checked physicians in one transaction.
+/// The report of an import once written: at the directory's version after it.
+pub fn report(written: Written<ImportReport>) -> ImportReport {
+    ImportReport { version: written.version, ..written.value }
+}
+
+/// Applies a stream of checked physicians (a write's job, see [`import`]).
 pub fn apply(
     conn: &mut DbConnection,
     items: impl Iterator<Item = Item>,
     options: Options,
-    actor: &str,
     progress: &mut Progress,
-) -> Result<ImportReport, Error> {
-    let outcome = conn.transaction::<ImportReport, Abort, _>(|conn| {
-        let mut report = ImportReport { dry_run: options.dry_run, ..ImportReport::default() };
-        // NPIs met in the file, valid or not: with prune, an invalid row must not
-        // remove its physician; nor may a row whose NPI cannot be read.
-        let mut mentioned: HashSet<String> = HashSet::new();
-        let mut unreadable: Option<u64> = None;
-        let mut first_line: HashMap<String, u64> = HashMap::new();
-        let mut batch: Vec<Physician> = Vec::with_capacity(BATCH);
-        let mut changed: Vec<String> = Vec::new();
-        for item in items {
-            match item {
-                Ok(record) => {
-                    let npi = record.physician.npi.to_string();
-                    if let Some(first) = first_line.get(&npi) {
-                        let message = format!("NPI already given at line {first}");
-                        report.reject(RowError {
-                            line: record.line,
-                            field: "npi".into(),
-                            message,
-                            npi: Some(npi),
-                        });
-                        continue;
-                    }
-                    first_line.insert(npi.clone(), record.line);
-                    mentioned.insert(npi);
-                    batch.push(record.physician);
-                    if batch.len() == BATCH {
-                        write_batch(conn, &mut batch, &mut report, &mut changed)?;
-                        if report.physicians == BATCH {
-                            queries::refresh_statistics(conn)?;
-                        }
-                    }
+) -> Result<Outcome<ImportReport>, Error> {
+    let mut report = ImportReport { dry_run: options.dry_run, ..ImportReport::default() };
+    // NPIs met in the file, valid or not: with prune, an invalid row must not
+    // remove its physician; nor may a row whose NPI cannot be read.
+    let mut mentioned: HashSet<String> = HashSet::new();
+    let mut unreadable: Option<u64> = None;
+    let mut first_line: HashMap<String, u64> = HashMap::new();
+    let mut batch: Vec<Physician> = Vec::with_capacity(BATCH);
+    let mut changed: Vec<String> = Vec::new();
+    for item in items {
+        match item {
+            Ok(record) => {
+                let npi = record.physician.npi.to_string();
+                if let Some(first) = first_line.get(&npi) {
+                    let message = format!("NPI already given at line {first}");
+                    report.reject(RowError {
+                        line: record.line,
+                        field: "npi".into(),
+                        message,
+                        npi: Some(npi),
+                    });
+                    continue;
                 }
-                Err(error) => {
-                    if let Some(npi) = named_npi(&error) {
-                        mentioned.insert(npi);
-                    } else {
-                        unreadable.get_or_insert(error.line);
+                first_line.insert(npi.clone(), record.line);
+                mentioned.insert(npi);
+                batch.push(record.physician);
+                if batch.len() == BATCH {
+                    write_batch(conn, &mut batch, &mut report, &mut changed)?;
+                    if report.physicians == BATCH {
+                        queries::refresh_statistics(conn)?;
                     }
-                    report.reject(error);
                 }
             }
-            progress.update(report.physicians + report.invalid);
+            Err(error) => {
+                if let Some(npi) = named_npi(&error) {
+                    mentioned.insert(npi);
+                } else {
+                    unreadable.get_or_insert(error.line);
+                }
+                report.reject(error);
+            }
         }
-        write_batch(conn, &mut batch, &mut report, &mut changed)?;
-        // A file with no valid physician is a mistake (an empty body, the
-        // wrong file), never an instruction: with prune it would remove
-        // every physician.
-        if report.physicians == 0 && report.invalid == 0 {
-            report.reject(RowError {
-                line: 1,
-                field: "file".into(),
-                message: "holds no physician: nothing to import".into(),
-                npi: None,
-            });
-        }
-        let mut rejected = report.physicians == 0 || (report.invalid > 0 && !options.skip_invalid);
-        if options.prune
-            && !rejected
-            && let Some(line) = unreadable
-        {
-            report.refuse_prune(line);
-            rejected = true;
-        }
-        report.refused = rejected;
-        if options.prune && !rejected {
-            let absent: Vec<String> =
-                queries::all_npis(conn)?.into_iter().filter(|npi| !mentioned.contains(npi)).collect();
-            report.removed = queries::delete(conn, &absent)?;
-            changed.extend(absent);
-        }
-        if rejected || options.dry_run {
-            report.version = queries::version(conn)?;
-            return Err(Abort::Report(report));
-        }
-        report.version = if report.changes() > 0 {
-            let action = format!(
-                "import: {} added, {} updated, {} removed",
-                report.added, report.updated, report.removed
-            );
-            queries::audit(conn, actor, &action, None)?;
-            queries::commit_version(conn, &changed)?
-        } else {
-            queries::version(conn)?
-        };
-        report.applied = true;
-        Ok(report)
-    });
-    progress.finish();
-    match outcome {
-        Ok(report) | Err(Abort::Report(report)) => Ok(report),
-        Err(Abort::Database(e)) => Err(e),
+        progress.update(report.physicians + report.invalid);
     }
+    write_batch(conn, &mut batch, &mut report, &mut changed)?;
+    progress.finish();
+    // A file with no valid physician is a mistake (an empty body, the
+    // wrong file), never an instruction: with prune it would remove
+    // every physician.
+    if report.physicians == 0 && report.invalid == 0 {
+        report.reject(RowError {
+            line: 1,
+            field: "file".into(),
+            message: "holds no physician: nothing to import".into(),
+            npi: None,
+        });
+    }
+    let mut rejected = report.physicians == 0 || (report.invalid > 0 && !options.skip_invalid);
+    if options.prune
+        && !rejected
+        && let Some(line) = unreadable
+    {
+        report.refuse_prune(line);
+        rejected = true;
+    }
+    report.refused = rejected;
+    if options.prune && !rejected {
+        let absent: Vec<String> =
+            queries::all_npis(conn)?.into_iter().filter(|npi| !mentioned.contains(npi)).collect();
+        report.removed = queries::delete(conn, &absent)?;
+        changed.extend(absent);
+    }
+    if rejected || options.dry_run {
+        return Ok(Outcome::Unchanged(report));
+    }
+    report.applied = true;
+    if report.changes() == 0 {
+        return Ok(Outcome::Unchanged(report));
+    }
+    let action =
+        format!("import: {} added, {} updated, {} removed", report.added, report.updated, report.removed);
+    Ok(Outcome::Changed { value: report, action, npi: None, changed })
 }
 
 /// Compares a batch with what the directory holds and writes what differs.

@@ -9,6 +9,7 @@ use crate::helpers::{
     ADMIN_TOKEN, Backend, Reply, TestApp, assert_problem, both_backends, spawn_app, spawn_app_configured,
     spawn_app_with,
 };
+use physician_locator::application::Settings;
 use physician_locator::db::schema::audit_log;
 
 pub(crate) fn authorised(method: Method, uri: &str, body: impl Into<Vec<u8>>) -> TestRequest {
@@ -32,7 +33,7 @@ fn audit_rows(app: &TestApp) -> Vec<(String, String, Option<String>)> {
     audit_log::table
         .order(audit_log::id)
         .select((audit_log::actor, audit_log::action, audit_log::npi))
-        .load(&mut conn)
+        .load(&mut *conn)
         .unwrap()
 }
 
@@ -250,8 +251,11 @@ async fn imports_over_http_are_all_or_nothing(backend: Backend) {
 }
 
 async fn an_oversized_or_headless_body_is_refused_whole(backend: Backend) {
-    let app =
-        spawn_app_configured(backend, &format!("tests:{ADMIN_TOKEN}"), |s| s.with_max_body_bytes(4096)).await;
+    let app = spawn_app_configured(backend, &format!("tests:{ADMIN_TOKEN}"), |settings| Settings {
+        max_body_bytes: 4096,
+        ..settings
+    })
+    .await;
     let version = app.ok("/readyz").await["version"].clone();
     let reply = import(&app, "", "text/csv", seed_csv_with(&app, str::to_owned)).await;
     assert_problem(&reply, 413, None);

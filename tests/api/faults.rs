@@ -144,7 +144,7 @@ async fn a_database_of_another_kind_or_a_newer_schema_is_refused_untouched(backe
     db.prepare().unwrap();
     let mut conn = db.connect().unwrap();
     diesel::sql_query("INSERT INTO __diesel_schema_migrations (version) VALUES ('29991231000000')")
-        .execute(&mut conn)
+        .execute(&mut *conn)
         .unwrap();
     let before = db.load().unwrap();
     for args in [&["migrate"][..], &["serve", "--bind", "127.0.0.1:0"]] {

@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256};
 
 use physician_locator::api::client::TrustedProxies;
 use physician_locator::api::partners::{Access, Origins};
+use physician_locator::application::Settings;
 
 use crate::helpers::{Backend, Reply, TestApp, assert_problem, both_backends, spawn_app_configured};
 
@@ -29,8 +30,11 @@ async fn app(backend: Backend, partner_per_minute: u32, anonymous_per_minute: u3
     let partners = Access::parse_partners(&partners_toml(partner_per_minute)).expect("partners");
     let anonymous = NonZeroU32::new(anonymous_per_minute).expect("not zero");
     let origins = Origins::parse_list(CLINIC_ORIGIN).expect("origins");
-    spawn_app_configured(backend, "", |state| state.with_access(Access::new(partners, anonymous, origins)))
-        .await
+    spawn_app_configured(backend, "", |settings| Settings {
+        access: Access::new(partners, anonymous, origins),
+        ..settings
+    })
+    .await
 }
 
 fn from(address: [u8; 4]) -> SocketAddr {
@@ -208,7 +212,7 @@ async fn behind_proxy(backend: Backend) -> TestApp {
     let proxies = TrustedProxies::parse("10.0.0.0/8").expect("proxies");
     let access = Access::new(Vec::new(), NonZeroU32::new(1).expect("not zero"), Origins::Listed(Vec::new()))
         .with_trusted_proxies(proxies);
-    spawn_app_configured(backend, "", |state| state.with_access(access)).await
+    spawn_app_configured(backend, "", |settings| Settings { access, ..settings }).await
 }
 
 fn via(peer: [u8; 4], header: (&'static str, &'static str)) -> TestRequest {

@@ -10,15 +10,15 @@ use diesel::{Connection, PgConnection, RunQueryDsl};
 use actix_web::body::BoxBody;
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::test;
-use actix_web::web;
 use futures_util::future::LocalBoxFuture;
 use serde_json::Value;
 use tempfile::TempDir;
 
+use physician_locator::api;
 use physician_locator::api::auth::AdminTokens;
 use physician_locator::api::partners::{Access, Origins};
-use physician_locator::api::{self, AppState};
-use physician_locator::db::{Database, DatabaseUrl};
+use physician_locator::application::{Application, Settings};
+use physician_locator::db::Database;
 use physician_locator::directory::Physician;
 
 type Call = Box<dyn Fn(actix_http::Request) -> LocalBoxFuture<'static, ServiceResponse<BoxBody>>>;
@@ -160,7 +160,7 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 
 /// An app with the given admin token configuration (empty: admin API off).
 pub async fn spawn_app_with(backend: Backend, admin_tokens: &str) -> TestApp {
-    spawn_app_configured(backend, admin_tokens, |state| state).await
+    spawn_app_configured(backend, admin_tokens, |settings| settings).await
 }
 
 /// No partners and no anonymous limit to speak of: tests that page through
@@ -170,18 +170,21 @@ pub fn unlimited() -> Access {
 }
 
 /// An app with the given admin tokens, configured further by `configure`
-/// (which starts from no rate limit to speak of).
+/// (which starts from no rate limit to speak of), built as `serve` builds it.
 pub async fn spawn_app_configured(
     backend: Backend,
     admin_tokens: &str,
-    configure: impl FnOnce(AppState) -> AppState,
+    configure: impl FnOnce(Settings) -> Settings,
 ) -> TestApp {
     let database = TestDatabase::new(backend);
-    let db = Database::new(DatabaseUrl::parse(&database.url).expect("url"));
-    db.prepare().expect("migrate and seed");
-    let admin = AdminTokens::parse(admin_tokens).expect("tokens");
-    let state = AppState::load(db.clone(), admin).expect("load").with_access(unlimited());
-    let state = web::Data::new(configure(state));
+    let settings = Settings {
+        admin: AdminTokens::parse(admin_tokens).expect("tokens"),
+        access: unlimited(),
+        ..Settings::new(&database.url)
+    };
+    let application = Application::build(configure(settings)).expect("build the application");
+    let state = application.state();
+    let db = state.store().database().clone();
     let (_, physicians) = db.load().expect("load");
     let service = Rc::new(test::init_service(api::app(state)).await);
     let call: Call = Box::new(move |req| {

@@ -15,3 +15,4 @@ mod oracle;
 mod readme;
 mod reference;
 mod search;
+mod store;

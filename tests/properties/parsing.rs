@@ -9,7 +9,6 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::header::{ACCEPT, CONTENT_TYPE};
 use actix_web::test as actix_test;
-use actix_web::web;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use proptest::prelude::*;
@@ -17,10 +16,9 @@ use proptest::sample::select;
 use proptest::test_runner::{TestCaseError, TestRunner};
 use serde_json::Value;
 
-use physician_locator::api::auth::AdminTokens;
+use physician_locator::api;
 use physician_locator::api::partners::{Access, Origins};
-use physician_locator::api::{self, AppState};
-use physician_locator::db::{Database, DatabaseUrl};
+use physician_locator::application::{Application, Settings};
 use physician_locator::domain::text::fold;
 use physician_locator::domain::vocabulary::{ConditionKind, Kind, ServiceKind, SpecialtyKind, Term};
 use physician_locator::domain::{Condition, GeoPoint, Npi, Radius, Unit};
@@ -225,11 +223,9 @@ impl App {
     fn new() -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}", dir.path().join("properties.sqlite3").display());
-        let db = Database::new(DatabaseUrl::parse(&url).expect("url"));
-        db.prepare().expect("migrate and seed");
         let access = Access::new(Vec::new(), NonZeroU32::MAX, Origins::Listed(Vec::new()));
-        let admin = AdminTokens::parse("").expect("no admin tokens");
-        let state = web::Data::new(AppState::load(db, admin).expect("load").with_access(access));
+        let application = Application::build(Settings { access, ..Settings::new(url) }).expect("build");
+        let state = application.state();
         let system = actix_rt::System::new();
         let service = std::rc::Rc::new(system.block_on(actix_test::init_service(api::app(state))));
         let call = Box::new(move |request| {

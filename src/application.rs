@@ -1,0 +1,110 @@
+//! The service assembled from its settings: the one place it is built, by
+//! `serve` and by the tests alike (so what the tests run is what is served).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::{HttpServer, web};
+
+use crate::api::auth::AdminTokens;
+use crate::api::partners::Access;
+use crate::api::{self, AppState};
+use crate::db::{Database, DatabaseUrl};
+use crate::error::Error;
+use crate::store::Store;
+
+/// Everything the service is built from, already read and checked.
+#[derive(Debug)]
+pub struct Settings {
+    /// `sqlite://PATH` or `postgres://…`.
+    pub database_url: String,
+    /// Connections the pool keeps at most.
+    pub pool_size: u32,
+    /// Load the fictional seed into a directory never written (else only migrate).
+    pub seed: bool,
+    /// How often to look for other instances' writes (and retry a failed refresh).
+    pub poll_interval: Duration,
+    pub admin: AdminTokens,
+    pub access: Access,
+    /// `Cache-Control: max-age` of the read answers, in seconds.
+    pub cache_max_age: u32,
+    /// The largest request body read (an admin import), in bytes.
+    pub max_body_bytes: usize,
+    pub bind: String,
+    /// Time a client has to send its request headers.
+    pub request_timeout: Duration,
+    /// Time in-flight requests get after SIGTERM or SIGINT.
+    pub shutdown_grace: Duration,
+}
+
+impl Settings {
+    /// The defaults, on `database_url`.
+    pub fn new(database_url: impl Into<String>) -> Self {
+        Settings {
+            database_url: database_url.into(),
+            pool_size: crate::db::DEFAULT_POOL_SIZE,
+            seed: true,
+            poll_interval: Duration::from_secs(1),
+            admin: AdminTokens::default(),
+            access: Access::default(),
+            cache_max_age: api::DEFAULT_CACHE_MAX_AGE,
+            max_body_bytes: api::admin::MAX_IMPORT_BYTES,
+            bind: "127.0.0.1:8080".into(),
+            request_timeout: Duration::from_secs(10),
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
+}
+
+pub struct Application {
+    state: web::Data<AppState>,
+    bind: String,
+    request_timeout: Duration,
+    shutdown_grace: Duration,
+}
+
+impl Application {
+    /// Opens the directory (migrated, and seeded if new and asked), builds the
+    /// first snapshot, starts watching for other instances' writes, and
+    /// assembles the HTTP state. Blocking.
+    pub fn build(settings: Settings) -> Result<Self, Error> {
+        let database =
+            Database::with_pool_size(DatabaseUrl::parse(&settings.database_url)?, settings.pool_size);
+        if settings.seed {
+            database.prepare()?;
+        } else {
+            database.migrate()?;
+        }
+        let store = Arc::new(Store::open(database)?);
+        store.watch(settings.poll_interval.max(Duration::from_millis(50)));
+        let state = AppState::new(store, settings.admin)
+            .with_cache_max_age(settings.cache_max_age)
+            .with_access(settings.access)
+            .with_max_body_bytes(settings.max_body_bytes);
+        Ok(Application {
+            state: web::Data::new(state),
+            bind: settings.bind,
+            request_timeout: settings.request_timeout,
+            shutdown_grace: settings.shutdown_grace,
+        })
+    }
+
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
+    }
+
+    /// Listens and serves until SIGTERM or SIGINT (then refuses new
+    /// connections and lets in-flight requests finish within the grace).
+    pub async fn run(self) -> Result<(), Error> {
+        let state = self.state;
+        let server = HttpServer::new(move || api::app(state.clone()))
+            .client_request_timeout(self.request_timeout)
+            .client_disconnect_timeout(Duration::from_secs(2))
+            .keep_alive(Duration::from_secs(30))
+            .shutdown_timeout(self.shutdown_grace.as_secs())
+            .bind(&self.bind)
+            .map_err(|e| Error::Config(format!("cannot listen on {}: {e}", self.bind)))?;
+        tracing::info!("listening on http://{}", self.bind);
+        server.run().await.map_err(|e| Error::Internal(e.to_string()))
+    }
+}

@@ -1,0 +1,146 @@
+//! The directory as the service holds it: the directory of record (the
+//! database) and the in-memory snapshot every search is answered from, kept
+//! in step.
+//!
+//! Readers take the current snapshot and never lock; it is replaced
+//! atomically when the directory changes. Writes go through
+//! [`Store::write`], which writes through [`Database::write`] (transaction,
+//! audit row, version bump) and then brings this instance's snapshot up to
+//! date; other instances notice the new version at their next poll
+//! ([`Store::watch`]).
+
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
+
+use arc_swap::ArcSwap;
+
+use crate::db::{Database, DbConnection, Outcome, Update, Written};
+use crate::error::Error;
+use crate::search::Snapshot;
+
+pub struct Store {
+    database: Database,
+    snapshot: ArcSwap<Snapshot>,
+    /// Why the snapshot could not follow the directory of record at the last
+    /// attempt, if it could not: searches go on from the snapshot, `/readyz`
+    /// says degraded, and the next poll tries again.
+    fault: Mutex<Option<String>>,
+}
+
+impl Store {
+    /// Loads the directory and builds the first snapshot (blocking).
+    pub fn open(database: Database) -> Result<Self, Error> {
+        let started = Instant::now();
+        let (version, physicians) = database.load()?;
+        let loaded = started.elapsed();
+        let snapshot = ArcSwap::from_pointee(Snapshot::build(version, physicians));
+        tracing::info!(
+            "directory loaded in {loaded:.2?}, snapshot built in {:.2?}",
+            started.elapsed() - loaded
+        );
+        Ok(Store { database, snapshot, fault: Mutex::default() })
+    }
+
+    /// The snapshot to answer the current request from.
+    pub fn current(&self) -> Arc<Snapshot> {
+        self.snapshot.load_full()
+    }
+
+    pub fn database(&self) -> &Database {
+        &self.database
+    }
+
+    /// Writes through [`Database::write`], then brings the snapshot up to
+    /// date (blocking: call it off the request path). A write that committed
+    /// has happened, whatever follows: if the snapshot cannot follow now, the
+    /// write still succeeds, the fault shows in `/readyz` and `/metrics`, and
+    /// the watcher tries again.
+    pub fn write<T>(
+        &self,
+        actor: &str,
+        job: impl FnOnce(&mut DbConnection) -> Result<Outcome<T>, Error>,
+    ) -> Result<Written<T>, Error> {
+        let written = self.database.write(actor, job)?;
+        if written.changed
+            && let Err(e) = self.refresh()
+        {
+            self.record(Some(cannot_follow(e)));
+        }
+        Ok(written)
+    }
+
+    /// Brings the snapshot up to the directory's version (blocking): only the
+    /// physicians changed since are reloaded, the rest of the snapshot is
+    /// shared. A snapshot never replaces a newer one, so concurrent refreshes
+    /// cannot go back in time. Returns the version served.
+    pub fn refresh(&self) -> Result<i64, Error> {
+        let current = self.current();
+        let started = Instant::now();
+        let next = match self.database.update_since(current.version())? {
+            Update::Current => return Ok(current.version()),
+            Update::Full { version, physicians } => Snapshot::build(version, physicians),
+            Update::Partial { version, changed, fresh } => current.with_changes(version, &changed, fresh),
+        };
+        let next = Arc::new(next);
+        tracing::info!("snapshot {} -> {} in {:.2?}", current.version(), next.version(), started.elapsed());
+        // A concurrent refresh may have installed a newer snapshot meanwhile:
+        // keep it. But if the snapshot is still the one this refresh started
+        // from, the database is the truth, even behind it (a restore).
+        self.snapshot.rcu(|now| {
+            if Arc::ptr_eq(now, &current) || now.version() <= next.version() {
+                next.clone()
+            } else {
+                now.clone()
+            }
+        });
+        Ok(self.current().version())
+    }
+
+    /// Polls the directory version every `interval` on a thread of its own
+    /// and refreshes when it moved: how each instance sees the others'
+    /// writes, and how a refresh that failed is retried. The thread holds
+    /// the store weakly and ends with it.
+    pub fn watch(self: &Arc<Self>, interval: Duration) {
+        let store: Weak<Self> = Arc::downgrade(self);
+        std::thread::Builder::new()
+            .name("snapshot-refresh".into())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(interval);
+                    let Some(store) = store.upgrade() else { return };
+                    store.poll();
+                }
+            })
+            .expect("spawn the snapshot refresh thread");
+    }
+
+    /// One poll: refresh if the directory moved, and record whether the
+    /// snapshot could follow it.
+    fn poll(&self) {
+        let fault = match self.database.version() {
+            Err(e) => Some(format!("the directory of record is unreachable: {e}")),
+            Ok(version) if version == self.current().version() => None,
+            Ok(_) => self.refresh().err().map(cannot_follow),
+        };
+        self.record(fault);
+    }
+
+    fn record(&self, fault: Option<String>) {
+        let mut recorded = self.fault.lock().unwrap_or_else(|p| p.into_inner());
+        match (&*recorded, &fault) {
+            (None, Some(e)) => tracing::warn!("serving the snapshot as it is: {e}"),
+            (Some(_), None) => tracing::info!("the snapshot follows the directory of record again"),
+            _ => {}
+        }
+        *recorded = fault;
+    }
+
+    /// Why the snapshot could not follow the directory at the last attempt.
+    pub fn fault(&self) -> Option<String> {
+        self.fault.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+fn cannot_follow(e: Error) -> String {
+    format!("the snapshot cannot follow the directory of record: {e}")
+}

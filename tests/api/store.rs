@@ -1,0 +1,141 @@
+//! The store: concurrent writers queue, a write that committed is a success
+//! whatever the snapshot does next, the pool shows in the metrics, and an
+//! import beside a serving instance waits its turn.
+
+use std::time::{Duration, Instant};
+
+use actix_web::http::Method;
+use actix_web::test::TestRequest;
+use diesel::RunQueryDsl;
+use futures_util::future::join_all;
+use serde_json::{Value, json};
+
+use crate::binary::{http, run, serve};
+use crate::helpers::{ADMIN_TOKEN, Backend, Reply, TestApp, both_backends, spawn_app};
+use crate::observability::parse_prometheus;
+
+/// PUT `body` (a physician as the detail returns it) back to its NPI.
+fn put_request(body: &Value) -> TestRequest {
+    TestRequest::default()
+        .method(Method::PUT)
+        .uri(&format!("/v1/admin/physicians/{}", body["npi"].as_str().unwrap()))
+        .insert_header(("Authorization", format!("Bearer {ADMIN_TOKEN}")))
+        .insert_header(("Content-Type", "application/json"))
+        .set_payload(body.to_string())
+}
+
+/// Physician `i`'s detail with its `accepting_new_patients` flipped.
+async fn changed(app: &TestApp, i: usize) -> Value {
+    let mut body = app.ok(&format!("/v1/physicians/{}", app.physicians[i].npi)).await;
+    body["accepting_new_patients"] = json!(!body["accepting_new_patients"].as_bool().unwrap());
+    body
+}
+
+async fn metric(app: &TestApp, name: &str) -> Option<f64> {
+    let text = app.get("/metrics").await.body.as_str().expect("text").to_owned();
+    parse_prometheus(&text).into_iter().find(|(series, _)| series == name).map(|(_, value)| value)
+}
+
+async fn concurrent_writes_queue_instead_of_failing(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let version = app.ok("/readyz").await["version"].as_i64().unwrap();
+    let mut bodies = Vec::new();
+    for i in 0..24 {
+        bodies.push(changed(&app, i).await);
+    }
+    let replies: Vec<Reply> = join_all(bodies.iter().map(|body| app.request(put_request(body)))).await;
+    for (reply, body) in replies.iter().zip(&bodies) {
+        assert_eq!(reply.status, 200, "{}: {:?}", body["npi"], reply.body);
+    }
+    assert_eq!(app.ok("/readyz").await["version"].as_i64().unwrap(), version + 24, "one version per write");
+    for body in &bodies {
+        let stored = app.ok(&format!("/v1/physicians/{}", body["npi"].as_str().unwrap())).await;
+        assert_eq!(stored["accepting_new_patients"], body["accepting_new_patients"]);
+    }
+    // The pool: bounded, and every connection back in it.
+    assert_eq!(metric(&app, "locator_db_pool_size").await, Some(8.0));
+    assert_eq!(metric(&app, "locator_db_pool_in_use").await, Some(0.0));
+    assert!(metric(&app, "locator_db_pool_open").await.is_some_and(|open| (1.0..=8.0).contains(&open)));
+    assert!(metric(&app, "locator_db_pool_waits_total").await.is_some());
+}
+
+/// Writes behind the service's back, as another writer that does not check
+/// its rows would: physician `npi`'s specialties become `specialties`, and the
+/// version moves, listing it as changed.
+fn tamper(app: &TestApp, npi: &str, specialties: &str) {
+    let mut conn = app.db.connect().unwrap();
+    for statement in [
+        format!("UPDATE physicians SET specialties = '{specialties}' WHERE npi = '{npi}'"),
+        "UPDATE directory_version SET version = version + 1".to_owned(),
+        format!(
+            "INSERT INTO directory_changes (version, npi) SELECT version, '{npi}' FROM directory_version"
+        ),
+    ] {
+        diesel::sql_query(statement).execute(&mut *conn).unwrap();
+    }
+}
+
+async fn a_committed_write_succeeds_though_the_snapshot_cannot_follow(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let spoiled = app.physicians[1].npi.to_string();
+    let good = app.physicians[1].specialties.iter().map(|s| s.slug()).collect::<Vec<_>>().join(";");
+    tamper(&app, &spoiled, "not-a-specialty");
+    // The write commits; the refresh after it meets the spoiled row and fails.
+    let body = changed(&app, 0).await;
+    let reply = app.request(put_request(&body)).await;
+    assert_eq!(reply.status, 200, "a committed write is a success: {:?}", reply.body);
+    let readyz = app.get("/readyz").await;
+    assert_eq!(readyz.status, 503, "{:?}", readyz.body);
+    assert!(readyz.body["detail"].as_str().unwrap().contains("cannot follow"), "{:?}", readyz.body);
+    assert_eq!(metric(&app, "locator_snapshot_stale").await, Some(1.0));
+    // Retrying the write is harmless: it is already there.
+    assert_eq!(app.request(put_request(&body)).await.status, 200);
+    // Once the row is repaired, the watcher's next poll catches up.
+    tamper(&app, &spoiled, &good);
+    let started = Instant::now();
+    while app.get("/readyz").await.status != 200 {
+        assert!(started.elapsed() < Duration::from_secs(20), "the snapshot never caught up");
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    let stored = app.ok(&format!("/v1/physicians/{}", body["npi"].as_str().unwrap())).await;
+    assert_eq!(stored["accepting_new_patients"], body["accepting_new_patients"]);
+    assert_eq!(metric(&app, "locator_snapshot_stale").await, Some(0.0));
+}
+
+both_backends!(
+    concurrent_writes_queue_instead_of_failing,
+    a_committed_write_succeeds_though_the_snapshot_cannot_follow
+);
+
+#[test]
+fn an_import_beside_a_serving_instance_waits_its_turn() {
+    let dir = tempfile::tempdir().unwrap();
+    let tokens = format!("tests:{ADMIN_TOKEN}");
+    let (_server, port) = serve(dir.path(), &[("LOCATOR_ADMIN_TOKENS", &tokens)]);
+    // The seed with every physician's last-updated date moved: 3,000 updates.
+    let seed = physician_locator::db::SEED_CSV.replace(",2026-", ",2025-");
+    std::fs::write(dir.path().join("update.csv"), seed).unwrap();
+    let auth = format!("Authorization: Bearer {ADMIN_TOKEN}");
+    let (status, detail) = http(port, "GET", "/v1/physicians?limit=1", &[], "").unwrap();
+    assert_eq!(status, 200, "{detail}");
+    let first: Value = serde_json::from_str(&detail).unwrap();
+    let mut physician = first["results"][0]["physician"].clone();
+    let path = format!("/v1/admin/physicians/{}", physician["npi"].as_str().unwrap());
+    std::thread::scope(|scope| {
+        let writer = scope.spawn(|| {
+            let mut statuses = Vec::new();
+            for i in 0..20 {
+                physician["family_name"] = json!(format!("Writer{i}"));
+                let body = physician.to_string();
+                let reply = http(port, "PUT", &path, &[&auth, "Content-Type: application/json"], &body);
+                statuses.push(reply.map(|(status, _)| status));
+            }
+            statuses
+        });
+        let (ok, stderr) = run(dir.path(), &["import", "update.csv"], &[]);
+        assert!(ok, "the import beside the server: {stderr}");
+        assert!(stderr.contains("applied"), "{stderr}");
+        let statuses = writer.join().unwrap();
+        assert!(statuses.iter().all(|s| matches!(s, Some(200 | 201))), "{statuses:?}");
+    });
+}
