@@ -1,4 +1,4 @@
-//! NDJSON: one physician per line in the [`json`](super::json) layout.
+//! NDJSON: one physician per line in the [`json`] layout.
 
 use std::io::BufRead;
 
