@@ -1,18 +1,17 @@
 //! physician-locator: a REST API that finds neurologists and neuromuscular
-//! specialists near a place. See `ARCHITECTURE.md` in the shared design notes
-//! and the README.
+//! specialists near a place. `docs/ARCHITECTURE.md` describes how it is built
+//! (layers, the flow of a search and of a write, what must not depend on
+//! what); the README how to use it.
 //!
 //! Data flows one way: a request is parsed into [`domain`] types, answered by
-//! [`search`] from the in-memory [`search::Snapshot`], and rendered by [`api`].
-//! The [`db`] is the directory of record the snapshot is built from.
+//! [`search`] from the current snapshot of the [`store`], and rendered by
+//! [`api`]. The [`db`] is the directory of record the snapshot follows, and
+//! every write goes through its one write protocol.
 //!
 //! Every physician, whatever brings it (a file in one of the
-//! [`directory::formats`], an admin request, the database's rows), arrives as
-//! the [`directory`]'s unchecked input and becomes a [`directory::Physician`]
-//! only through its check. Nothing below knows what is above it: the
-//! directory knows neither the [`db`] that stores its records nor the
-//! [`import`] that applies files of them, and the [`error`] type knows no
-//! feature.
+//! [`directory::formats`], an admin request, the database's rows), becomes a
+//! [`directory::Physician`] only through the [`directory`]'s one check, which
+//! knows none of those sources.
 
 pub mod api;
 pub mod application;

@@ -11,7 +11,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::CONTENT_LENGTH;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, delete, post, put, web};
 use futures_util::StreamExt;
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
 use super::auth::Actor;
@@ -101,13 +101,28 @@ fn parse_npi(npi: &str) -> Result<Npi, Error> {
 /// physician as `GET /v1/physicians/{npi}` returns it.
 #[utoipa::path(
     tag = "admin",
-    params(("npi" = String, Path, description = "National Provider Identifier: 10 digits with a valid check digit", example = "1234567893", pattern = "^[0-9]{10}$")),
-    request_body(content = PhysicianView, description = "The physician, as GET /v1/physicians/{npi} returns it; `display_name`, term names, location ids and `geocode_precision` are ignored, and a location without lat/lng is placed at its ZIP centroid"),
+    params(("npi" = String, Path, description = "National Provider Identifier: 10 digits with a valid check digit", example = "2547347346", pattern = "^[0-9]{10}$")),
+    request_body(
+        content = PhysicianView,
+        description = "The physician, as GET /v1/physicians/{npi} returns it; `display_name`, term names, location ids and `geocode_precision` are ignored, and a location without lat/lng is placed at its ZIP centroid",
+        example = json!({
+            "npi": "2547347346", "given_name": "Dana", "family_name": "Albright", "display_name": "Dana Albright, MD",
+            "credentials": "MD", "gender": "female",
+            "specialties": [{"code": "2084N0008X", "slug": "neuromuscular-medicine", "name": "Neuromuscular Medicine (Psychiatry & Neurology)", "primary": true}],
+            "conditions": [{"slug": "lems", "name": "Lambert-Eaton myasthenic syndrome"}],
+            "languages": ["en", "es"], "accepting_new_patients": true, "telehealth": true, "last_updated": "2026-10-01",
+            "locations": [{
+                "id": "2547347346-1", "practice_name": "Galvale Neuromuscular Associates",
+                "address": {"street": "392 Ivormore Boulevard", "city": "Franklin", "state": "AL", "zip": "36444"},
+                "phone": "251-555-0142", "lat": 31.72538, "lng": -87.442803, "geocode_precision": "address",
+                "services": [{"slug": "emg", "name": "Electromyography (EMG)"}]
+            }]
+        })
+    ),
     responses(
         (status = 200, description = "Replaced (or unchanged)", body = PhysicianView),
         (status = 201, description = "Created", body = PhysicianView),
         (status = 400, description = "Malformed NPI or body, or a field fails validation", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid admin token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "The admin API is not enabled", body = Problem, content_type = "application/problem+json"),
     ),
     security(("admin_token" = []))
@@ -161,11 +176,10 @@ pub async fn put_physician(
 /// Removes one physician and all their locations.
 #[utoipa::path(
     tag = "admin",
-    params(("npi" = String, Path, description = "National Provider Identifier", example = "1234567893", pattern = "^[0-9]{10}$")),
+    params(("npi" = String, Path, description = "National Provider Identifier", example = "2547347346", pattern = "^[0-9]{10}$")),
     responses(
         (status = 204, description = "Deleted"),
         (status = 400, description = "Malformed NPI", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid admin token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such physician, or the admin API is not enabled", body = Problem, content_type = "application/problem+json"),
     ),
     security(("admin_token" = []))
@@ -206,7 +220,7 @@ pub struct ImportParams {
     #[param(value_type = Option<Format>, example = "csv")]
     format: Option<String>,
     /// Report what would change without writing.
-    #[param(example = false)]
+    #[param(example = true)]
     dry_run: Option<bool>,
     /// Also remove physicians the body does not mention; a row whose NPI
     /// cannot be read refuses the import.
@@ -217,11 +231,17 @@ pub struct ImportParams {
     skip_invalid: Option<bool>,
 }
 
+/// An import file, as bytes: generated clients send it as a file.
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[allow(dead_code)] // a declaration: read by utoipa
+pub struct ImportFile(Vec<u8>);
+
 // The error type, knowing no feature, carries the report untyped among a
 // problem's extension members; this type only describes the answer in the API
 // document.
 /// A refused import: the problem, and what the import found in the file.
-#[derive(serde::Serialize, utoipa::ToSchema)]
+#[derive(serde::Serialize, ToSchema)]
 pub struct ImportProblem {
     #[serde(flatten)]
     pub problem: Problem,
@@ -234,13 +254,11 @@ pub struct ImportProblem {
 #[utoipa::path(
     tag = "admin",
     params(ImportParams),
-    request_body(content = String, description = "The file: CSV (text/csv) or NDJSON (application/x-ndjson)", content_type = "text/csv"),
+    request_body(content = ImportFile, description = "The file's bytes: CSV (the project's layout), NDJSON when the Content-Type is application/x-ndjson, or as `format` says", content_type = "application/octet-stream"),
     responses(
         (status = 200, description = "Applied, or with dry_run, what would change", body = ImportReport),
         (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid admin token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "The admin API is not enabled", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body larger than the configured limit (`--max-body-mib`, default 64 MiB)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid rows: nothing was applied; `report` lists them", body = ImportProblem, content_type = "application/problem+json"),
     ),
     security(("admin_token" = []))

@@ -104,7 +104,7 @@ pub async fn page(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRe
 }
 
 /// The widget's script.
-#[utoipa::path(tag = "embed", params(NoParams), responses((status = 200, description = "JavaScript", content_type = "text/javascript"), (status = 400, body = Problem, content_type = "application/problem+json")))]
+#[utoipa::path(tag = "embed", params(NoParams), responses((status = 200, description = "JavaScript", content_type = "text/javascript")))]
 #[get("/embed/widget.js")]
 pub async fn script(req: HttpRequest) -> Result<HttpResponse, Error> {
     QueryParams::parse::<NoParams>(req.query_string()).finish(())?;
@@ -112,7 +112,7 @@ pub async fn script(req: HttpRequest) -> Result<HttpResponse, Error> {
 }
 
 /// The widget's style sheet.
-#[utoipa::path(tag = "embed", params(NoParams), responses((status = 200, description = "CSS", content_type = "text/css"), (status = 400, body = Problem, content_type = "application/problem+json")))]
+#[utoipa::path(tag = "embed", params(NoParams), responses((status = 200, description = "CSS", content_type = "text/css")))]
 #[get("/embed/widget.css")]
 pub async fn style(req: HttpRequest) -> Result<HttpResponse, Error> {
     QueryParams::parse::<NoParams>(req.query_string()).finish(())?;

@@ -9,13 +9,31 @@ use super::physicians::RadiusView;
 use crate::directory::{Location, Physician};
 use crate::geocode::Origin;
 
+/// The `type` member of a FeatureCollection: a single value, so that a
+/// generated client can tell the GeoJSON objects apart.
+#[derive(Serialize, ToSchema)]
+pub enum FeatureCollectionType {
+    FeatureCollection,
+}
+
+/// The `type` member of a Feature.
+#[derive(Serialize, ToSchema)]
+pub enum FeatureType {
+    Feature,
+}
+
+/// The `type` member of a Point.
+#[derive(Serialize, ToSchema)]
+pub enum PointType {
+    Point,
+}
+
 /// A page of results: one Point feature per result location. The search's
 /// origin, radius, total and paging cursor are foreign members (RFC 7946 §6.1),
 /// as in the JSON answer.
 #[derive(Serialize, ToSchema)]
 pub struct FeatureCollection<'a> {
-    #[schema(value_type = String, example = "FeatureCollection")]
-    pub r#type: &'static str,
+    pub r#type: FeatureCollectionType,
     pub features: Vec<Feature<'a>>,
     pub origin: Option<Origin>,
     pub radius: Option<RadiusView>,
@@ -27,8 +45,7 @@ pub struct FeatureCollection<'a> {
 /// One practice location of one result.
 #[derive(Serialize, ToSchema)]
 pub struct Feature<'a> {
-    #[schema(value_type = String, example = "Feature")]
-    pub r#type: &'static str,
+    pub r#type: FeatureType,
     /// The location's id, `{npi}-{ordinal}`.
     #[schema(example = "1234567893-1")]
     pub id: String,
@@ -39,10 +56,9 @@ pub struct Feature<'a> {
 /// A GeoJSON Point.
 #[derive(Serialize, ToSchema)]
 pub struct PointGeometry {
-    #[schema(value_type = String, example = "Point")]
-    pub r#type: &'static str,
+    pub r#type: PointType,
     /// Longitude then latitude (RFC 7946 order), decimal degrees.
-    #[schema(example = json!([-73.9931, 40.7512]))]
+    #[schema(example = json!([-73.9931, 40.7512]), min_items = 2, max_items = 2)]
     pub coordinates: [f64; 2],
 }
 
@@ -77,10 +93,10 @@ pub struct FeatureProperties<'a> {
 /// The feature of one location of `physician`, `distance` away (in the unit).
 pub fn feature<'a>(physician: &'a Physician, location: &'a Location, distance: Option<f64>) -> Feature<'a> {
     Feature {
-        r#type: "Feature",
+        r#type: FeatureType::Feature,
         id: location.id(physician.npi),
         geometry: PointGeometry {
-            r#type: "Point",
+            r#type: PointType::Point,
             coordinates: [location.point.lng(), location.point.lat()],
         },
         properties: FeatureProperties {

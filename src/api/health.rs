@@ -37,7 +37,7 @@ pub struct Readiness {
 }
 
 /// Liveness: answers while the process runs.
-#[utoipa::path(tag = "operations", params(NoParams), responses((status = 200, body = Health), (status = 400, body = Problem, content_type = "application/problem+json")))]
+#[utoipa::path(tag = "operations", params(NoParams), responses((status = 200, description = "The process is up", body = Health)))]
 #[get("/healthz")]
 pub async fn healthz(req: HttpRequest) -> Result<HttpResponse, Error> {
     QueryParams::parse::<NoParams>(req.query_string()).finish(())?;
@@ -52,8 +52,7 @@ pub async fn healthz(req: HttpRequest) -> Result<HttpResponse, Error> {
     tag = "operations",
     params(NoParams),
     responses(
-        (status = 200, body = Readiness),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "Ready: the snapshot answered from", body = Readiness),
         (status = 503, description = "Degraded: the snapshot cannot follow the directory of record (unreachable, or a refresh failed); the reason", body = Problem, content_type = "application/problem+json"),
     )
 )]

@@ -14,7 +14,7 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 
 use super::AppState;
 use super::params::{NoParams, QueryParams};
-use crate::error::{Error, Problem};
+use crate::error::Error;
 
 /// Upper bounds of the latency buckets, in seconds.
 const BUCKETS: [f64; 12] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5];
@@ -162,7 +162,6 @@ fn escape(value: &str) -> String {
     params(NoParams),
     responses(
         (status = 200, description = "Prometheus text format 0.0.4", content_type = "text/plain; version=0.0.4"),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/metrics")]

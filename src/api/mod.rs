@@ -8,6 +8,7 @@ pub mod admin;
 pub mod auth;
 pub mod caching;
 pub mod client;
+mod contract;
 pub mod dto;
 pub mod embed;
 mod gate;
@@ -33,12 +34,12 @@ use actix_web::http::header::{ALLOW, CONTENT_TYPE, HeaderValue};
 use actix_web::middleware::{Compress, ErrorHandlerResponse, ErrorHandlers, from_fn};
 use actix_web::web::Redirect;
 use actix_web::{App, web};
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::{AppExt, UtoipaApp, scope};
 use utoipa_swagger_ui::SwaggerUi;
 
 use self::auth::AdminTokens;
+use self::contract::Contract;
 use self::metrics::Metrics;
 use self::partners::Access;
 use self::rate_limit::RateLimiter;
@@ -125,24 +126,6 @@ impl AppState {
     }
 }
 
-/// Adds the admin bearer-token scheme to the document.
-struct AdminSecurity;
-
-impl Modify for AdminSecurity {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "admin_token",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .description(Some("An admin token from LOCATOR_ADMIN_TOKENS (name:token pairs)"))
-                    .build(),
-            ),
-        );
-    }
-}
-
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -151,8 +134,9 @@ impl Modify for AdminSecurity {
 distance on the WGS84 ellipsoid. The first directory it serves is for Lambert-Eaton myasthenic syndrome \
 (LEMS). The seeded directory is entirely fictional: no person, practice, phone number or NPI in it is real.\n\n\
 Every error is an RFC 9457 `application/problem+json` document naming each bad parameter; unknown query \
-parameters are refused.",
+parameters are refused. A method a path does not take is answered 405, with `Allow` listing those it does.",
         license(name = "MIT", identifier = "MIT"),
+        version = "1.0.0",
     ),
     tags(
         (name = "physicians", description = "Search the directory and read one physician"),
@@ -161,32 +145,50 @@ parameters are refused.",
         (name = "embed", description = "The search widget partner sites embed in an iframe"),
         (name = "admin", description = "Writes to the directory (bearer token; off unless tokens are configured)"),
     ),
-    components(schemas(Problem, ParamError, crate::import::Format)),
-    modifiers(&AdminSecurity)
+    components(schemas(Problem, ParamError, crate::import::Format))
 )]
 struct ApiDoc;
 
-/// Every route. The `/v1` routes sit in two scopes (their handlers' paths
-/// are relative to them), each behind its own door, so that the router,
-/// which decodes the path, decides which door a request passes: the admin
-/// scope, first since `/v1` would hold it too, behind its tokens; the public
-/// API behind the partner gate.
-fn routes<T>(app: UtoipaApp<T>) -> UtoipaApp<T>
+/// The scope of the admin routes, behind their tokens.
+const ADMIN_SCOPE: &str = "/v1/admin";
+/// The scope of the public API, behind the partner gate.
+const PUBLIC_SCOPE: &str = "/v1";
+
+/// Whether a route path sits in the public scope, behind the partner gate:
+/// how the document tells which operations the gate answers for.
+pub(crate) fn gated(path: &str) -> bool {
+    let within =
+        |scope: &str| path.strip_prefix(scope).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
+    within(PUBLIC_SCOPE) && !within(ADMIN_SCOPE)
+}
+
+/// The routes, and the document that describes them: what each annotation
+/// says, completed by the [`Contract`] once every route is in (a modifier on
+/// `ApiDoc` would run before).
+///
+/// The `/v1` routes sit in two scopes (their handlers' paths are relative to
+/// them), each behind its own door, so that the router, which decodes the
+/// path, decides which door a request passes: the admin scope, first since
+/// `/v1` would hold it too, behind its tokens; the public API behind the
+/// partner gate.
+fn routes<T>(app: UtoipaApp<T>) -> (App<T>, utoipa::openapi::OpenApi)
 where
     T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
 {
-    app.openapi(ApiDoc::openapi())
+    let (app, mut api) = app
+        .openapi(ApiDoc::openapi())
         .service(
-            scope("/v1/admin")
+            scope(ADMIN_SCOPE)
                 .wrap(from_fn(auth::authorize))
                 .service(admin::put_physician)
                 .service(admin::delete_physician)
                 .service(admin::post_import),
         )
         .service(
-            scope("/v1")
+            scope(PUBLIC_SCOPE)
                 .wrap(from_fn(gate::gate))
                 .service(physicians::search)
+                .service(physicians::search_geojson)
                 .service(physicians::detail)
                 .service(reference::specialties)
                 .service(reference::conditions)
@@ -200,11 +202,14 @@ where
         .service(embed::page)
         .service(embed::script)
         .service(embed::style)
+        .split_for_parts();
+    Contract.modify(&mut api);
+    (app, api)
 }
 
 /// The OpenAPI document, as served at `/openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    routes(App::new().into_utoipa_app()).split_for_parts().1
+    routes(App::new().into_utoipa_app()).1
 }
 
 /// Turns every error answer that is not already problem+json (an unknown path,
@@ -295,7 +300,7 @@ pub fn app(
         InitError = (),
     >,
 > {
-    let (app, api) = routes(App::new().into_utoipa_app()).split_for_parts();
+    let (app, api) = routes(App::new().into_utoipa_app());
     app.app_data(state)
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
         .route("/docs", web::get().to(|| async { Redirect::to("/docs/").permanent() }))

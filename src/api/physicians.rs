@@ -3,10 +3,11 @@
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::Serialize;
+use utoipa::openapi::path::{Parameter, ParameterIn};
 use utoipa::{IntoParams, ToSchema};
 
 use super::dto::{self, PhysicianView};
-use super::geojson::{self, FeatureCollection};
+use super::geojson::{self, FeatureCollection, FeatureCollectionType};
 use super::params::{NoParams, QueryParams};
 use super::{AppState, caching, location};
 use crate::domain::text::fold;
@@ -26,20 +27,21 @@ const MAX_NAME_QUERY: usize = 100;
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)] // a declaration: read by utoipa and by the strict parser
 pub struct SearchParams {
-    /// Latitude of the search origin in decimal degrees (-90 to 90); needs `lng`.
-    #[param(example = 40.7484)]
+    /// Latitude of the search origin in decimal degrees (-90 to 90), such as
+    /// 40.7484; needs `lng`.
     lat: Option<f64>,
-    /// Longitude of the search origin in decimal degrees (-180 to 180); needs `lat`.
-    #[param(example = -73.9967)]
+    /// Longitude of the search origin in decimal degrees (-180 to 180), such as
+    /// -73.9967; needs `lat`.
     lng: Option<f64>,
     /// ZIP code of the search origin: 5 digits or ZIP+4.
     #[param(example = "10001", pattern = r"^[0-9]{5}(-[0-9]{4})?$")]
     zip: Option<String>,
-    /// City of the search origin (case- and accent-insensitive); needs `state`.
-    #[param(example = "San Juan", min_length = 1)]
+    /// City of the search origin (case- and accent-insensitive), such as San
+    /// Juan; needs `state`.
+    #[param(min_length = 1)]
     city: Option<String>,
-    /// Two-letter state or territory code for `city`.
-    #[param(example = "PR", pattern = "^[A-Za-z]{2}$")]
+    /// Two-letter state or territory code for `city`, such as PR.
+    #[param(pattern = "^[A-Za-z]{2}$")]
     state: Option<String>,
     /// Search radius, greater than 0 and at most 1000 mi (1609.344 km). Default 50.
     #[param(example = 50, exclusive_minimum = 0, maximum = 1609.344)]
@@ -61,16 +63,16 @@ pub struct SearchParams {
     #[param(example = true)]
     accepting_new_patients: Option<bool>,
     /// Only physicians offering (true) or not offering (false) telehealth.
-    #[param(example = true)]
     telehealth: Option<bool>,
-    /// A language spoken, as an ISO 639-1 code.
-    #[param(example = "es", pattern = "^[a-z]{2}$")]
+    /// A language spoken, as an ISO 639-1 code, such as `es`.
+    #[param(example = "en", pattern = "^[a-z]{2}$")]
     language: Option<String>,
     /// Physician gender.
-    #[param(value_type = Option<Gender>, example = "female")]
+    #[param(value_type = Option<Gender>)]
     gender: Option<String>,
-    /// Text the physician's name contains (case- and accent-insensitive, 1 to 100 characters).
-    #[param(example = "nunez", min_length = 1, max_length = 100)]
+    /// Text the physician's name contains (case- and accent-insensitive, 1 to
+    /// 100 characters), such as `nunez` for Núñez.
+    #[param(min_length = 1, max_length = 100)]
     q: Option<String>,
     /// Results per page, 1 to 100. Default 20.
     #[param(example = 20, minimum = 1, maximum = 100)]
@@ -85,8 +87,22 @@ pub struct SearchParams {
     include_total: Option<bool>,
     /// `json` (default) or `geojson`: an RFC 7946 FeatureCollection, one
     /// Point per result location, as `Accept: application/geo+json` also asks.
-    #[param(example = "geojson", pattern = "^(json|geojson)$")]
+    /// Deprecated: `/v1/physicians.geojson` answers GeoJSON alone, which a
+    /// generated client can type.
+    #[deprecated]
+    #[param(pattern = "^(json|geojson)$")]
     format: Option<String>,
+}
+
+/// The search's parameters less `format`: the GeoJSON search has one format.
+pub struct GeoJsonSearchParams;
+
+impl IntoParams for GeoJsonSearchParams {
+    fn into_params(parameter_in: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        let mut params = SearchParams::into_params(parameter_in);
+        params.retain(|p| p.name != "format");
+        params
+    }
 }
 
 /// The radius a ranked search used.
@@ -140,8 +156,10 @@ struct SearchRequest {
 /// The GeoJSON media type.
 const GEO_JSON: &str = "application/geo+json";
 
-fn parse_search(query_string: &str, accept: &str) -> Result<SearchRequest, Error> {
-    let mut params = QueryParams::parse::<SearchParams>(query_string);
+/// Parses a search whose parameters `P` declares; without `format`, `accept`
+/// decides between JSON and GeoJSON.
+fn parse_search<P: IntoParams>(query_string: &str, accept: &str) -> Result<SearchRequest, Error> {
+    let mut params = QueryParams::parse::<P>(query_string);
     let origin = location::parse_origin(&mut params, false);
     let unit = params.parsed("unit", |u| {
         Unit::parse(u).ok_or_else(|| format!("unknown unit {u:?}; valid values: mi, km"))
@@ -210,6 +228,9 @@ fn parse_search(query_string: &str, accept: &str) -> Result<SearchRequest, Error
 }
 
 /// Search for physicians near a place, or list them by name.
+///
+/// For GeoJSON, call `GET /v1/physicians.geojson`: its one media type lets a
+/// generated client type the answer.
 #[utoipa::path(
     tag = "physicians",
     params(SearchParams),
@@ -225,10 +246,36 @@ fn parse_search(query_string: &str, accept: &str) -> Result<SearchRequest, Error
 #[get("/physicians")]
 pub async fn search(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, Error> {
     let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let request = parse_search(req.query_string(), accept)?;
+    answer_search::<SearchParams>(&state, &req, accept)
+}
+
+/// Search as `GET /v1/physicians` does, answering a GeoJSON FeatureCollection.
+///
+/// The same parameters, less `format`; one Point feature per result location.
+#[utoipa::path(
+    tag = "physicians",
+    params(GeoJsonSearchParams),
+    responses(
+        (status = 200, description = "A page of results", body = FeatureCollection, content_type = "application/geo+json"),
+        (status = 304, description = "Not modified: `If-None-Match` names the answer's current `ETag`"),
+        (status = 400, description = "A parameter is unknown, malformed or out of range", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/physicians.geojson")]
+pub async fn search_geojson(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, Error> {
+    answer_search::<GeoJsonSearchParams>(&state, &req, GEO_JSON)
+}
+
+/// Answers a search declared by `P`, from the current snapshot.
+fn answer_search<P: IntoParams>(
+    state: &AppState,
+    req: &HttpRequest,
+    accept: &str,
+) -> Result<HttpResponse, Error> {
+    let request = parse_search::<P>(req.query_string(), accept)?;
     let snapshot = state.snapshot();
     let variant = if request.geojson { GEO_JSON } else { "application/json" };
-    caching::cacheable(&req, state.cache_max_age(), snapshot.version(), variant, || {
+    caching::cacheable(req, state.cache_max_age(), snapshot.version(), variant, || {
         search_page(&snapshot, &request)
     })
 }
@@ -280,7 +327,7 @@ fn geojson_page(request: &SearchRequest, page: &Page<'_>, unit: Unit) -> Result<
         })
         .collect();
     let collection = FeatureCollection {
-        r#type: "FeatureCollection",
+        r#type: FeatureCollectionType::FeatureCollection,
         features,
         origin: request.origin.clone(),
         radius: request.query.near.map(|(_, r)| RadiusView { value: r.value(), unit: r.unit() }),
@@ -295,7 +342,7 @@ fn geojson_page(request: &SearchRequest, page: &Page<'_>, unit: Unit) -> Result<
 /// One physician with every practice location.
 #[utoipa::path(
     tag = "physicians",
-    params(("npi" = String, Path, description = "National Provider Identifier: 10 digits with a valid check digit", example = "1234567893", pattern = "^[0-9]{10}$")),
+    params(("npi" = String, Path, description = "National Provider Identifier: 10 digits with a valid check digit", example = "2547347346", pattern = "^[0-9]{10}$")),
     responses(
         (status = 200, description = "The physician", body = PhysicianView),
         (status = 304, description = "Not modified: `If-None-Match` names the answer's current `ETag`"),

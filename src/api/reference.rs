@@ -69,9 +69,8 @@ fn term_list<K: Kind>(counts: impl Iterator<Item = (Term<K>, usize)>) -> TermLis
     tag = "reference",
     params(NoParams),
     responses(
-        (status = 200, body = SpecialtyList),
+        (status = 200, description = "The specialties, with counts", body = SpecialtyList),
         (status = 304, description = "Not modified: `If-None-Match` names the answer's current `ETag`"),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/specialties")]
@@ -105,9 +104,8 @@ fn specialty_list(snapshot: &Snapshot) -> SpecialtyList {
     tag = "reference",
     params(NoParams),
     responses(
-        (status = 200, body = TermList),
+        (status = 200, description = "The conditions, with counts", body = TermList),
         (status = 304, description = "Not modified: `If-None-Match` names the answer's current `ETag`"),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/conditions")]
@@ -125,9 +123,8 @@ pub async fn conditions(state: web::Data<AppState>, req: HttpRequest) -> Result<
     tag = "reference",
     params(NoParams),
     responses(
-        (status = 200, body = TermList),
+        (status = 200, description = "The services, with counts", body = TermList),
         (status = 304, description = "Not modified: `If-None-Match` names the answer's current `ETag`"),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/services")]
@@ -166,9 +163,8 @@ pub struct DirectoryInfo {
     tag = "reference",
     params(NoParams),
     responses(
-        (status = 200, body = DirectoryInfo),
+        (status = 200, description = "What the directory is", body = DirectoryInfo),
         (status = 304, description = "Not modified: `If-None-Match` names the answer's current `ETag`"),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/directory")]
@@ -199,11 +195,11 @@ pub struct GeocodeParams {
     /// ZIP code: 5 digits or ZIP+4.
     #[param(example = "99546", pattern = r"^[0-9]{5}(-[0-9]{4})?$")]
     zip: Option<String>,
-    /// City name (case- and accent-insensitive); needs `state`.
-    #[param(example = "Anchorage", min_length = 1)]
+    /// City name (case- and accent-insensitive), such as Anchorage; needs `state`.
+    #[param(min_length = 1)]
     city: Option<String>,
-    /// Two-letter state or territory code; needs `city`.
-    #[param(example = "AK", pattern = "^[A-Za-z]{2}$")]
+    /// Two-letter state or territory code, such as AK; needs `city`.
+    #[param(pattern = "^[A-Za-z]{2}$")]
     state: Option<String>,
 }
 
@@ -212,7 +208,7 @@ pub struct GeocodeParams {
     tag = "reference",
     params(GeocodeParams),
     responses(
-        (status = 200, body = Origin),
+        (status = 200, description = "The point and its label", body = Origin),
         (status = 400, description = "No place given, or an unknown or malformed one", body = Problem, content_type = "application/problem+json"),
     )
 )]

@@ -62,12 +62,16 @@ async fn a_partner_over_its_limit_gets_429_with_retry_after(backend: Backend) {
     assert_eq!(refused.header("ratelimit-reset"), Some("60"));
     assert!(refused.body["detail"].as_str().unwrap().contains("at most 3 a minute"), "{:?}", refused.body);
     assert!(refused.header("etag").is_none());
+    // The GeoJSON search is gated alike and draws from the same bucket.
+    let geojson =
+        TestRequest::get().uri("/v1/physicians.geojson?zip=10001").insert_header(("X-Api-Key", PARTNER_KEY));
+    assert_problem(&app.request(geojson).await, 429, None);
 
     // Other callers have buckets of their own.
     assert_eq!(app.get(SEARCH).await.status, 200, "anonymous callers are not the partner");
     let metrics = app.get("/metrics").await.body;
     let metrics = metrics.as_str().expect("text");
-    assert!(metrics.contains("locator_rate_limited_total{partner=\"lems-foundation\"} 1"), "{metrics}");
+    assert!(metrics.contains("locator_rate_limited_total{partner=\"lems-foundation\"} 2"), "{metrics}");
 }
 
 async fn anonymous_callers_are_limited_per_address(backend: Backend) {

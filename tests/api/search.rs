@@ -174,7 +174,7 @@ async fn kilometres_and_miles_agree(backend: Backend) {
     }
 }
 
-/// GeoJSON (by parameter or by Accept) is the same page as JSON: one Point per
+/// GeoJSON (by its own route, by parameter or by Accept) is the same page as JSON: one Point per
 /// result at its nearest matching location, [lng, lat], the same distances, and a
 /// cursor that continues the same query.
 async fn geojson_pages_are_feature_collections_of_the_same_results(backend: Backend) {
@@ -191,6 +191,11 @@ async fn geojson_pages_are_feature_collections_of_the_same_results(backend: Back
         )
         .await;
     assert_eq!((by_accept.content_type.as_str(), &by_accept.body), ("application/geo+json", &geo));
+    // The GeoJSON route: the same page, whatever `Accept` says, and no `format`.
+    let typed = app.get(&base.replace("/v1/physicians?", "/v1/physicians.geojson?")).await;
+    assert_eq!((typed.content_type.as_str(), &typed.body), ("application/geo+json", &geo));
+    let formatted = app.get("/v1/physicians.geojson?zip=99546&format=geojson").await;
+    crate::helpers::assert_problem(&formatted, 400, Some("format"));
 
     assert_eq!(geo["type"], "FeatureCollection");
     assert_eq!(geo["origin"], json["origin"]);

@@ -21,27 +21,8 @@ if [ ! -x "$venv/bin/schemathesis" ]; then
     "$venv/bin/pip" install -q --disable-pip-version-check -r "$here/requirements.txt"
 fi
 
-workdir="$(mktemp -d)"
-server=""
-cleanup() {
-    [ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
-    rm -rf "$workdir"
-}
-trap cleanup EXIT
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-url="http://127.0.0.1:$port"
-(
-    cd "$workdir"
-    unset DATABASE_URL LOCATOR_NO_SEED LOCATOR_PARTNERS_FILE LOCATOR_ADMIN_TOKENS_FILE
-    export LOCATOR_BIND="127.0.0.1:$port" LOCATOR_ANONYMOUS_RPM=1000000000 LOCATOR_ADMIN_TOKENS="fuzz:$token" RUST_LOG=warn
-    exec "$bin" </dev/null >"$workdir/server.log" 2>&1
-) &
-server=$!
-for _ in $(seq 1 120); do
-    curl -sf "$url/readyz" >/dev/null && break
-    kill -0 "$server" 2>/dev/null || { cat "$workdir/server.log" >&2; exit 1; }
-    sleep 0.5
-done
+. "$root/tests/server.sh"
+start_server LOCATOR_ANONYMOUS_RPM=1000000000 LOCATOR_ADMIN_TOKENS="fuzz:$token"
 
 echo "== schemathesis $("$venv/bin/schemathesis" --version | awk '{print $NF}') against $url/openapi.json"
 rm -rf "$reports"
@@ -67,4 +48,4 @@ for name in ["locator_rate_limited", "locator_snapshot_physicians", "locator_sna
 print(f"parsed {len(families)} metric families, {sum(len(f.samples) for f in families.values())} samples, "
       f"{int(sum(s.value for s in counts))} requests counted")
 '
-kill -0 "$server" 2>/dev/null || { echo "error: the server died during fuzzing" >&2; cat "$workdir/server.log" >&2; exit 1; }
+server_alive
