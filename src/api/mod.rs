@@ -136,7 +136,7 @@ distance on the WGS84 ellipsoid. The first directory it serves is for Lambert-Ea
 Every error is an RFC 9457 `application/problem+json` document naming each bad parameter; unknown query \
 parameters are refused. A method a path does not take is answered 405, with `Allow` listing those it does.",
         license(name = "MIT", identifier = "MIT"),
-        version = "1.0.0",
+        version = "1.1.0",
     ),
     tags(
         (name = "physicians", description = "Search the directory and read one physician"),
