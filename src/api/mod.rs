@@ -11,6 +11,7 @@ pub mod client;
 mod contract;
 pub mod dto;
 pub mod embed;
+mod fhir;
 mod gate;
 pub mod geojson;
 pub mod health;
@@ -207,6 +208,12 @@ where
                 .service(reference::geocode)
                 .service(reference::directory),
         )
+        .service(
+            scope(fhir::SCOPE)
+                .wrap(from_fn(gate::gate))
+                .wrap(from_fn(fhir::outcome::as_outcomes))
+                .configure(fhir::routes),
+        )
         .service(health::healthz)
         .service(health::readyz)
         .service(metrics::metrics)
@@ -228,8 +235,9 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 /// clients only ever parse one error format.
 fn bare_errors_as_problems<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
     let status = res.status();
-    let is_problem = res.headers().get(CONTENT_TYPE).is_some_and(|v| v.as_bytes() == PROBLEM_JSON.as_bytes());
-    if is_problem {
+    let content_type = res.headers().get(CONTENT_TYPE);
+    let is_problem = content_type.is_some_and(|v| v.as_bytes() == PROBLEM_JSON.as_bytes());
+    if is_problem || fhir::outcome::is_fhir(content_type) {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
     let (req, original) = res.into_parts();
