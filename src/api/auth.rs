@@ -6,6 +6,8 @@ use actix_web::http::header::AUTHORIZATION;
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpRequest, ResponseError, web};
 
+use sha2::{Digest, Sha256};
+
 use super::AppState;
 use crate::error::Error;
 
@@ -50,12 +52,14 @@ impl AdminTokens {
             .headers()
             .get(AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
+            .and_then(|v| v.split_once(' '))
+            // The scheme is case-insensitive (RFC 9110).
+            .and_then(|(scheme, token)| scheme.eq_ignore_ascii_case("bearer").then_some(token))
             .ok_or(Error::Unauthorized)?;
         // Every token is compared, in time independent of where they differ.
         let mut found = None;
         for (name, token) in &self.tokens {
-            if constant_time_eq(presented.as_bytes(), token.as_bytes()) {
+            if tokens_match(presented, token) {
                 found = Some(name.clone());
             }
         }
@@ -72,20 +76,23 @@ pub struct Actor(pub String);
 /// anything reads the body, so an unauthorized upload costs nothing: with the
 /// admin API off every admin path is a 404; without a valid token, a 401;
 /// from a network that failed too often, a 429 without its token even being
-/// compared. A request no route takes (an unknown path, a method the route
-/// does not allow) goes on to the router's 404 or 405, where no handler
-/// reads its body either.
+/// compared. With the admin API on, a request no route takes (an unknown
+/// path, a method the route does not allow) goes on to the router's 404 or
+/// 405, where no handler reads its body either. (Routes and the methods the
+/// document lists come from the same `#[put]`/`#[post]` attributes, so they
+/// cannot disagree.)
 pub async fn authorize(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    if !super::is_routed(req.request()) {
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+        return Ok(req.into_response(Error::Internal("the admin door has no state".into()).error_response()));
+    };
+    if state.admin().is_enabled() && !super::is_routed(req.request()) {
         return Ok(next.call(req).await?.map_into_boxed_body());
     }
-    let admitted = match req.app_data::<web::Data<AppState>>() {
-        Some(state) => admit(state, req.request()),
-        None => Err(Error::Internal("the admin door has no application state".into())),
-    };
+    super::sweep_limits_if_due(&state);
+    let admitted = admit(&state, req.request());
     match admitted {
         Ok(actor) => {
             req.extensions_mut().insert(actor);
@@ -99,7 +106,7 @@ fn admit(state: &AppState, req: &HttpRequest) -> Result<Actor, Error> {
     if !state.admin().is_enabled() {
         return Err(Error::NotFound(format!("no resource at {}", req.path())));
     }
-    let address = state.access().client_address(req);
+    let address = state.access().client_address(req)?;
     if let Some(retry_after) = state.limiter().locked_out(address) {
         return Err(Error::LockedOut { retry_after });
     }
@@ -109,6 +116,12 @@ fn admit(state: &AppState, req: &HttpRequest) -> Result<Actor, Error> {
             None => refusal,
         }
     })
+}
+
+/// Compares the two tokens' SHA-256 digests in constant time: neither the
+/// position of the first difference nor the token's length shows in the time.
+fn tokens_match(presented: &str, token: &str) -> bool {
+    constant_time_eq(&Sha256::digest(presented), &Sha256::digest(token))
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

@@ -17,6 +17,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use actix_web::HttpRequest;
 use actix_web::http::header::{FORWARDED, HeaderName};
 
+use crate::error::Error;
+
 const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 
 /// An address block, `192.0.2.0/24` or `2001:db8::/32`; a bare address is a
@@ -75,20 +77,24 @@ impl TrustedProxies {
     }
 
     /// The client's address. When `Forwarded` and `X-Forwarded-For` are both
-    /// present and name different clients, one of them was sent by the
-    /// client itself: neither is believed, and the request counts as the
-    /// proxy's own.
-    pub fn client_address(&self, req: &HttpRequest) -> IpAddr {
+    /// present and name different clients, one of them was written by the
+    /// client itself, and which one cannot be told: the request is refused
+    /// (counting it as the proxy's own would hand every such client the
+    /// proxy's bucket, and let it lock the proxy out of the admin API).
+    pub fn client_address(&self, req: &HttpRequest) -> Result<IpAddr, Error> {
         let peer = req.peer_addr().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip().to_canonical());
         if !self.trusts(peer) {
-            return peer;
+            return Ok(peer);
         }
         let forwarded = self.forwarded_client(req, &FORWARDED, peer, forwarded_for);
         let x_forwarded = self.forwarded_client(req, &X_FORWARDED_FOR, peer, x_forwarded_for);
         match (forwarded, x_forwarded) {
-            (Some(a), Some(b)) if a != b => peer,
-            (Some(client), _) | (None, Some(client)) => client,
-            (None, None) => peer,
+            (Some(a), Some(b)) if a != b => Err(Error::param(
+                "Forwarded",
+                "names another client than X-Forwarded-For: the proxy writes one of them; send neither",
+            )),
+            (Some(client), _) | (None, Some(client)) => Ok(client),
+            (None, None) => Ok(peer),
         }
     }
 
@@ -168,7 +174,7 @@ mod tests {
         for (name, value) in headers {
             req = req.append_header((*name, *value));
         }
-        TrustedProxies::parse(proxies).unwrap().client_address(&req.to_http_request())
+        TrustedProxies::parse(proxies).unwrap().client_address(&req.to_http_request()).unwrap()
     }
 
     #[test]
@@ -227,9 +233,16 @@ mod tests {
     }
 
     #[test]
-    fn two_headers_that_disagree_are_both_disbelieved() {
-        let both = |f, x| client("10.0.0.0/8", "10.0.0.1", &[("Forwarded", f), ("X-Forwarded-For", x)]);
-        assert_eq!(both("for=203.0.113.7", "203.0.113.7"), ip("203.0.113.7"));
-        assert_eq!(both("for=198.51.100.1", "203.0.113.7"), ip("10.0.0.1"));
+    fn two_headers_that_disagree_are_refused() {
+        let both = |f, x| {
+            let req = TestRequest::default()
+                .peer_addr(std::net::SocketAddr::new(ip("10.0.0.1"), 5000))
+                .append_header(("Forwarded", f))
+                .append_header(("X-Forwarded-For", x));
+            TrustedProxies::parse("10.0.0.0/8").unwrap().client_address(&req.to_http_request())
+        };
+        assert_eq!(both("for=203.0.113.7", "203.0.113.7").unwrap(), ip("203.0.113.7"));
+        let Err(Error::InvalidParams(errors)) = both("for=198.51.100.1", "203.0.113.7") else { panic!() };
+        assert_eq!(errors[0].parameter, "Forwarded");
     }
 }

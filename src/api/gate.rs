@@ -62,10 +62,7 @@ pub async fn gate(
         return Ok(req.into_response(Error::OriginNotAllowed(origin.clone()).error_response()));
     }
     let decision = state.limiter().check(caller);
-    if state.limiter().sweep_due() {
-        let state = state.clone();
-        actix_web::rt::task::spawn_blocking(move || state.limiter().sweep());
-    }
+    super::sweep_limits_if_due(&state);
     let mut response = if decision.allowed {
         next.call(req).await?.map_into_boxed_body()
     } else {

@@ -23,6 +23,7 @@ pub mod physicians;
 mod rate_limit;
 pub mod reference;
 mod security;
+mod unread;
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
@@ -30,7 +31,7 @@ use std::sync::{Arc, LazyLock};
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
-use actix_web::http::header::{ALLOW, CONTENT_TYPE, HeaderValue};
+use actix_web::http::header::{ALLOW, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
 use actix_web::middleware::{Compress, ErrorHandlerResponse, ErrorHandlers, from_fn};
 use actix_web::web::Redirect;
 use actix_web::{App, web};
@@ -123,6 +124,16 @@ impl AppState {
 
     pub fn metrics(&self) -> &Metrics {
         &self.metrics
+    }
+}
+
+/// Drops idle rate-limit buckets, lockouts and failure counts when a sweep is
+/// due, on a blocking thread: the gate and the admin door both ask, so
+/// either kind of traffic keeps the limiter's memory to recent callers.
+fn sweep_limits_if_due(state: &web::Data<AppState>) {
+    if state.limiter().sweep_due() {
+        let state = state.clone();
+        actix_web::rt::task::spawn_blocking(move || state.limiter().sweep());
     }
 }
 
@@ -221,7 +232,7 @@ fn bare_errors_as_problems<B>(res: ServiceResponse<B>) -> actix_web::Result<Erro
     if is_problem {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
-    let (req, _) = res.into_parts();
+    let (req, original) = res.into_parts();
     // A path that exists, asked with a method it does not take: actix's
     // method-guarded routes fall through to 404, but the answer is 405.
     let allowed = route_pattern(&req)
@@ -235,6 +246,13 @@ fn bare_errors_as_problems<B>(res: ServiceResponse<B>) -> actix_web::Result<Erro
         _ => status.canonical_reason().unwrap_or("error").to_owned(),
     };
     let mut response = Problem::new(status, detail, Vec::new()).response();
+    // What the layers inside added (the gate's `RateLimit-*` and CORS
+    // headers) still holds; only the body and what describes it change.
+    for (name, value) in original.headers() {
+        if ![CONTENT_TYPE, CONTENT_LENGTH, CONTENT_ENCODING].contains(name) {
+            response.headers_mut().append(name.clone(), value.clone());
+        }
+    }
     if let Some(allowed) = allowed.and_then(|a| HeaderValue::from_str(&a).ok()) {
         response.headers_mut().insert(ALLOW, allowed);
     }
@@ -305,6 +323,7 @@ pub fn app(
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
         .route("/docs", web::get().to(|| async { Redirect::to("/docs/").permanent() }))
         .wrap(ErrorHandlers::new().default_handler(bare_errors_as_problems))
+        .wrap(from_fn(unread::close_unread))
         .wrap(Compress::default())
         .wrap(from_fn(security::secure))
         .wrap(from_fn(observe::observe))

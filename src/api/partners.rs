@@ -211,7 +211,7 @@ impl Access {
     /// so a partner with a mistyped key finds out at once.
     pub fn identify(&self, req: &HttpRequest) -> Result<Caller<'_>, Error> {
         let Some(key) = req.headers().get(API_KEY_HEADER) else {
-            return Ok(Caller::Anonymous(self.client_address(req)));
+            return self.client_address(req).map(Caller::Anonymous);
         };
         self.partner(key.as_bytes()).map(Caller::Partner).ok_or(Error::UnknownApiKey)
     }
@@ -223,7 +223,7 @@ impl Access {
     }
 
     /// The client's address, through the trusted proxies.
-    pub fn client_address(&self, req: &HttpRequest) -> IpAddr {
+    pub fn client_address(&self, req: &HttpRequest) -> Result<IpAddr, Error> {
         self.trusted_proxies.client_address(req)
     }
 

@@ -5,8 +5,10 @@
 //! A check is a hash lookup and one atomic compare-and-swap, on a sharded
 //! map: O(1) however many callers there are, with no lock shared by every
 //! request. Buckets that have refilled are indistinguishable from new ones;
-//! [`RateLimiter::sweep`] drops them, at most once every [`SWEEP_EVERY`], off
-//! the request path, so memory holds only the networks active since.
+//! [`RateLimiter::sweep`] drops them (governor's `retain_recent`: one
+//! request's interval after they refilled), at most once every
+//! [`SWEEP_EVERY`], off the request path, so memory holds only the networks
+//! active in the last minute or so.
 //!
 //! Anonymous callers are keyed by network, not address: an IPv6 client
 //! holds a whole /64 and could otherwise take a fresh bucket per request.
@@ -195,8 +197,12 @@ impl<C: Clock + Clone> RateLimiter<C> {
         self.anonymous.retain_recent();
         self.failed_logins.retain_recent();
         let now = self.clock.now();
-        self.locked_out.lock().unwrap_or_else(|p| p.into_inner()).retain(|_, until| *until > now);
+        let mut locked = self.locked_out.lock().unwrap_or_else(|p| p.into_inner());
+        locked.retain(|_, until| *until > now);
+        locked.shrink_to_fit();
+        drop(locked);
         self.anonymous.shrink_to_fit();
+        self.failed_logins.shrink_to_fit();
     }
 
     /// Anonymous networks holding a bucket: what the limiter's memory grows with.

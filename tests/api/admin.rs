@@ -51,9 +51,21 @@ async fn tokens_are_required_and_checked(backend: Backend) {
     }
     assert_eq!(app.get(&uri.replace("/admin", "")).await.status, 200, "nothing was deleted");
 
+    // The scheme's name is case-insensitive.
+    let reply = app
+        .request(
+            authorised(Method::DELETE, &uri, "")
+                .insert_header(("Authorization", format!("bearer {ADMIN_TOKEN}"))),
+        )
+        .await;
+    assert_eq!(reply.status, 204, "{:?}", reply.body);
+
+    // With the admin API off, every admin request is a 404, whatever its method.
     let off = spawn_app_with(backend, "").await;
-    let reply = off.request(authorised(Method::DELETE, &uri, "")).await;
-    assert_problem(&reply, 404, None);
+    for method in [Method::DELETE, Method::PATCH, Method::GET] {
+        let reply = off.request(authorised(method.clone(), &uri, "")).await;
+        assert_problem(&reply, 404, None);
+    }
 }
 
 async fn repeated_failed_authentications_lock_the_network_out(backend: Backend) {

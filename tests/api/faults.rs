@@ -272,6 +272,32 @@ fn admin_requests_are_refused_from_their_headers_before_any_body_is_read() {
     assert_eq!(status.as_deref(), Some("HTTP/1.1 404 Not Found"), "the admin API is off");
 }
 
+#[test]
+fn a_body_nobody_reads_ends_its_connection_instead_of_holding_it() {
+    // A chunked body left unread used to be drained for as long as the
+    // client kept sending, or kept silent: one address could hold every socket.
+    let dir = tempfile::tempdir().unwrap();
+    let tokens = format!("tests:{ADMIN_TOKEN}");
+    let (_server, port) = serve(dir.path(), &[("LOCATOR_ADMIN_TOKENS", &tokens)]);
+    for head in ["GET /v1/specialties", "POST /v1/admin/imports", "GET /healthz"] {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        write!(
+            stream,
+            "{head} HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"
+        )
+        .unwrap();
+        let started = Instant::now();
+        let mut answer = Vec::new();
+        // Read to the end: the server must close the connection itself.
+        let closed = stream.read_to_end(&mut answer).is_ok();
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(closed, "{head}: still open after {:?}: {answer}", started.elapsed());
+        assert!(answer.starts_with("HTTP/1.1 "), "{head}: {answer}");
+        assert!(answer.to_ascii_lowercase().contains("connection: close"), "{head}: {answer}");
+    }
+}
+
 /// The server's peak resident memory so far, in KiB (`VmHWM`).
 fn peak_resident_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
