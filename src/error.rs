@@ -116,9 +116,11 @@ pub struct Problem {
     pub detail: String,
     /// Per-parameter faults (empty unless the request itself was invalid).
     pub errors: Vec<ParamError>,
-    /// For a rejected import: what it found (nothing was applied).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub report: Option<crate::import::ImportReport>,
+    /// Extension members (RFC 9457, section 3.2), beside the standard ones:
+    /// what a particular answer adds, described where that answer is.
+    #[serde(flatten)]
+    #[schema(ignore)]
+    pub extensions: serde_json::Map<String, serde_json::Value>,
 }
 
 /// The media type of every error body.
@@ -132,7 +134,7 @@ impl Problem {
             status: status.as_u16(),
             detail: detail.into(),
             errors,
-            report: None,
+            extensions: serde_json::Map::new(),
         }
     }
 

@@ -7,6 +7,11 @@
 //! [`search`] from the current snapshot of the [`store`], and rendered by
 //! [`api`]. The [`db`] is the directory of record the snapshot follows, and
 //! every write goes through its one write protocol.
+//!
+//! Every physician, whatever brings it (a file in one of the
+//! [`directory::formats`], an admin request, the database's rows), becomes a
+//! [`directory::Physician`] only through the [`directory`]'s one check, which
+//! knows none of those sources.
 
 pub mod api;
 pub mod application;

@@ -9,7 +9,7 @@ use physician_locator::api;
 use physician_locator::application::Application;
 use physician_locator::config::{Cli, Command, GenerateArgs, ImportArgs, ServeArgs};
 use physician_locator::db::{Database, DatabaseUrl};
-use physician_locator::directory::csv;
+use physician_locator::directory::formats::csv;
 use physician_locator::import::{self, Format, Options, progress::Progress};
 use physician_locator::{Error, generate};
 use tracing_subscriber::EnvFilter;

@@ -5,20 +5,23 @@
 //! directory version; the instance that wrote rebuilds its snapshot before
 //! answering, the others notice within their poll interval.
 
+use std::borrow::Cow;
 use std::io::{Seek, Write};
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::CONTENT_LENGTH;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, delete, post, put, web};
 use futures_util::StreamExt;
+use serde::Deserialize;
+use serde::de::{self, Deserializer};
 use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
 use super::auth::Actor;
 use super::dto::{self, PhysicianView};
-use super::params::QueryParams;
+use super::params::{NoParams, Query};
 use crate::db::{DbConnection, Outcome, Written, queries};
-use crate::directory::json;
+use crate::directory::formats::json;
 use crate::domain::Npi;
 use crate::error::{Error, ParamError, Problem};
 use crate::import::{self, Format, ImportReport, Options, progress::Progress};
@@ -134,9 +137,9 @@ pub async fn put_physician(
     req: HttpRequest,
     actor: web::ReqData<Actor>,
     body: web::Payload,
+    _none: NoParams,
 ) -> Result<HttpResponse, Error> {
     let Actor(actor) = actor.into_inner();
-    QueryParams::parse::<super::params::NoParams>(req.query_string()).finish(())?;
     let npi = parse_npi(&npi)?;
     check_declared_length(&req, MAX_PHYSICIAN_BYTES, PHYSICIAN_ADVICE)?;
     let body = body
@@ -188,11 +191,10 @@ pub async fn put_physician(
 pub async fn delete_physician(
     state: web::Data<AppState>,
     npi: web::Path<String>,
-    req: HttpRequest,
     actor: web::ReqData<Actor>,
+    _none: NoParams,
 ) -> Result<HttpResponse, Error> {
     let Actor(actor) = actor.into_inner();
-    QueryParams::parse::<super::params::NoParams>(req.query_string()).finish(())?;
     let npi = parse_npi(&npi)?;
     write(&state, actor, move |conn| {
         let key = npi.to_string();
@@ -211,14 +213,14 @@ pub async fn delete_physician(
 }
 
 /// How to apply an import posted over HTTP.
-#[derive(IntoParams)]
+#[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)] // a declaration: read by utoipa and by the strict parser
 pub struct ImportParams {
     /// `csv` (the project's layout), `ndjson` or `nppes`; by default from the
     /// Content-Type (`application/x-ndjson` is NDJSON, anything else CSV).
     #[param(value_type = Option<Format>, example = "csv")]
-    format: Option<String>,
+    #[serde(default, deserialize_with = "import_format")]
+    format: Option<Format>,
     /// Report what would change without writing.
     #[param(example = true)]
     dry_run: Option<bool>,
@@ -231,11 +233,33 @@ pub struct ImportParams {
     skip_invalid: Option<bool>,
 }
 
+/// The `format` of an import, by its name.
+fn import_format<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Format>, D::Error> {
+    match &*<Cow<'de, str>>::deserialize(deserializer)? {
+        "csv" => Ok(Some(Format::Csv)),
+        "ndjson" => Ok(Some(Format::Ndjson)),
+        "nppes" => Ok(Some(Format::Nppes)),
+        f => Err(de::Error::custom(format!("unknown format {f:?}; valid values: csv, ndjson, nppes"))),
+    }
+}
+
 /// An import file, as bytes: generated clients send it as a file.
 #[derive(ToSchema)]
 #[schema(value_type = String, format = Binary)]
 #[allow(dead_code)] // a declaration: read by utoipa
 pub struct ImportFile(Vec<u8>);
+
+// The error type, knowing no feature, carries the report untyped among a
+// problem's extension members; this type only describes the answer in the API
+// document.
+/// A refused import: the problem, and what the import found in the file.
+#[derive(serde::Serialize, ToSchema)]
+pub struct ImportProblem {
+    #[serde(flatten)]
+    pub problem: Problem,
+    /// What the import found; nothing was applied.
+    pub report: ImportReport,
+}
 
 /// Imports a CSV, NDJSON or NPPES body: every row validated, all-or-nothing
 /// (unless `skip_invalid`), one transaction.
@@ -247,7 +271,7 @@ pub struct ImportFile(Vec<u8>);
         (status = 200, description = "Applied, or with dry_run, what would change", body = ImportReport),
         (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "The admin API is not enabled", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid rows: nothing was applied; `report` lists them", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid rows: nothing was applied; `report` lists them", body = ImportProblem, content_type = "application/problem+json"),
     ),
     security(("admin_token" = []))
 )]
@@ -257,23 +281,17 @@ pub async fn post_import(
     req: HttpRequest,
     actor: web::ReqData<Actor>,
     body: web::Payload,
+    Query(params, faults): Query<ImportParams>,
 ) -> Result<HttpResponse, Error> {
     let Actor(actor) = actor.into_inner();
-    let mut params = QueryParams::parse::<ImportParams>(req.query_string());
-    let format = params.parsed("format", |f| match f {
-        "csv" => Ok(Format::Csv),
-        "ndjson" => Ok(Format::Ndjson),
-        "nppes" => Ok(Format::Nppes),
-        _ => Err(format!("unknown format {f:?}; valid values: csv, ndjson, nppes")),
-    });
+    let params = faults.finish(params)?;
     let options = Options {
-        dry_run: params.boolean("dry_run").unwrap_or(false),
-        prune: params.boolean("prune").unwrap_or(false),
-        skip_invalid: params.boolean("skip_invalid").unwrap_or(false),
+        dry_run: params.dry_run.unwrap_or(false),
+        prune: params.prune.unwrap_or(false),
+        skip_invalid: params.skip_invalid.unwrap_or(false),
     };
-    params.finish(())?;
     let ndjson = req.content_type().ends_with("ndjson");
-    let format = format.unwrap_or(if ndjson { Format::Ndjson } else { Format::Csv });
+    let format = params.format.unwrap_or(if ndjson { Format::Ndjson } else { Format::Csv });
     check_declared_length(&req, state.max_body_bytes, IMPORT_ADVICE)?;
     let body = spool(body, state.max_body_bytes).await?;
     let written =
@@ -288,7 +306,8 @@ pub async fn post_import(
             .collect();
         let detail = format!("{} invalid rows: nothing was applied", report.invalid);
         let mut problem = Problem::new(StatusCode::UNPROCESSABLE_ENTITY, detail, errors);
-        problem.report = Some(report);
+        let report = serde_json::to_value(report).map_err(|e| Error::Internal(e.to_string()))?;
+        problem.extensions.insert("report".into(), report);
         return Err(Error::Rejected(Box::new(problem)));
     }
     Ok(HttpResponse::Ok().json(report))

@@ -5,12 +5,17 @@
 //! the two that style the page, so a typo in a partner's snippet is a clear
 //! 400, not a silently ignored preset.
 
+use std::borrow::Cow;
+use std::marker::PhantomData;
+
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web::{HttpResponse, get, web};
+use serde::Deserialize;
+use serde::de::{self, Deserializer};
 use utoipa::IntoParams;
 
 use super::AppState;
-use super::params::{NoParams, QueryParams};
+use super::params::{NoParams, Query};
 use super::security::embed_policy;
 use crate::domain::{Radius, Unit};
 use crate::error::{Error, Problem};
@@ -19,10 +24,10 @@ const PAGE: &str = include_str!("embed/index.html");
 const SCRIPT: &str = include_str!("embed/widget.js");
 const STYLE: &str = include_str!("embed/widget.css");
 
-/// Presets for the widget; each is optional.
-#[derive(IntoParams)]
+/// Presets for the widget; each is optional. The server checks them, the
+/// widget's script reads them from the page's URL.
+#[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)] // a declaration: read by utoipa and by the strict parser
 pub struct EmbedParams {
     /// ZIP code to search from at once.
     #[param(example = "99546", min_length = 1)]
@@ -41,15 +46,49 @@ pub struct EmbedParams {
     #[param(min_length = 1)]
     key: Option<String>,
     /// Accent colour as six or three hex digits, with or without `#`.
-    #[param(example = "1d5fa8", pattern = "^#?([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")]
-    accent: Option<String>,
+    #[param(value_type = Option<String>, example = "1d5fa8", pattern = "^#?([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")]
+    accent: Option<Checked<HexColour>>,
     /// Language of the widget: `en` (default) or `es`.
-    #[param(example = "es", pattern = "^(en|es)$")]
-    lang: Option<String>,
+    #[param(value_type = Option<String>, example = "es", pattern = "^(en|es)$")]
+    lang: Option<Checked<WidgetLanguage>>,
+}
+
+/// A preset the server checks and the widget's script reads.
+struct Checked<Rule>(PhantomData<Rule>);
+
+/// What a [`Checked`] preset must be.
+trait Rule {
+    fn check(value: &str) -> Result<(), String>;
+}
+
+impl<'de, R: Rule> Deserialize<'de> for Checked<R> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = <Cow<'de, str>>::deserialize(deserializer)?;
+        R::check(&value).map(|()| Checked(PhantomData)).map_err(de::Error::custom)
+    }
+}
+
+/// Six or three hex digits, with or without `#`.
+struct HexColour;
+
+impl Rule for HexColour {
+    fn check(v: &str) -> Result<(), String> {
+        if is_hex_colour(v) { Ok(()) } else { Err(format!("{v:?} is not a hex colour such as 1d5fa8")) }
+    }
 }
 
 /// The widget's languages.
-const LANGUAGES: [&str; 2] = ["en", "es"];
+struct WidgetLanguage;
+
+impl Rule for WidgetLanguage {
+    fn check(v: &str) -> Result<(), String> {
+        if ["en", "es"].contains(&v) {
+            Ok(())
+        } else {
+            Err(format!("unknown language {v:?}; valid values: en, es"))
+        }
+    }
+}
 
 fn is_hex_colour(value: &str) -> bool {
     let digits = value.strip_prefix('#').unwrap_or(value);
@@ -67,33 +106,33 @@ fn is_hex_colour(value: &str) -> bool {
     )
 )]
 #[get("/embed")]
-pub async fn page(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, Error> {
-    let mut params = QueryParams::parse::<EmbedParams>(req.query_string());
-    for name in ["zip", "specialty", "condition"] {
-        params.text(name);
-    }
+pub async fn page(
+    state: web::Data<AppState>,
+    Query(params, mut faults): Query<EmbedParams>,
+) -> Result<HttpResponse, Error> {
+    // The other presets are checked by the extractor and read by the script.
+    let EmbedParams {
+        key,
+        radius,
+        zip: _zip,
+        specialty: _specialty,
+        condition: _condition,
+        accent: _accent,
+        lang: _lang,
+    } = params;
     // With a partner's key, only the partner's pages may frame the widget, so
     // another site cannot spend the partner's quota by embedding it.
-    let partner = params.parsed("key", |key| {
-        state
-            .access()
-            .partner(key.as_bytes())
-            .ok_or_else(|| "unknown API key: check the key in your snippet".to_owned())
-    });
-    if let Some(Err(message)) = params.number("radius").map(|miles| Radius::new(miles, Unit::Mi)) {
-        params.reject("radius", message);
-    }
-    params.parsed("accent", |v| {
-        if is_hex_colour(v) { Ok(()) } else { Err(format!("{v:?} is not a hex colour such as 1d5fa8")) }
-    });
-    params.parsed("lang", |v| {
-        if LANGUAGES.contains(&v) {
-            Ok(())
-        } else {
-            Err(format!("unknown language {v:?}; valid values: en, es"))
+    let partner = key.and_then(|key| {
+        let partner = state.access().partner(key.as_bytes());
+        if partner.is_none() {
+            faults.reject("key", "unknown API key: check the key in your snippet");
         }
+        partner
     });
-    params.finish(())?;
+    if let Some(Err(message)) = radius.map(|miles| Radius::new(miles, Unit::Mi)) {
+        faults.reject("radius", message);
+    }
+    faults.finish(())?;
     let mut page = asset("text/html; charset=utf-8", PAGE);
     if let Some(partner) = partner {
         let policy = embed_policy(&partner.allowed_origins.sources());
@@ -106,16 +145,14 @@ pub async fn page(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRe
 /// The widget's script.
 #[utoipa::path(tag = "embed", params(NoParams), responses((status = 200, description = "JavaScript", content_type = "text/javascript")))]
 #[get("/embed/widget.js")]
-pub async fn script(req: HttpRequest) -> Result<HttpResponse, Error> {
-    QueryParams::parse::<NoParams>(req.query_string()).finish(())?;
+pub async fn script(_none: NoParams) -> Result<HttpResponse, Error> {
     Ok(asset("text/javascript; charset=utf-8", SCRIPT))
 }
 
 /// The widget's style sheet.
 #[utoipa::path(tag = "embed", params(NoParams), responses((status = 200, description = "CSS", content_type = "text/css")))]
 #[get("/embed/widget.css")]
-pub async fn style(req: HttpRequest) -> Result<HttpResponse, Error> {
-    QueryParams::parse::<NoParams>(req.query_string()).finish(())?;
+pub async fn style(_none: NoParams) -> Result<HttpResponse, Error> {
     Ok(asset("text/css; charset=utf-8", STYLE))
 }
 

@@ -1,11 +1,11 @@
 //! Liveness and readiness probes.
 
-use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::AppState;
-use super::params::{NoParams, QueryParams};
+use super::params::NoParams;
 use crate::clock::rfc3339;
 use crate::error::{Error, Problem};
 
@@ -39,8 +39,7 @@ pub struct Readiness {
 /// Liveness: answers while the process runs.
 #[utoipa::path(tag = "operations", params(NoParams), responses((status = 200, description = "The process is up", body = Health)))]
 #[get("/healthz")]
-pub async fn healthz(req: HttpRequest) -> Result<HttpResponse, Error> {
-    QueryParams::parse::<NoParams>(req.query_string()).finish(())?;
+pub async fn healthz(_none: NoParams) -> Result<HttpResponse, Error> {
     Ok(HttpResponse::Ok().json(Health { status: "ok".into() }))
 }
 
@@ -57,8 +56,7 @@ pub async fn healthz(req: HttpRequest) -> Result<HttpResponse, Error> {
     )
 )]
 #[get("/readyz")]
-pub async fn readyz(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, Error> {
-    QueryParams::parse::<NoParams>(req.query_string()).finish(())?;
+pub async fn readyz(state: web::Data<AppState>, _none: NoParams) -> Result<HttpResponse, Error> {
     let snapshot = state.snapshot();
     if let Some(fault) = state.store().fault() {
         return Err(Error::Degraded(format!(

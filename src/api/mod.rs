@@ -11,6 +11,7 @@ pub mod client;
 mod contract;
 pub mod dto;
 pub mod embed;
+mod fhir;
 mod gate;
 pub mod geojson;
 pub mod health;
@@ -147,7 +148,7 @@ distance on the WGS84 ellipsoid. The first directory it serves is for Lambert-Ea
 Every error is an RFC 9457 `application/problem+json` document naming each bad parameter; unknown query \
 parameters are refused. A method a path does not take is answered 405, with `Allow` listing those it does.",
         license(name = "MIT", identifier = "MIT"),
-        version = "1.1.0",
+        version = "1.2.0",
     ),
     tags(
         (name = "physicians", description = "Search the directory and read one physician"),
@@ -207,6 +208,12 @@ where
                 .service(reference::geocode)
                 .service(reference::directory),
         )
+        .service(
+            scope(fhir::SCOPE)
+                .wrap(from_fn(gate::gate))
+                .wrap(from_fn(fhir::outcome::as_outcomes))
+                .configure(fhir::routes),
+        )
         .service(health::healthz)
         .service(health::readyz)
         .service(metrics::metrics)
@@ -228,8 +235,9 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 /// clients only ever parse one error format.
 fn bare_errors_as_problems<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
     let status = res.status();
-    let is_problem = res.headers().get(CONTENT_TYPE).is_some_and(|v| v.as_bytes() == PROBLEM_JSON.as_bytes());
-    if is_problem {
+    let content_type = res.headers().get(CONTENT_TYPE);
+    let is_problem = content_type.is_some_and(|v| v.as_bytes() == PROBLEM_JSON.as_bytes());
+    if is_problem || fhir::outcome::is_fhir(content_type) {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
     let (req, original) = res.into_parts();

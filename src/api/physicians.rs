@@ -2,16 +2,19 @@
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, get, web};
-use serde::Serialize;
+use std::borrow::Cow;
+
+use serde::de::{self, Deserializer};
+use serde::{Deserialize, Serialize};
 use utoipa::openapi::path::{Parameter, ParameterIn};
 use utoipa::{IntoParams, ToSchema};
 
 use super::dto::{self, PhysicianView};
 use super::geojson::{self, FeatureCollection, FeatureCollectionType};
-use super::params::{NoParams, QueryParams};
+use super::params::{Faults, NoParams, Query};
 use super::{AppState, caching, location};
 use crate::domain::text::fold;
-use crate::domain::{Condition, Gender, Language, Npi, Radius, Service, Specialty, Unit, UsState};
+use crate::domain::{Condition, Gender, Language, Npi, Radius, Service, Specialty, Unit, UsState, ZipCode};
 use crate::error::{Error, Problem};
 use crate::geocode::Origin;
 use crate::search::{Cursor, Filters, Hit, Page, Position, SearchQuery, Snapshot};
@@ -25,9 +28,8 @@ const MAX_BEYOND: usize = 10;
 /// Search parameters. Give at most one location form (`lat`+`lng`, `zip`, or
 /// `city`+`state`); with one, results are ranked by distance within `radius`,
 /// without one, every match is listed by family name then given name.
-#[derive(IntoParams)]
+#[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)] // a declaration: read by utoipa and by the strict parser
 pub struct SearchParams {
     /// Latitude of the search origin in decimal degrees (-90 to 90), such as
     /// 40.7484; needs `lng`.
@@ -36,31 +38,34 @@ pub struct SearchParams {
     /// -73.9967; needs `lat`.
     lng: Option<f64>,
     /// ZIP code of the search origin: 5 digits or ZIP+4.
-    #[param(example = "10001", pattern = r"^[0-9]{5}(-[0-9]{4})?$")]
-    zip: Option<String>,
+    #[param(value_type = Option<String>, example = "10001", pattern = r"^[0-9]{5}(-[0-9]{4})?$")]
+    zip: Option<ZipCode>,
     /// City of the search origin (case- and accent-insensitive), such as San
     /// Juan; needs `state`.
     #[param(min_length = 1)]
     city: Option<String>,
     /// Two-letter state or territory code for `city`, such as PR.
-    #[param(pattern = "^[A-Za-z]{2}$")]
-    state: Option<String>,
+    #[param(value_type = Option<String>, pattern = "^[A-Za-z]{2}$")]
+    state: Option<UsState>,
     /// Search radius, greater than 0 and at most 1000 mi (1609.344 km). Default 50.
     #[param(example = 50, exclusive_minimum = 0, maximum = 1609.344)]
     radius: Option<f64>,
     /// Unit of `radius` and of the distances returned.
     #[param(value_type = Option<Unit>, example = "mi")]
-    unit: Option<String>,
+    unit: Option<Unit>,
     /// Specialty slug or NUCC taxonomy code; repeat for any of several.
-    #[param(example = json!(["neuromuscular-medicine"]), min_length = 1)]
-    specialty: Option<Vec<String>>,
+    #[serde(default)]
+    #[param(value_type = Option<Vec<String>>, example = json!(["neuromuscular-medicine"]), min_length = 1)]
+    specialty: Vec<Specialty>,
     /// Condition treated (slug, see `/v1/conditions`); repeat for any of several.
-    #[param(example = json!(["lems"]), min_length = 1)]
-    condition: Option<Vec<String>>,
+    #[serde(default)]
+    #[param(value_type = Option<Vec<String>>, example = json!(["lems"]), min_length = 1)]
+    condition: Vec<Condition>,
     /// Service offered at a location (slug, see `/v1/services`); repeat for any
     /// of several. The nearest location offering one is the one reported.
-    #[param(example = json!(["emg"]), min_length = 1)]
-    service: Option<Vec<String>>,
+    #[serde(default)]
+    #[param(value_type = Option<Vec<String>>, example = json!(["emg"]), min_length = 1)]
+    service: Vec<Service>,
     /// Only physicians accepting (true) or not accepting (false) new patients.
     #[param(example = true)]
     accepting_new_patients: Option<bool>,
@@ -68,26 +73,27 @@ pub struct SearchParams {
     telehealth: Option<bool>,
     /// Licensed in this state or territory (postal code), such as `WY`, so
     /// able to see a patient there by telehealth; repeat for any of several.
-    #[param(example = json!(["NY"]), pattern = "^[A-Za-z]{2}$")]
-    licensed_in: Option<Vec<String>>,
+    #[serde(default)]
+    #[param(value_type = Option<Vec<String>>, example = json!(["NY"]), pattern = "^[A-Za-z]{2}$")]
+    licensed_in: Vec<UsState>,
     /// A language spoken, as an ISO 639-1 code, such as `es`.
-    #[param(example = "en", pattern = "^[a-z]{2}$")]
-    language: Option<String>,
+    #[param(value_type = Option<String>, example = "en", pattern = "^[a-z]{2}$")]
+    language: Option<Language>,
     /// Physician gender.
     #[param(value_type = Option<Gender>)]
-    gender: Option<String>,
+    gender: Option<Gender>,
     /// Text the physician's name contains (case- and accent-insensitive, 1 to
     /// 100 characters), such as `nunez` for Núñez.
     #[param(min_length = 1, max_length = 100)]
     q: Option<String>,
     /// Results per page, 1 to 100. Default 20.
-    #[param(example = 20, minimum = 1, maximum = 100)]
-    limit: Option<u32>,
+    #[param(value_type = Option<u32>, example = 20, minimum = 1, maximum = 100)]
+    limit: Option<Limit>,
     /// With an origin: how many of the nearest matches outside the radius the
     /// last page adds in `beyond_radius` (0 to 10, default 3), wherever they
     /// are, so that an empty radius still names someone.
-    #[param(example = 3, minimum = 0, maximum = 10)]
-    beyond: Option<u32>,
+    #[param(value_type = Option<u32>, example = 3, minimum = 0, maximum = 10)]
+    beyond: Option<Beyond>,
     /// `next_cursor` from the previous page of the same query.
     #[param(min_length = 1)]
     cursor: Option<String>,
@@ -101,18 +107,51 @@ pub struct SearchParams {
     /// Deprecated: `/v1/physicians.geojson` answers GeoJSON alone, which a
     /// generated client can type.
     #[deprecated]
-    #[param(pattern = "^(json|geojson)$")]
-    format: Option<String>,
+    #[param(value_type = Option<String>, pattern = "^(json|geojson)$")]
+    format: Option<ResponseFormat>,
 }
 
 /// The search's parameters less `format`: the GeoJSON search has one format.
-pub struct GeoJsonSearchParams;
+#[derive(Deserialize)]
+#[serde(transparent)]
+pub struct GeoJsonSearchParams(SearchParams);
 
 impl IntoParams for GeoJsonSearchParams {
     fn into_params(parameter_in: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
         let mut params = SearchParams::into_params(parameter_in);
         params.retain(|p| p.name != "format");
         params
+    }
+}
+
+/// A whole number from `MIN` to `MAX`.
+struct Bounded<const MIN: usize, const MAX: usize>(usize);
+
+/// Results per page.
+type Limit = Bounded<1, MAX_LIMIT>;
+/// Matches beyond the radius on the last page.
+type Beyond = Bounded<0, MAX_BEYOND>;
+
+impl<'de, const MIN: usize, const MAX: usize> Deserialize<'de> for Bounded<MIN, MAX> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let v = <Cow<'de, str>>::deserialize(deserializer)?;
+        match v.parse::<usize>() {
+            Ok(n) if (MIN..=MAX).contains(&n) => Ok(Bounded(n)),
+            _ => Err(de::Error::custom(format!("{v:?} is not a whole number from {MIN} to {MAX}"))),
+        }
+    }
+}
+
+/// The `format` parameter: whether to answer GeoJSON.
+struct ResponseFormat(bool);
+
+impl<'de> Deserialize<'de> for ResponseFormat {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match &*<Cow<'de, str>>::deserialize(deserializer)? {
+            "json" => Ok(ResponseFormat(false)),
+            "geojson" => Ok(ResponseFormat(true)),
+            f => Err(de::Error::custom(format!("unknown format {f:?}; valid values: json, geojson"))),
+        }
     }
 }
 
@@ -172,73 +211,76 @@ struct SearchRequest {
 /// The GeoJSON media type.
 const GEO_JSON: &str = "application/geo+json";
 
-/// Parses a search whose parameters `P` declares; without `format`, `accept`
-/// decides between JSON and GeoJSON.
-fn parse_search<P: IntoParams>(query_string: &str, accept: &str) -> Result<SearchRequest, Error> {
-    let mut params = QueryParams::parse::<P>(query_string);
-    let origin = location::parse_origin(&mut params, false);
-    let unit = params.parsed("unit", |u| {
-        Unit::parse(u).ok_or_else(|| format!("unknown unit {u:?}; valid values: mi, km"))
-    });
-    let unit = unit.unwrap_or_default();
-    let radius_value = params.number("radius");
+/// Checks a search across its parameters (the location, the radius it needs,
+/// the cursor's query) and adds the faults to those of each parameter on its
+/// own; without `format`, `accept` decides between JSON and GeoJSON.
+fn check_search(params: SearchParams, mut faults: Faults, accept: &str) -> Result<SearchRequest, Error> {
+    let place = location::Place {
+        lat: params.lat,
+        lng: params.lng,
+        zip: params.zip,
+        city: params.city,
+        state: params.state,
+    };
+    let origin = location::resolve(place, &mut faults, false);
     let radius = match origin {
-        Some(_) => Radius::new(radius_value.unwrap_or(Radius::DEFAULT_VALUE), unit)
-            .map_err(|message| params.reject("radius", message))
-            .ok(),
+        Some(_) => {
+            Radius::new(params.radius.unwrap_or(Radius::DEFAULT_VALUE), params.unit.unwrap_or_default())
+                .map_err(|message| faults.reject("radius", message))
+                .ok()
+        }
         None => {
-            for name in ["radius", "unit", "beyond"] {
-                if params.has(name) {
-                    params.reject(name, "needs a location: lat and lng, zip, or city and state");
-                }
+            if let Some(name) = ["radius", "unit", "beyond"].into_iter().find(|name| faults.given(name)) {
+                faults.reject(name, "needs a location: lat and lng, zip, or city and state");
             }
             None
         }
     };
-    let name = params.text("q").map(|q| fold(q.trim()));
+    let name = params.q.map(|q| fold(q.trim()));
     if name.as_ref().is_some_and(|q| q.chars().count() > MAX_NAME_QUERY) {
-        params.reject("q", format!("must be at most {MAX_NAME_QUERY} characters"));
+        faults.reject("q", format!("must be at most {MAX_NAME_QUERY} characters"));
     }
     let filters = Filters {
-        specialties: params.list("specialty", Specialty::parse).into_iter().collect(),
-        conditions: params.list("condition", Condition::parse).into_iter().collect(),
-        services: params.list("service", Service::parse).into_iter().collect(),
-        accepting_new_patients: params.boolean("accepting_new_patients"),
-        telehealth: params.boolean("telehealth"),
-        language: params.parsed("language", Language::parse),
-        gender: params.parsed("gender", Gender::parse),
+        specialties: params.specialty.into_iter().collect(),
+        conditions: params.condition.into_iter().collect(),
+        services: params.service.into_iter().collect(),
+        accepting_new_patients: params.accepting_new_patients,
+        telehealth: params.telehealth,
+        language: params.language,
+        gender: params.gender,
         name,
-        licensed_in: params.list("licensed_in", UsState::parse).into_iter().collect(),
+        licensed_in: params.licensed_in.into_iter().collect(),
     };
-    let limit = params.whole("limit", 1..=MAX_LIMIT).unwrap_or(DEFAULT_LIMIT);
-    let beyond = params.whole("beyond", 0..=MAX_BEYOND).unwrap_or(DEFAULT_BEYOND);
     let near = origin.as_ref().zip(radius).map(|(o, r)| (o.point, r));
     let query = SearchQuery { near, filters };
-    let after = params.text("cursor").and_then(|text| {
+    let after = params.cursor.and_then(|text| {
         let ranked = near.is_some();
         match Cursor::decode(&text, query.fingerprint()) {
             Ok(Cursor { position, .. }) if matches!(position, Position::Distance { .. }) == ranked => {
                 Some(position)
             }
             Ok(_) => {
-                params.reject("cursor", "belongs to a different query");
+                faults.reject("cursor", "belongs to a different query");
                 None
             }
             Err(e) => {
-                params.reject("cursor", e.to_string());
+                faults.reject("cursor", e.to_string());
                 None
             }
         }
     });
-    let include_total = params.boolean("include_total").unwrap_or(false);
-    let geojson = params
-        .parsed("format", |f| match f {
-            "json" => Ok(false),
-            "geojson" => Ok(true),
-            _ => Err(format!("unknown format {f:?}; valid values: json, geojson")),
-        })
-        .unwrap_or_else(|| accept.contains(GEO_JSON));
-    params.finish(SearchRequest { query, origin, limit, after, include_total, beyond, geojson })
+    #[allow(deprecated)] // still answered
+    let format = params.format;
+    let request = SearchRequest {
+        query,
+        origin,
+        limit: params.limit.map_or(DEFAULT_LIMIT, |Bounded(n)| n),
+        after,
+        include_total: params.include_total.unwrap_or(false),
+        beyond: params.beyond.map_or(DEFAULT_BEYOND, |Bounded(n)| n),
+        geojson: format.map_or_else(|| accept.contains(GEO_JSON), |ResponseFormat(geojson)| geojson),
+    };
+    faults.finish(request)
 }
 
 /// Search for physicians near a place, or list them by name.
@@ -258,9 +300,14 @@ fn parse_search<P: IntoParams>(query_string: &str, accept: &str) -> Result<Searc
     )
 )]
 #[get("/physicians")]
-pub async fn search(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, Error> {
+pub async fn search(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    Query(params, faults): Query<SearchParams>,
+) -> Result<HttpResponse, Error> {
     let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
-    answer_search::<SearchParams>(&state, &req, accept)
+    let request = check_search(params, faults, accept)?;
+    answer_search(&state, &req, &request)
 }
 
 /// Search as `GET /v1/physicians` does, answering a GeoJSON FeatureCollection.
@@ -276,21 +323,25 @@ pub async fn search(state: web::Data<AppState>, req: HttpRequest) -> Result<Http
     )
 )]
 #[get("/physicians.geojson")]
-pub async fn search_geojson(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, Error> {
-    answer_search::<GeoJsonSearchParams>(&state, &req, GEO_JSON)
+pub async fn search_geojson(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    Query(GeoJsonSearchParams(params), faults): Query<GeoJsonSearchParams>,
+) -> Result<HttpResponse, Error> {
+    let request = check_search(params, faults, GEO_JSON)?;
+    answer_search(&state, &req, &request)
 }
 
-/// Answers a search declared by `P`, from the current snapshot.
-fn answer_search<P: IntoParams>(
+/// Answers a checked search from the current snapshot.
+fn answer_search(
     state: &AppState,
     req: &HttpRequest,
-    accept: &str,
+    request: &SearchRequest,
 ) -> Result<HttpResponse, Error> {
-    let request = parse_search::<P>(req.query_string(), accept)?;
     let snapshot = state.snapshot();
     let variant = if request.geojson { GEO_JSON } else { "application/json" };
     caching::cacheable(req, state.cache_max_age(), snapshot.version(), variant, || {
-        search_page(&snapshot, &request)
+        search_page(&snapshot, request)
     })
 }
 
@@ -381,8 +432,8 @@ pub async fn detail(
     state: web::Data<AppState>,
     npi: web::Path<String>,
     req: HttpRequest,
+    _none: NoParams,
 ) -> Result<HttpResponse, Error> {
-    QueryParams::parse::<NoParams>(req.query_string()).finish(())?;
     let npi = Npi::parse(&npi).map_err(|e| Error::param("npi", e.to_string()))?;
     let snapshot = state.snapshot();
     let physician = snapshot

@@ -2,12 +2,13 @@
 //! and the geocoder a search uses.
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::params::{NoParams, QueryParams};
+use super::params::{NoParams, Query};
 use super::{AppState, caching, location};
 use crate::domain::vocabulary::{Kind, Term};
+use crate::domain::{UsState, ZipCode};
 use crate::error::{Error, Problem};
 use crate::geocode::Origin;
 use crate::search::Snapshot;
@@ -74,8 +75,11 @@ fn term_list<K: Kind>(counts: impl Iterator<Item = (Term<K>, usize)>) -> TermLis
     )
 )]
 #[get("/specialties")]
-pub async fn specialties(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, Error> {
-    QueryParams::parse::<NoParams>(req.query_string()).finish(())?;
+pub async fn specialties(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    _none: NoParams,
+) -> Result<HttpResponse, Error> {
     let snapshot = state.snapshot();
     caching::cacheable(&req, state.cache_max_age(), snapshot.version(), "application/json", || {
         Ok(HttpResponse::Ok().json(specialty_list(&snapshot)))
@@ -109,8 +113,11 @@ fn specialty_list(snapshot: &Snapshot) -> SpecialtyList {
     )
 )]
 #[get("/conditions")]
-pub async fn conditions(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, Error> {
-    QueryParams::parse::<NoParams>(req.query_string()).finish(())?;
+pub async fn conditions(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    _none: NoParams,
+) -> Result<HttpResponse, Error> {
     let snapshot = state.snapshot();
     caching::cacheable(&req, state.cache_max_age(), snapshot.version(), "application/json", || {
         Ok(HttpResponse::Ok().json(term_list(snapshot.condition_counts())))
@@ -128,8 +135,11 @@ pub async fn conditions(state: web::Data<AppState>, req: HttpRequest) -> Result<
     )
 )]
 #[get("/services")]
-pub async fn services(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, Error> {
-    QueryParams::parse::<NoParams>(req.query_string()).finish(())?;
+pub async fn services(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    _none: NoParams,
+) -> Result<HttpResponse, Error> {
     let snapshot = state.snapshot();
     caching::cacheable(&req, state.cache_max_age(), snapshot.version(), "application/json", || {
         Ok(HttpResponse::Ok().json(term_list(snapshot.service_counts())))
@@ -168,8 +178,11 @@ pub struct DirectoryInfo {
     )
 )]
 #[get("/directory")]
-pub async fn directory(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, Error> {
-    QueryParams::parse::<NoParams>(req.query_string()).finish(())?;
+pub async fn directory(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    _none: NoParams,
+) -> Result<HttpResponse, Error> {
     let snapshot = state.snapshot();
     let fictional = snapshot.is_fictional();
     caching::cacheable(&req, state.cache_max_age(), snapshot.version(), "application/json", || {
@@ -188,19 +201,18 @@ pub async fn directory(state: web::Data<AppState>, req: HttpRequest) -> Result<H
 }
 
 /// A place to geocode: `zip`, or `city` and `state`.
-#[derive(IntoParams)]
+#[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)] // a declaration: read by utoipa and by the strict parser
 pub struct GeocodeParams {
     /// ZIP code: 5 digits or ZIP+4.
-    #[param(example = "99546", pattern = r"^[0-9]{5}(-[0-9]{4})?$")]
-    zip: Option<String>,
+    #[param(value_type = Option<String>, example = "99546", pattern = r"^[0-9]{5}(-[0-9]{4})?$")]
+    zip: Option<ZipCode>,
     /// City name (case- and accent-insensitive), such as Anchorage; needs `state`.
     #[param(min_length = 1)]
     city: Option<String>,
     /// Two-letter state or territory code, such as AK; needs `city`.
-    #[param(pattern = "^[A-Za-z]{2}$")]
-    state: Option<String>,
+    #[param(value_type = Option<String>, pattern = "^[A-Za-z]{2}$")]
+    state: Option<UsState>,
 }
 
 /// The point and label a search would use for a ZIP code or a city.
@@ -213,10 +225,11 @@ pub struct GeocodeParams {
     )
 )]
 #[get("/geocode")]
-pub async fn geocode(req: HttpRequest) -> Result<HttpResponse, Error> {
-    let mut params = QueryParams::parse::<GeocodeParams>(req.query_string());
-    let origin = location::parse_origin(&mut params, true);
-    let origin = params.finish(origin)?;
+pub async fn geocode(Query(params, mut faults): Query<GeocodeParams>) -> Result<HttpResponse, Error> {
+    let GeocodeParams { zip, city, state } = params;
+    let place = location::Place { lat: None, lng: None, zip, city, state };
+    let origin = location::resolve(place, &mut faults, true);
+    let origin = faults.finish(origin)?;
     origin
         .map(|o| HttpResponse::Ok().json(o))
         .ok_or_else(|| Error::Internal("geocode resolved nothing".into()))

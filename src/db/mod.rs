@@ -260,7 +260,7 @@ impl Database {
         if version > 0 {
             return Ok(version);
         }
-        let seed = crate::directory::csv::read(SEED_CSV.as_bytes())
+        let seed = crate::directory::formats::csv::read(SEED_CSV.as_bytes())
             .map_err(|errors| Error::Internal(format!("the embedded seed is invalid: {}", errors[0])))?;
         let written = self.write("seed", |conn| {
             // Two instances starting on one new database: the second finds it seeded.

@@ -1,10 +1,13 @@
-//! Database rows. These mirror the tables and hold plain text; the checked
-//! domain form is [`crate::directory::Physician`], converted in both directions
-//! there. The CSV layout carries the same fields.
+//! Database rows. These mirror the tables and hold plain text: a physician's
+//! rows convert to the directory's unchecked [`PhysicianInput`], which
+//! [`Physician::check`] reads, and a [`Physician`] to its rows through the same
+//! form.
 
 use diesel::prelude::*;
 
 use super::schema::{audit_log, locations, physicians};
+use crate::directory::Physician;
+use crate::directory::input::{LocationInput, PhysicianInput};
 
 #[derive(Clone, Debug, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = physicians)]
@@ -40,6 +43,80 @@ pub struct LocationRow {
     pub geocode_precision: String,
 }
 
+impl PhysicianRow {
+    /// The rows that store `physician`, its locations by ordinal.
+    pub fn store(physician: &Physician) -> (PhysicianRow, Vec<LocationRow>) {
+        let input = physician.to_input();
+        let locations = input
+            .locations
+            .into_iter()
+            .zip(1..)
+            .map(|(l, ordinal)| LocationRow {
+                npi: input.npi.clone(),
+                ordinal,
+                practice_name: l.practice_name,
+                street: l.street,
+                city: l.city,
+                state: l.state,
+                zip: l.zip,
+                phone: l.phone,
+                lat: l.lat,
+                lng: l.lng,
+                services: l.services,
+                geocode_precision: l.geocode_precision,
+            })
+            .collect();
+        let row = PhysicianRow {
+            npi: input.npi,
+            given_name: input.given_name,
+            family_name: input.family_name,
+            credentials: input.credentials,
+            gender: input.gender,
+            specialties: input.specialties,
+            conditions: input.conditions,
+            languages: input.languages,
+            accepting_new_patients: input.accepting_new_patients,
+            telehealth: input.telehealth,
+            last_updated: input.last_updated,
+            licensed_states: input.licensed_states,
+        };
+        (row, locations)
+    }
+
+    /// This row with its location rows (in ordinal order), unchecked.
+    pub fn input(self, locations: Vec<LocationRow>) -> PhysicianInput {
+        PhysicianInput {
+            npi: self.npi,
+            given_name: self.given_name,
+            family_name: self.family_name,
+            credentials: self.credentials,
+            gender: self.gender,
+            specialties: self.specialties,
+            conditions: self.conditions,
+            languages: self.languages,
+            accepting_new_patients: self.accepting_new_patients,
+            telehealth: self.telehealth,
+            last_updated: self.last_updated,
+            licensed_states: self.licensed_states,
+            locations: locations
+                .into_iter()
+                .map(|l| LocationInput {
+                    practice_name: l.practice_name,
+                    street: l.street,
+                    city: l.city,
+                    state: l.state,
+                    zip: l.zip,
+                    phone: l.phone,
+                    lat: l.lat,
+                    lng: l.lng,
+                    services: l.services,
+                    geocode_precision: l.geocode_precision,
+                })
+                .collect(),
+        }
+    }
+}
+
 /// One line of the audit log.
 #[derive(Clone, Debug, Insertable)]
 #[diesel(table_name = audit_log)]
@@ -48,4 +125,19 @@ pub struct NewAuditEntry<'a> {
     pub actor: &'a str,
     pub action: &'a str,
     pub npi: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_round_trip_through_the_checked_form() {
+        let physician = crate::directory::tests::sample();
+        let (row, locations) = PhysicianRow::store(&physician);
+        assert_eq!(locations[0].ordinal, 1);
+        let back = Physician::check(row.clone().input(locations.clone())).unwrap();
+        assert_eq!(back, physician);
+        assert_eq!(PhysicianRow::store(&back), (row, locations));
+    }
 }

@@ -86,7 +86,7 @@ pub fn audit(conn: &mut DbConnection, actor: &str, action: &str, npi: Option<Str
 /// Assembles physicians from their rows (locations in NPI, ordinal order).
 fn assemble(rows: Vec<PhysicianRow>, locations: Vec<LocationRow>) -> Result<Vec<Physician>, Error> {
     let mut locations = locations.into_iter().peekable();
-    rows.iter()
+    rows.into_iter()
         .map(|row| {
             let mut own = Vec::new();
             while let Some(l) = locations.next_if(|l| l.npi <= row.npi) {
@@ -94,10 +94,11 @@ fn assemble(rows: Vec<PhysicianRow>, locations: Vec<LocationRow>) -> Result<Vec<
                     own.push(l);
                 }
             }
-            Physician::from_rows(row, &own).map_err(|e| {
+            let npi = row.npi.clone();
+            Physician::check(row.input(own)).map_err(|e| {
                 Error::Database(format!(
-                    "physician {} is invalid in the database: {}: {}",
-                    row.npi, e.field, e.message
+                    "physician {npi} is invalid in the database: {}: {}",
+                    e.field, e.message
                 ))
             })
         })
@@ -214,7 +215,7 @@ pub fn replace(conn: &mut DbConnection, physicians: &[Physician]) -> QueryResult
 pub fn insert(conn: &mut DbConnection, physicians: &[Physician]) -> QueryResult<()> {
     for chunk in physicians.chunks(CHUNK / 4) {
         let (rows, locations): (Vec<PhysicianRow>, Vec<Vec<LocationRow>>) =
-            chunk.iter().map(Physician::to_rows).unzip();
+            chunk.iter().map(PhysicianRow::store).unzip();
         let locations: Vec<LocationRow> = locations.into_iter().flatten().collect();
         // Multi-row INSERT is the one statement `MultiConnection` cannot express
         // for SQLite, so it is spelled out per backend (the same code twice).

@@ -1,21 +1,21 @@
 //! The directory's records: a physician with their practice locations, checked.
 //!
-//! The same fields travel as database rows ([`crate::db::models`]) and CSV rows
-//! ([`csv`]); both become a [`Physician`] only through [`Physician::from_rows`],
-//! so every path into the directory applies the same validation.
+//! The same fields arrive unchecked as an [`input::PhysicianInput`], whatever
+//! their source (a file in one of the [`formats`], a request body, the
+//! database's rows), and become a [`Physician`] only through
+//! [`Physician::check`], so every path into the directory applies the same
+//! validation. The directory knows none of its sources: they convert to and
+//! from its input form.
 
-pub mod csv;
-pub mod json;
+pub mod formats;
+pub mod input;
 
-use crate::db::models::{LocationRow, PhysicianRow};
+use self::input::{LIST_SEPARATOR, LocationInput, PhysicianInput};
 use crate::domain::{
     Condition, Credential, Date, Gender, GeoPoint, GeocodePrecision, Language, Npi, Phone, Service,
     Specialty, UsState, ZipCode,
 };
 use crate::geocode::Gazetteer;
-
-/// Separator of multi-valued fields in rows (`neurology;neuromuscular-medicine`).
-pub const LIST_SEPARATOR: char = ';';
 
 /// A physician and where they practise.
 #[derive(Clone, Debug, PartialEq)]
@@ -78,7 +78,7 @@ impl Location {
     }
 }
 
-/// A field that failed validation, named as in the row layout.
+/// A field that failed validation, named as in the CSV layout.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FieldError {
     pub field: &'static str,
@@ -150,44 +150,45 @@ fn licensed(listed: &str, locations: &[Location]) -> Result<Vec<UsState>, FieldE
 }
 
 impl Physician {
-    /// Checks a physician row and its location rows (in ordinal order).
-    pub fn from_rows(row: &PhysicianRow, locations: &[LocationRow]) -> Result<Self, FieldError> {
-        let npi = Npi::parse(row.npi.trim()).map_err(|e| field_error("npi")(e.to_string()))?;
-        let specialties = list("specialties", &row.specialties, Specialty::parse)?;
+    /// Checks a physician given with their locations (in ordinal order).
+    pub fn check(input: PhysicianInput) -> Result<Self, FieldError> {
+        let npi = Npi::parse(input.npi.trim()).map_err(|e| field_error("npi")(e.to_string()))?;
+        let specialties = list("specialties", &input.specialties, Specialty::parse)?;
         if specialties.is_empty() {
             return Err(field_error("specialties")("at least one specialty is required".into()));
         }
-        if locations.is_empty() {
+        if input.locations.is_empty() {
             return Err(field_error("locations")("at least one practice location is required".into()));
         }
-        if locations.len() > usize::from(u8::MAX) {
+        if input.locations.len() > usize::from(u8::MAX) {
             return Err(field_error("locations")("at most 255 locations per physician".into()));
         }
-        let locations = exactly_sized(locations.iter().zip(1u8..).enumerate().map(|(i, (l, ordinal))| {
-            Location::from_row(l, ordinal).map_err(|e| FieldError { location: Some(i), ..e })
-        }))?;
+        let locations =
+            exactly_sized(input.locations.iter().zip(1u8..).enumerate().map(|(i, (l, ordinal))| {
+                Location::check(l, ordinal).map_err(|e| FieldError { location: Some(i), ..e })
+            }))?;
         Ok(Physician {
             npi,
-            licensed_states: licensed(&row.licensed_states, &locations)?,
-            given_name: required("given_name", &row.given_name)?,
-            family_name: required("family_name", &row.family_name)?,
-            credentials: Credential::parse(row.credentials.trim()).map_err(field_error("credentials"))?,
-            gender: Gender::parse(row.gender.trim()).map_err(field_error("gender"))?,
+            licensed_states: licensed(&input.licensed_states, &locations)?,
+            given_name: required("given_name", &input.given_name)?,
+            family_name: required("family_name", &input.family_name)?,
+            credentials: Credential::parse(input.credentials.trim()).map_err(field_error("credentials"))?,
+            gender: Gender::parse(input.gender.trim()).map_err(field_error("gender"))?,
             specialties,
-            conditions: list("conditions", &row.conditions, Condition::parse)?,
-            languages: list("languages", &row.languages, Language::parse)?,
-            accepting_new_patients: row.accepting_new_patients,
-            telehealth: row.telehealth,
-            last_updated: Date::parse(row.last_updated.trim()).map_err(field_error("last_updated"))?,
+            conditions: list("conditions", &input.conditions, Condition::parse)?,
+            languages: list("languages", &input.languages, Language::parse)?,
+            accepting_new_patients: input.accepting_new_patients,
+            telehealth: input.telehealth,
+            last_updated: Date::parse(input.last_updated.trim()).map_err(field_error("last_updated"))?,
             locations,
         })
     }
 
-    /// The rows that store this physician.
-    pub fn to_rows(&self) -> (PhysicianRow, Vec<LocationRow>) {
-        let npi = self.npi.to_string();
-        let row = PhysicianRow {
-            npi: npi.clone(),
+    /// This physician's fields as given: what [`Physician::check`] reads back
+    /// as this physician, and what every writer of the directory writes.
+    pub fn to_input(&self) -> PhysicianInput {
+        PhysicianInput {
+            npi: self.npi.to_string(),
             given_name: self.given_name.clone(),
             family_name: self.family_name.clone(),
             credentials: self.credentials.as_str().to_owned(),
@@ -199,40 +200,22 @@ impl Physician {
             telehealth: self.telehealth,
             last_updated: self.last_updated.as_str().to_owned(),
             licensed_states: join(&self.licensed_states, |s| s.code()),
-        };
-        let locations = self
-            .locations
-            .iter()
-            .map(|l| LocationRow {
-                npi: npi.clone(),
-                ordinal: i32::from(l.ordinal),
-                practice_name: l.practice_name.to_string(),
-                street: l.street.to_string(),
-                city: l.city.to_string(),
-                state: l.state.code().to_owned(),
-                zip: l.zip.to_string(),
-                phone: l.phone.as_str().to_owned(),
-                lat: l.point.lat(),
-                lng: l.point.lng(),
-                services: join(&l.services, |s| s.slug()),
-                geocode_precision: l.precision.as_str().to_owned(),
-            })
-            .collect();
-        (row, locations)
+            locations: self.locations.iter().map(Location::to_input).collect(),
+        }
     }
 }
 
 impl Location {
-    fn from_row(row: &LocationRow, ordinal: u8) -> Result<Self, FieldError> {
-        let point = GeoPoint::new(row.lat, row.lng).map_err(|e| {
+    fn check(input: &LocationInput, ordinal: u8) -> Result<Self, FieldError> {
+        let point = GeoPoint::new(input.lat, input.lng).map_err(|e| {
             let field = match e {
                 crate::domain::geo::CoordinateError::Latitude => "lat",
                 crate::domain::geo::CoordinateError::Longitude => "lng",
             };
             field_error(field)(e.to_string())
         })?;
-        let state = UsState::parse(row.state.trim()).map_err(field_error("state"))?;
-        let zip = ZipCode::parse(row.zip.trim()).map_err(field_error("zip"))?;
+        let state = UsState::parse(input.state.trim()).map_err(field_error("state"))?;
+        let zip = ZipCode::parse(input.zip.trim()).map_err(field_error("zip"))?;
         match Gazetteer::get().zip(zip) {
             None => return Err(field_error("zip")(format!("{zip} is not a known US ZIP code"))),
             Some(place) if place.state != state => {
@@ -242,17 +225,32 @@ impl Location {
         }
         Ok(Location {
             ordinal,
-            practice_name: required("practice_name", &row.practice_name)?,
-            street: required("street", &row.street)?,
-            city: required("city", &row.city)?,
+            practice_name: required("practice_name", &input.practice_name)?,
+            street: required("street", &input.street)?,
+            city: required("city", &input.city)?,
             state,
             zip,
-            phone: Phone::parse(row.phone.trim()).map_err(field_error("phone"))?,
+            phone: Phone::parse(input.phone.trim()).map_err(field_error("phone"))?,
             point,
-            precision: GeocodePrecision::parse(&row.geocode_precision)
+            precision: GeocodePrecision::parse(&input.geocode_precision)
                 .map_err(field_error("geocode_precision"))?,
-            services: list("services", &row.services, Service::parse)?,
+            services: list("services", &input.services, Service::parse)?,
         })
+    }
+
+    fn to_input(&self) -> LocationInput {
+        LocationInput {
+            practice_name: self.practice_name.to_string(),
+            street: self.street.to_string(),
+            city: self.city.to_string(),
+            state: self.state.code().to_owned(),
+            zip: self.zip.to_string(),
+            phone: self.phone.as_str().to_owned(),
+            lat: self.point.lat(),
+            lng: self.point.lng(),
+            services: join(&self.services, |s| s.slug()),
+            geocode_precision: self.precision.as_str().to_owned(),
+        }
     }
 }
 
@@ -260,8 +258,20 @@ impl Location {
 pub(crate) mod tests {
     use super::*;
 
-    pub(crate) fn sample_rows() -> (PhysicianRow, Vec<LocationRow>) {
-        let physician = PhysicianRow {
+    pub(crate) fn sample_input() -> PhysicianInput {
+        let location = LocationInput {
+            practice_name: "Example Neuromuscular Clinic".into(),
+            street: "1 Example Way".into(),
+            city: "New York".into(),
+            state: "NY".into(),
+            zip: "10001".into(),
+            phone: "212-555-0100".into(),
+            lat: 40.75,
+            lng: -73.99,
+            services: "emg;infusion".into(),
+            geocode_precision: "address".into(),
+        };
+        PhysicianInput {
             npi: "1234567893".into(),
             given_name: "Ada".into(),
             family_name: "Núñez".into(),
@@ -274,61 +284,52 @@ pub(crate) mod tests {
             telehealth: false,
             last_updated: "2026-10-01".into(),
             licensed_states: "NJ;NY".into(),
-        };
-        let location = LocationRow {
-            npi: "1234567893".into(),
-            ordinal: 1,
-            practice_name: "Example Neuromuscular Clinic".into(),
-            street: "1 Example Way".into(),
-            city: "New York".into(),
-            state: "NY".into(),
-            zip: "10001".into(),
-            phone: "212-555-0100".into(),
-            lat: 40.75,
-            lng: -73.99,
-            services: "emg;infusion".into(),
-            geocode_precision: "address".into(),
-        };
-        (physician, vec![location])
+            locations: vec![location],
+        }
+    }
+
+    /// The sample, checked.
+    pub(crate) fn sample() -> Physician {
+        Physician::check(sample_input()).unwrap()
     }
 
     #[test]
-    fn rows_round_trip_through_the_checked_form() {
-        let (row, locations) = sample_rows();
-        let physician = Physician::from_rows(&row, &locations).unwrap();
+    fn input_round_trips_through_the_checked_form() {
+        let input = sample_input();
+        let physician = Physician::check(input.clone()).unwrap();
         assert_eq!(physician.specialties[0].slug(), "neuromuscular-medicine");
-        let (row2, locations2) = physician.to_rows();
-        assert_eq!(Physician::from_rows(&row2, &locations2).unwrap(), physician);
-        assert_eq!(locations2, locations);
+        let again = physician.to_input();
+        assert_eq!(again.locations, input.locations);
+        assert_eq!(Physician::check(again).unwrap(), physician);
     }
 
     #[test]
     fn practising_in_a_state_implies_a_license_there() {
-        let (mut row, locations) = sample_rows();
-        row.licensed_states = "wy; nj;WY".into();
-        let physician = Physician::from_rows(&row, &locations).unwrap();
-        let codes: Vec<&str> = physician.licensed_states.iter().map(|s| s.code()).collect();
+        let mut input = sample_input();
+        input.licensed_states = "wy; nj;WY".into();
+        let codes: Vec<&str> =
+            Physician::check(input).unwrap().licensed_states.iter().map(|s| s.code()).collect();
         assert_eq!(codes, ["NJ", "NY", "WY"]);
     }
 
     #[test]
     fn each_bad_field_is_named() {
-        type Spoil = fn(&mut PhysicianRow, &mut LocationRow);
+        type Spoil = fn(&mut PhysicianInput);
         let cases: [(&str, Spoil); 9] = [
-            ("npi", |p, _| p.npi = "1234567890".into()),
-            ("specialties", |p, _| p.specialties = "".into()),
-            ("conditions", |p, _| p.conditions = "lems;flu".into()),
-            ("last_updated", |p, _| p.last_updated = "2026-13-01".into()),
-            ("phone", |_, l| l.phone = "2125550100".into()),
-            ("lat", |_, l| l.lat = f64::NAN),
-            ("state", |_, l| l.state = "ZZ".into()),
-            ("given_name", |p, _| p.given_name = "  ".into()),
-            ("licensed_states", |p, _| p.licensed_states = "NY;XX".into()),
+            ("npi", |p| p.npi = "1234567890".into()),
+            ("specialties", |p| p.specialties = "".into()),
+            ("conditions", |p| p.conditions = "lems;flu".into()),
+            ("last_updated", |p| p.last_updated = "2026-13-01".into()),
+            ("phone", |p| p.locations[0].phone = "2125550100".into()),
+            ("lat", |p| p.locations[0].lat = f64::NAN),
+            ("state", |p| p.locations[0].state = "ZZ".into()),
+            ("given_name", |p| p.given_name = "  ".into()),
+            ("licensed_states", |p| p.licensed_states = "NY;XX".into()),
         ];
         for (field, spoil) in cases {
-            let (mut row, mut locations) = sample_rows();
-            spoil(&mut row, &mut locations[0]);
-            let error = Physician::from_rows(&row, &locations).unwrap_err();
+            let mut input = sample_input();
+            spoil(&mut input);
+            let error = Physician::check(input).unwrap_err();
             assert_eq!(error.field, field, "{error:?}");
         }
     }

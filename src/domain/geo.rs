@@ -139,11 +139,11 @@ pub enum Unit {
 }
 
 impl Unit {
-    pub fn parse(s: &str) -> Option<Self> {
+    pub fn parse(s: &str) -> Result<Self, String> {
         match s {
-            "mi" => Some(Unit::Mi),
-            "km" => Some(Unit::Km),
-            _ => None,
+            "mi" => Ok(Unit::Mi),
+            "km" => Ok(Unit::Km),
+            _ => Err(format!("unknown unit {s:?}; valid values: mi, km")),
         }
     }
 

@@ -10,9 +10,7 @@
 //! invalid is mentioned all the same, so a row whose NPI cannot be read could
 //! be anyone's: with `prune`, such a file is refused whole.
 
-mod nppes;
 pub mod progress;
-pub mod source;
 
 use std::collections::{HashMap, HashSet};
 use std::io::{BufReader, Read};
@@ -21,10 +19,11 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use self::progress::Progress;
-use self::source::{CsvSource, Item};
 use crate::db::{DbConnection, Outcome, Written, queries};
 use crate::directory::Physician;
-use crate::directory::csv::RowError;
+use crate::directory::formats::csv::CsvSource;
+use crate::directory::formats::nppes::NppesSource;
+use crate::directory::formats::{Item, RowError, ndjson};
 use crate::domain::Npi;
 use crate::error::Error;
 
@@ -166,9 +165,9 @@ pub fn import<R: Read>(
 ) -> Result<Outcome<ImportReport>, Error> {
     match format {
         Format::Csv => apply(conn, CsvSource::new(input), options, progress),
-        Format::Ndjson => apply(conn, source::ndjson(BufReader::new(input)), options, progress),
+        Format::Ndjson => apply(conn, ndjson::source(BufReader::new(input)), options, progress),
         Format::Nppes => {
-            let mut source = nppes::NppesSource::new(input);
+            let mut source = NppesSource::new(input);
             let items: &mut dyn Iterator<Item = Item> = &mut source;
             let mut outcome = apply(conn, items, options, progress)?;
             let (Outcome::Changed { value: report, .. } | Outcome::Unchanged(report)) = &mut outcome;

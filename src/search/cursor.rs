@@ -20,6 +20,9 @@ pub enum Position {
     Distance { metres: f64, npi: Npi },
     /// Listed by name: the last result's folded family and given names and NPI.
     Name { family: String, given: String, npi: Npi },
+    /// A search of practice locations (see [`crate::search::PlaceKey`]): the
+    /// last one's distance in metres (0 without an origin), NPI and ordinal.
+    Place { metres: f64, npi: Npi, ordinal: u8 },
 }
 
 /// A decoded cursor.
@@ -56,6 +59,12 @@ impl Cursor {
                 bytes.extend(metres.to_bits().to_be_bytes());
                 bytes.extend(npi.get().to_be_bytes());
             }
+            Position::Place { metres, npi, ordinal } => {
+                bytes.push(b'p');
+                bytes.extend(metres.to_bits().to_be_bytes());
+                bytes.extend(npi.get().to_be_bytes());
+                bytes.push(*ordinal);
+            }
             Position::Name { family, given, npi } => {
                 bytes.push(b'n');
                 for s in [family, given] {
@@ -82,12 +91,11 @@ impl Cursor {
         }
         let issued_for = u64::from_be_bytes(reader.take()?);
         let position = match reader.take::<1>()? {
-            [b'd'] => {
-                let metres = f64::from_bits(u64::from_be_bytes(reader.take()?));
-                if !(metres.is_finite() && metres >= 0.0) {
-                    return Err(CursorError::Malformed);
-                }
-                Position::Distance { metres, npi: reader.npi()? }
+            [b'd'] => Position::Distance { metres: reader.metres()?, npi: reader.npi()? },
+            [b'p'] => {
+                let (metres, npi) = (reader.metres()?, reader.npi()?);
+                let [ordinal] = reader.take()?;
+                Position::Place { metres, npi, ordinal }
             }
             [b'n'] => {
                 Position::Name { family: reader.string()?, given: reader.string()?, npi: reader.npi()? }
@@ -111,6 +119,12 @@ impl Reader<'_> {
         let (head, rest) = self.0.split_first_chunk::<N>().ok_or(CursorError::Malformed)?;
         self.0 = rest;
         Ok(*head)
+    }
+
+    /// A distance: finite and not negative.
+    fn metres(&mut self) -> Result<f64, CursorError> {
+        let metres = f64::from_bits(u64::from_be_bytes(self.take()?));
+        if metres.is_finite() && metres >= 0.0 { Ok(metres) } else { Err(CursorError::Malformed) }
     }
 
     fn npi(&mut self) -> Result<Npi, CursorError> {
@@ -140,6 +154,7 @@ mod tests {
                 fingerprint: u64::MAX,
                 position: Position::Name { family: "núñez".into(), given: "ada".into(), npi },
             },
+            Cursor { fingerprint: 7, position: Position::Place { metres: 0.0, npi, ordinal: 255 } },
         ]
     }
 

@@ -3,9 +3,11 @@
 
 pub mod cursor;
 mod index;
+mod places;
 mod query;
 mod snapshot;
 
 pub use self::cursor::{Cursor, CursorError, Position};
+pub use self::places::{Near, Place, PlaceKey, PlaceQuery, Places};
 pub use self::query::{Filters, Hit, Page, SearchQuery};
 pub use self::snapshot::Snapshot;

@@ -50,15 +50,15 @@ impl SearchQuery {
 
 /// A query's filters in the form the search tests them: the vocabulary sets
 /// as bit masks.
-struct Matcher<'q> {
+pub(super) struct Matcher<'q> {
     filters: &'q Filters,
-    specialties: TermSet<SpecialtyKind>,
-    conditions: TermSet<ConditionKind>,
+    pub specialties: TermSet<SpecialtyKind>,
+    pub conditions: TermSet<ConditionKind>,
     services: TermSet<ServiceKind>,
 }
 
 impl<'q> Matcher<'q> {
-    fn new(filters: &'q Filters) -> Self {
+    pub(super) fn new(filters: &'q Filters) -> Self {
         Matcher {
             filters,
             specialties: filters.specialties.iter().copied().collect(),
@@ -78,7 +78,7 @@ impl<'q> Matcher<'q> {
     }
 
     /// Whether the physician qualifies, whatever the location.
-    fn accepts(&self, entry: &Entry) -> bool {
+    pub(super) fn accepts(&self, entry: &Entry) -> bool {
         let (f, physician) = (self.filters, &entry.physician);
         self.admits(&entry.traits)
             && f.language.is_none_or(|l| physician.languages.contains(&l))
@@ -89,7 +89,7 @@ impl<'q> Matcher<'q> {
     }
 
     /// Whether the location of `slot` qualifies with its physician.
-    fn accepts_slot(&self, slot: &IndexedLocation) -> bool {
+    pub(super) fn accepts_slot(&self, slot: &IndexedLocation) -> bool {
         let entry = &slot.data.entry;
         self.admits(&slot.data.traits)
             && self.accepts(entry)
@@ -97,7 +97,7 @@ impl<'q> Matcher<'q> {
     }
 
     /// Whether the location qualifies (the `service` filter).
-    fn accepts_location(&self, location: &Location) -> bool {
+    pub(super) fn accepts_location(&self, location: &Location) -> bool {
         self.services.is_empty() || location.services.iter().any(|s| self.services.contains(*s))
     }
 
@@ -109,7 +109,7 @@ impl<'q> Matcher<'q> {
 
 /// Squared chord between a stored unit vector and the (exact) centre: orders
 /// points as the great circle does.
-fn chord2(a: [f32; 3], b: [f64; 3]) -> f64 {
+pub(super) fn chord2(a: [f32; 3], b: [f64; 3]) -> f64 {
     (f64::from(a[0]) - b[0]).powi(2) + (f64::from(a[1]) - b[1]).powi(2) + (f64::from(a[2]) - b[2]).powi(2)
 }
 
@@ -139,20 +139,25 @@ fn order_slack(chord2: f64) -> f64 {
 /// [`ALLOWANCE`] for rounding). So a location with `s` up to `(r - m) / (1 + e)`
 /// is inside without a geodesic, one with `s` beyond `(r + m) / (1 - e)` is
 /// outside, and only the thin band between needs a geodesic to decide.
-struct Disc {
-    origin: GeoPoint,
-    centre: [f64; 3],
+pub(super) struct Disc {
+    pub origin: GeoPoint,
+    pub centre: [f64; 3],
     /// As the index compares it.
-    stored_centre: [f32; 3],
-    radius_m: f64,
-    sure_inside: f64,
+    pub stored_centre: [f32; 3],
+    pub radius_m: f64,
+    pub sure_inside: f64,
     /// Squared chord enclosing every location that may be inside.
-    outer_chord2: f32,
+    pub outer_chord2: f32,
 }
 
 impl Disc {
     fn new(origin: GeoPoint, radius: Radius) -> Self {
-        let radius_m = radius.metres();
+        Disc::around(origin, radius.metres())
+    }
+
+    /// The disc of `radius_m` metres around `origin`; an infinite radius
+    /// holds the whole Earth.
+    pub(super) fn around(origin: GeoPoint, radius_m: f64) -> Self {
         let outer = (radius_m + ALLOWANCE) / (1.0 - SPHERE_SLACK);
         let half_angle = (outer / (2.0 * MEAN_EARTH_RADIUS_M)).min(std::f64::consts::FRAC_PI_2);
         Disc {
@@ -166,13 +171,19 @@ impl Disc {
     }
 
     /// The least geodesic distance a location `s` metres away on the sphere can have.
-    fn lower(s: f64) -> f64 {
+    pub(super) fn lower(s: f64) -> f64 {
         s * (1.0 - SPHERE_SLACK) - ALLOWANCE
     }
 
     /// The greatest.
-    fn upper(s: f64) -> f64 {
+    pub(super) fn upper(s: f64) -> f64 {
         s * (1.0 + SPHERE_SLACK) + ALLOWANCE
+    }
+
+    /// The least geodesic distance of any location a nearest-first walk
+    /// yields after one `chord2` away: where the walk may stop.
+    pub(super) fn ahead(chord2: f64) -> f64 {
+        Disc::lower(sphere_m_from_chord2(chord2)) - order_slack(chord2)
     }
 
     /// Whether `slot` is its physician's nearest qualifying location on the
@@ -304,7 +315,7 @@ impl Snapshot {
         for slot in index::nearest(sources, disc.stored_centre) {
             let d2 = chord2(*slot.geom(), disc.centre);
             let s = sphere_m_from_chord2(d2);
-            let least = Disc::lower(s) - order_slack(d2);
+            let least = Disc::ahead(d2);
             if least > until || page.len() >= take && least > page[take - 1].0 {
                 break;
             }

@@ -263,7 +263,7 @@ pub(super) fn by_distance(a: (f64, Npi), b: (f64, Npi)) -> Ordering {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::directory::csv;
+    use crate::directory::formats::csv;
     use crate::domain::{GeoPoint, Radius, Unit};
     use crate::search::{Filters, SearchQuery};
 

@@ -192,7 +192,7 @@ async fn bad_bodies_are_400_and_change_nothing(backend: Backend) {
 
 fn seed_csv_with(app: &TestApp, edit: impl Fn(&str) -> String) -> String {
     let mut out = Vec::new();
-    physician_locator::directory::csv::write(&mut out, &app.physicians[..50]).unwrap();
+    physician_locator::directory::formats::csv::write(&mut out, &app.physicians[..50]).unwrap();
     edit(&String::from_utf8(out).unwrap())
 }
 

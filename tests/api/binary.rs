@@ -151,7 +151,7 @@ fn generate_writes_the_documented_csv_layout() {
     assert!(ok, "{stderr}");
     let text = std::fs::read_to_string(dir.path().join("d.csv")).unwrap();
     assert!(text.starts_with("npi,"));
-    let physicians = physician_locator::directory::csv::read(text.as_bytes()).unwrap();
+    let physicians = physician_locator::directory::formats::csv::read(text.as_bytes()).unwrap();
     assert_eq!(physicians.len(), 25);
 }
 

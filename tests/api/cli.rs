@@ -126,7 +126,7 @@ async fn a_prune_that_cannot_read_a_rows_npi_is_refused(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
     let (_, physicians) = db.load().unwrap();
     let mut out = Vec::new();
-    physician_locator::directory::csv::write(&mut out, &physicians[..3]).unwrap();
+    physician_locator::directory::formats::csv::write(&mut out, &physicians[..3]).unwrap();
     let text = String::from_utf8(out).unwrap();
     let mut lines: Vec<&str> = text.lines().collect();
     let last = lines.len() - 1;

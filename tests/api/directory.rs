@@ -6,7 +6,7 @@ use crate::helpers::spawn_app;
 use crate::helpers::{Backend, both_backends};
 use diesel::Connection;
 use physician_locator::db;
-use physician_locator::directory::csv;
+use physician_locator::directory::formats::csv;
 use physician_locator::generate::{SEED_COUNT, SEED_SEED, generate};
 
 #[test]

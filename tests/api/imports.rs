@@ -40,7 +40,7 @@ fn refusals(reply: &Reply) -> Vec<&str> {
 /// `app`'s first physicians in the CSV layout, as lines (the header first).
 fn csv_lines(app: &TestApp, count: usize) -> Vec<String> {
     let mut out = Vec::new();
-    physician_locator::directory::csv::write(&mut out, &app.physicians[..count]).unwrap();
+    physician_locator::directory::formats::csv::write(&mut out, &app.physicians[..count]).unwrap();
     String::from_utf8(out).unwrap().lines().map(str::to_owned).collect()
 }
 

@@ -7,6 +7,7 @@ mod cli;
 mod directory;
 mod errors;
 mod faults;
+mod fhir;
 mod gate;
 mod helpers;
 mod imports;

@@ -205,7 +205,7 @@ fn location(detail: Detail) -> impl Strategy<Value = Location> {
     )
 }
 
-/// A valid physician: what `Physician::from_rows` would accept and build.
+/// A valid physician: what `Physician::check` would accept and build.
 pub fn physician(detail: Detail) -> impl Strategy<Value = Physician> {
     let names = match detail {
         Detail::Search => {

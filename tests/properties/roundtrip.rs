@@ -8,9 +8,9 @@ use std::io::BufReader;
 use proptest::prelude::*;
 
 use physician_locator::api::dto::PhysicianView;
-use physician_locator::directory::{Physician, csv, json};
+use physician_locator::directory::Physician;
+use physician_locator::directory::formats::{csv, json, ndjson};
 use physician_locator::domain::{GeoPoint, GeocodePrecision};
-use physician_locator::import::source::ndjson;
 
 use crate::arb::{self, Detail};
 use crate::config;
@@ -51,7 +51,7 @@ proptest! {
         }
         let lines: Vec<String> = physicians.iter().map(to_json).collect();
         let file = lines.join("\n");
-        let back: Vec<Physician> = ndjson(BufReader::new(file.as_bytes()))
+        let back: Vec<Physician> = ndjson::source(BufReader::new(file.as_bytes()))
             .map(|item| item.map(|record| record.physician))
             .collect::<Result<_, _>>()
             .map_err(|e| TestCaseError::fail(format!("{e}")))?;

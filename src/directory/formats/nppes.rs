@@ -9,10 +9,9 @@
 use std::collections::HashMap;
 use std::io::Read;
 
-use super::source::{CsvRecords, Item, Record, row_error};
-use crate::db::models::{LocationRow, PhysicianRow};
-use crate::directory::csv::{RowError, coordinates};
-use crate::directory::{FieldError, Physician};
+use super::lines::CsvRecords;
+use super::{FieldError, Item, Physician, Record, RowError, row_error};
+use crate::directory::input::{LocationInput, PhysicianInput, coordinates};
 use crate::domain::Specialty;
 
 const NPI: &str = "NPI";
@@ -117,7 +116,7 @@ impl<R: Read> NppesSource<R> {
         if specialties.is_empty() {
             return Ok(None);
         }
-        // NPPES repeats a code for each license state; `from_rows` keeps one.
+        // NPPES repeats a code for each license state; `check` keeps one.
         specialties.sort_by_key(|s| !s.0);
         let npi = get(NPI).to_owned();
         let credentials = credential(get(CREDENTIAL))?;
@@ -126,20 +125,9 @@ impl<R: Read> NppesSource<R> {
             "M" => "male",
             other => return Err(FieldError::new(GENDER, format!("{other:?} is not F or M"))),
         };
-        let row = PhysicianRow {
-            npi: npi.clone(),
-            given_name: get(GIVEN).to_owned(),
-            family_name: get(FAMILY).to_owned(),
-            credentials: credentials.to_owned(),
-            gender: gender.to_owned(),
-            specialties: specialties.iter().map(|s| s.1).collect::<Vec<_>>().join(";"),
-            conditions: String::new(),
-            languages: String::new(),
-            accepting_new_patients: false,
-            telehealth: false,
-            last_updated: date(get(UPDATED))?,
-            licensed_states,
-        };
+        let given_name = get(GIVEN).to_owned();
+        let family_name = get(FAMILY).to_owned();
+        let last_updated = date(get(UPDATED))?;
         let zip: String = get(POSTAL).chars().take(5).collect();
         let (lat, lng, precision) = coordinates("", "", &zip)?;
         let street = [get(STREET_1), get(STREET_2)]
@@ -149,13 +137,11 @@ impl<R: Read> NppesSource<R> {
             .join(", ");
         let organization = get(ORGANIZATION);
         let practice_name = if organization.is_empty() {
-            format!("{} {}, {credentials}", row.given_name, row.family_name)
+            format!("{given_name} {family_name}, {credentials}")
         } else {
             organization.to_owned()
         };
-        let location = LocationRow {
-            npi,
-            ordinal: 1,
+        let location = LocationInput {
             practice_name,
             street,
             city: get(CITY).to_owned(),
@@ -167,7 +153,22 @@ impl<R: Read> NppesSource<R> {
             services: String::new(),
             geocode_precision: precision.as_str().to_owned(),
         };
-        Physician::from_rows(&row, &[location]).map(Some)
+        Physician::check(PhysicianInput {
+            npi,
+            given_name,
+            family_name,
+            credentials: credentials.to_owned(),
+            gender: gender.to_owned(),
+            specialties: specialties.iter().map(|s| s.1).collect::<Vec<_>>().join(";"),
+            conditions: String::new(),
+            languages: String::new(),
+            accepting_new_patients: false,
+            telehealth: false,
+            last_updated,
+            licensed_states,
+            locations: vec![location],
+        })
+        .map(Some)
     }
 }
 

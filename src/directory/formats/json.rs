@@ -8,13 +8,13 @@
 use serde::Deserialize;
 
 use super::{FieldError, Physician};
-use crate::db::models::{LocationRow, PhysicianRow};
+use crate::directory::input::{LIST_SEPARATOR, LocationInput, PhysicianInput, coordinates};
 use crate::domain::GeocodePrecision;
 
 /// A specialty: a slug or code, or the object the API returns.
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
-enum SpecialtyInput {
+enum SpecialtyJson {
     Plain(String),
     Object {
         #[serde(default)]
@@ -31,7 +31,7 @@ enum SpecialtyInput {
 /// A condition or service: a slug, or the `{slug, name}` object the API returns.
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
-enum TermInput {
+enum TermJson {
     Plain(String),
     Object {
         slug: String,
@@ -40,17 +40,17 @@ enum TermInput {
     },
 }
 
-impl TermInput {
+impl TermJson {
     fn slug(&self) -> &str {
         match self {
-            TermInput::Plain(s) | TermInput::Object { slug: s, .. } => s,
+            TermJson::Plain(s) | TermJson::Object { slug: s, .. } => s,
         }
     }
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct AddressInput {
+struct AddressJson {
     street: String,
     city: String,
     state: String,
@@ -59,11 +59,11 @@ struct AddressInput {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct LocationInput {
+struct LocationJson {
     #[serde(default, rename = "id")]
     _id: Option<String>,
     practice_name: String,
-    address: AddressInput,
+    address: AddressJson,
     phone: String,
     /// With `lng`; both absent (or null) places the location at its ZIP centroid.
     #[serde(default)]
@@ -75,12 +75,12 @@ struct LocationInput {
     #[serde(default)]
     geocode_precision: Option<String>,
     #[serde(default)]
-    services: Vec<TermInput>,
+    services: Vec<TermJson>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct PhysicianInput {
+struct PhysicianJson {
     npi: String,
     given_name: String,
     family_name: String,
@@ -88,9 +88,9 @@ struct PhysicianInput {
     _display_name: Option<String>,
     credentials: String,
     gender: String,
-    specialties: Vec<SpecialtyInput>,
+    specialties: Vec<SpecialtyJson>,
     #[serde(default)]
-    conditions: Vec<TermInput>,
+    conditions: Vec<TermJson>,
     #[serde(default)]
     languages: Vec<String>,
     accepting_new_patients: bool,
@@ -99,23 +99,23 @@ struct PhysicianInput {
     #[serde(default)]
     licensed_states: Vec<String>,
     last_updated: String,
-    locations: Vec<LocationInput>,
+    locations: Vec<LocationJson>,
 }
 
 fn joined<'a>(items: impl Iterator<Item = &'a str>) -> String {
-    items.collect::<Vec<_>>().join(&super::LIST_SEPARATOR.to_string())
+    items.collect::<Vec<_>>().join(&LIST_SEPARATOR.to_string())
 }
 
 /// Parses and checks one physician in the JSON layout. The field of a
 /// malformed document is `json`.
 pub fn parse(text: &str) -> Result<Physician, FieldError> {
-    let input: PhysicianInput =
+    let document: PhysicianJson =
         serde_json::from_str(text).map_err(|e| FieldError::new("json", e.to_string()))?;
     let mut specialties: Vec<(bool, String)> = Vec::new();
-    for s in &input.specialties {
+    for s in &document.specialties {
         let (primary, value) = match s {
-            SpecialtyInput::Plain(v) => (false, v.clone()),
-            SpecialtyInput::Object { code, slug, primary, .. } => {
+            SpecialtyJson::Plain(v) => (false, v.clone()),
+            SpecialtyJson::Object { code, slug, primary, .. } => {
                 let value = code.clone().or_else(|| slug.clone());
                 (
                     *primary,
@@ -132,39 +132,19 @@ pub fn parse(text: &str) -> Result<Physician, FieldError> {
         1 => specialties.sort_by_key(|s| !s.0), // the primary first, the rest in order
         _ => return Err(FieldError::new("specialties", "only one specialty can be primary")),
     }
-    let row = PhysicianRow {
-        npi: input.npi,
-        given_name: input.given_name,
-        family_name: input.family_name,
-        credentials: input.credentials,
-        gender: input.gender,
-        specialties: joined(specialties.iter().map(|s| s.1.as_str())),
-        conditions: joined(input.conditions.iter().map(TermInput::slug)),
-        languages: joined(input.languages.iter().map(String::as_str)),
-        accepting_new_patients: input.accepting_new_patients,
-        telehealth: input.telehealth,
-        last_updated: input.last_updated,
-        licensed_states: joined(input.licensed_states.iter().map(String::as_str)),
-    };
-    let locations = input
+    let locations = document
         .locations
         .iter()
-        .zip(1..)
-        .map(|(l, ordinal)| {
+        .map(|l| {
             let precision = l.geocode_precision.as_deref().map(GeocodePrecision::parse).transpose();
             let precision = precision.map_err(|message| FieldError::new("geocode_precision", message))?;
             let (lat, lng) = match precision {
                 Some(GeocodePrecision::Zip) => (None, None),
                 _ => (l.lat.map(|v| v.to_string()), l.lng.map(|v| v.to_string())),
             };
-            let (lat, lng, precision) = super::csv::coordinates(
-                lat.as_deref().unwrap_or(""),
-                lng.as_deref().unwrap_or(""),
-                &l.address.zip,
-            )?;
-            Ok(LocationRow {
-                npi: row.npi.clone(),
-                ordinal,
+            let (lat, lng, precision) =
+                coordinates(lat.as_deref().unwrap_or(""), lng.as_deref().unwrap_or(""), &l.address.zip)?;
+            Ok(LocationInput {
                 practice_name: l.practice_name.clone(),
                 street: l.address.street.clone(),
                 city: l.address.city.clone(),
@@ -173,10 +153,24 @@ pub fn parse(text: &str) -> Result<Physician, FieldError> {
                 phone: l.phone.clone(),
                 lat,
                 lng,
-                services: joined(l.services.iter().map(TermInput::slug)),
+                services: joined(l.services.iter().map(TermJson::slug)),
                 geocode_precision: precision.as_str().to_owned(),
             })
         })
         .collect::<Result<Vec<_>, FieldError>>()?;
-    Physician::from_rows(&row, &locations)
+    Physician::check(PhysicianInput {
+        npi: document.npi,
+        given_name: document.given_name,
+        family_name: document.family_name,
+        credentials: document.credentials,
+        gender: document.gender,
+        specialties: joined(specialties.iter().map(|s| s.1.as_str())),
+        conditions: joined(document.conditions.iter().map(TermJson::slug)),
+        languages: joined(document.languages.iter().map(String::as_str)),
+        accepting_new_patients: document.accepting_new_patients,
+        telehealth: document.telehealth,
+        last_updated: document.last_updated,
+        licensed_states: joined(document.licensed_states.iter().map(String::as_str)),
+        locations,
+    })
 }

@@ -1,0 +1,180 @@
+//! The FHIR view: `Location?near` against a brute-force oracle in every
+//! unit, paging, `PractitionerRole?location.near` against `/v1`, and each
+//! refusal as an OperationOutcome with its status.
+
+use geo::{Distance, Geodesic, Point};
+use serde_json::Value;
+
+use crate::helpers::{Backend, Lcg, TestApp, spawn_app};
+
+const UNITS: [(&str, f64); 4] =
+    [("km", 1000.0), ("m", 1.0), ("[mi_i]", 1609.344), ("[mi_us]", 5280.0 * 1200.0 / 3937.0)];
+
+/// The path and query of a link (links are absolute).
+fn path_of(url: &str) -> &str {
+    &url[url.find("/fhir/").expect("a link under /fhir")..]
+}
+
+fn link<'b>(bundle: &'b Value, relation: &str) -> Option<&'b str> {
+    bundle["link"].as_array()?.iter().find(|l| l["relation"] == relation)?["url"].as_str()
+}
+
+/// Every match of a search, following `next` to the end: (id, distance).
+async fn crawl(app: &TestApp, uri: &str) -> Vec<(String, Option<f64>, Value)> {
+    let mut out = Vec::new();
+    let mut next = Some(uri.to_owned());
+    while let Some(uri) = next {
+        let reply = app.get(&uri).await;
+        assert_eq!(reply.status, 200, "{uri}: {:?}", reply.body);
+        assert_eq!(reply.content_type, "application/fhir+json; charset=utf-8");
+        for entry in reply.body["entry"].as_array().unwrap() {
+            if entry["search"]["mode"] != "match" {
+                continue;
+            }
+            let distance = entry["search"]["extension"][0]["valueDistance"].clone();
+            out.push((
+                entry["resource"]["id"].as_str().unwrap().to_owned(),
+                distance["value"].as_f64(),
+                distance,
+            ));
+        }
+        next = link(&reply.body, "next").map(|u| path_of(u).to_owned());
+    }
+    out
+}
+
+/// (location id, metres) of every location within `within_m`, nearest
+/// first, ties by NPI then ordinal.
+fn brute_force(app: &TestApp, lat: f64, lng: f64, within_m: f64) -> Vec<(String, f64)> {
+    let origin = Point::new(lng, lat);
+    let mut all: Vec<(f64, String, u8, String)> = app
+        .physicians
+        .iter()
+        .flat_map(|p| p.locations.iter().map(move |l| (p, l)))
+        .map(|(p, l)| {
+            let metres = Geodesic.distance(origin, Point::new(l.point.lng(), l.point.lat()));
+            (metres, p.npi.to_string(), l.ordinal, l.id(p.npi))
+        })
+        .filter(|x| x.0 <= within_m)
+        .collect();
+    all.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    all.into_iter().map(|(m, _, _, id)| (id, m)).collect()
+}
+
+#[actix_web::test]
+async fn location_near_equals_the_brute_force_oracle_in_every_unit() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let mut rng = Lcg(16);
+    let locations: Vec<(f64, f64)> =
+        app.physicians.iter().flat_map(|p| &p.locations).map(|l| (l.point.lat(), l.point.lng())).collect();
+    // Adak and Attu (either side of the antimeridian), a pole, then near practices.
+    let mut points = vec![(51.88, -176.66), (52.84, 173.18), (90.0, 0.0)];
+    for _ in 0..6 {
+        let (lat, lng) = locations[rng.below(locations.len())];
+        points.push((
+            (lat + rng.unit() - 0.5).clamp(-90.0, 90.0),
+            (lng + rng.unit() - 0.5).clamp(-180.0, 180.0),
+        ));
+    }
+    for (i, &(lat, lng)) in points.iter().enumerate() {
+        let (unit, metres) = UNITS[i % UNITS.len()];
+        let distance = [30.0, 300.0, 2500.0][i % 3] * 1000.0 / metres;
+        let uri = format!("/fhir/Location?near={lat}|{lng}|{distance}|{unit}&_count=7");
+        let uri = uri.replace('|', "%7C").replace('[', "%5B").replace(']', "%5D");
+        let got = crawl(&app, &uri).await;
+        let want = brute_force(&app, lat, lng, distance * metres);
+        assert_eq!(got.len(), want.len(), "{uri}");
+        for ((id, value, distance), (want_id, want_m)) in got.iter().zip(&want) {
+            assert_eq!(id, want_id, "order differs for {uri}");
+            let want = want_m / metres;
+            let value = value.expect("a distance on every match");
+            assert!((value - want).abs() <= 1e-9 * want.max(1e-9), "{value} vs {want} for {uri}");
+            assert_eq!(distance["code"], unit);
+            assert_eq!(distance["system"], "http://unitsofmeasure.org");
+        }
+    }
+    // Without a distance: the nearest _count, however far.
+    let bundle = app.get("/fhir/Location?near=51.88%7C-176.66&_count=5").await.body;
+    let ids: Vec<&str> =
+        bundle["entry"].as_array().unwrap().iter().map(|e| e["resource"]["id"].as_str().unwrap()).collect();
+    let want = brute_force(&app, 51.88, -176.66, f64::INFINITY);
+    assert_eq!(ids, want[..5].iter().map(|w| w.0.as_str()).collect::<Vec<_>>());
+}
+
+#[actix_web::test]
+async fn roles_near_adak_page_without_gaps_and_agree_with_v1() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let uri = "/fhir/PractitionerRole?location.near=51.88%7C-176.66%7C1000%7C%5Bmi_i%5D\
+               &specialty=http://nucc.org/provider-taxonomy%7C2084N0008X\
+               &_include=PractitionerRole:practitioner&_count=3&_total=accurate";
+    let first = app.get(uri).await.body;
+    let got = crawl(&app, uri).await;
+    assert!(!got.is_empty());
+    assert_eq!(first["total"].as_u64(), Some(got.len() as u64));
+    let mut ids: Vec<&str> = got.iter().map(|g| g.0.as_str()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), got.len(), "a role twice");
+    assert!(got.windows(2).all(|w| w[0].1 <= w[1].1), "distances decrease");
+    assert!(
+        first["entry"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["search"]["mode"] == "include" && e["resource"]["resourceType"] == "Practitioner")
+    );
+    // Each physician's nearest role is at the distance /v1 reports for it.
+    let v1 = app.ok("/v1/physicians?lat=51.88&lng=-176.66&radius=1000&specialty=2084N0008X&limit=100").await;
+    let results = v1["results"].as_array().unwrap();
+    assert!(!results.is_empty());
+    for result in results {
+        let id = result["nearest_location_id"].as_str().unwrap();
+        let want = result["distance"].as_f64().unwrap();
+        let role = got.iter().find(|g| g.0 == id).unwrap_or_else(|| panic!("no role {id}"));
+        let value = role.1.unwrap();
+        assert!((value - want).abs() <= 1e-9 * want, "{id}: {value} vs {want}");
+    }
+}
+
+#[actix_web::test]
+async fn refusals_are_operation_outcomes() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let cases = [
+        ("/fhir/Location?color=blue", 400, "color"),
+        ("/fhir/Location?_sort=near", 400, "_sort"),
+        ("/fhir/Location?near=91%7C0", 400, "near"),
+        ("/fhir/Location?near=40%7C-200", 400, "near"),
+        ("/fhir/Location?near=40%7C-74%7C-5", 400, "near"),
+        ("/fhir/Location?near=40%7C-74%7C5%7Cfurlong", 400, "near"),
+        ("/fhir/Location?near=40%7C-74&near=41%7C-74", 400, "near"),
+        ("/fhir/Location?_count=many", 400, "_count"),
+        ("/fhir/Location?_total=maybe", 400, "_total"),
+        ("/fhir/Location?cursor=AAAA", 400, "cursor"),
+        ("/fhir/PractitionerRole?_include=PractitionerRole:endpoint", 400, "_include"),
+        ("/fhir/PractitionerRole?_lastUpdated=yesterday", 400, "_lastUpdated"),
+        ("/fhir/PractitionerRole?practitioner=Location/1", 400, "practitioner"),
+        ("/fhir/Practitioner?name:contains=ada", 400, "name:contains"),
+        ("/fhir/Patient", 404, ""),
+        ("/fhir/Practitioner/1234567890", 404, ""),
+        ("/fhir/Location/2547347346-9", 404, ""),
+        ("/fhir/nowhere/at/all", 404, ""),
+    ];
+    for (uri, status, parameter) in cases {
+        let reply = app.get(uri).await;
+        assert_eq!(reply.status, status, "{uri}: {:?}", reply.body);
+        assert_eq!(reply.body["resourceType"], "OperationOutcome", "{uri}");
+        if !parameter.is_empty() {
+            assert_eq!(reply.body["issue"][0]["expression"][0], parameter, "{uri}");
+        }
+    }
+    let post = app.request(actix_web::test::TestRequest::post().uri("/fhir/Location")).await;
+    assert_eq!((post.status, post.body["resourceType"].as_str()), (405, Some("OperationOutcome")));
+
+    // Lenient: the unknown parameter is ignored and left out of `self`.
+    let lenient = actix_web::test::TestRequest::get()
+        .uri("/fhir/Location?color=blue&address-state=AK")
+        .insert_header(("Prefer", "handling=lenient"));
+    let reply = app.request(lenient).await;
+    assert_eq!(reply.status, 200, "{:?}", reply.body);
+    assert!(path_of(link(&reply.body, "self").unwrap()).ends_with("/fhir/Location?address-state=AK"));
+}
