@@ -61,10 +61,8 @@ impl Store {
         job: impl FnOnce(&mut DbConnection) -> Result<Outcome<T>, Error>,
     ) -> Result<Written<T>, Error> {
         let written = self.database.write(actor, job)?;
-        if written.changed
-            && let Err(e) = self.refresh()
-        {
-            self.record(Some(cannot_follow(e)));
+        if written.changed {
+            self.record(self.refresh().err().map(cannot_follow));
         }
         Ok(written)
     }

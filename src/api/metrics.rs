@@ -104,7 +104,7 @@ impl Metrics {
             &mut out,
             "locator_db_pool_waits_total",
             "counter",
-            "Database checkouts that found every pooled connection in use.",
+            "Database checkouts that found every pooled connection in use (an estimate: the pool looked full just before).",
         );
         let _ = writeln!(out, "locator_db_pool_waits_total {}", pool.waits);
         let gauges: [(&str, &str, f64); 9] = [

@@ -103,7 +103,7 @@ impl r2d2::ManageConnection for Connector {
     type Error = Error;
 
     fn connect(&self) -> Result<DbConnection, Error> {
-        open(&self.url)
+        open(&self.url, Create::No)
     }
 
     /// Run on every checkout, so a connection that a database restart or a
@@ -130,8 +130,14 @@ impl r2d2::ManageConnection for Connector {
 pub struct Database {
     url: DatabaseUrl,
     pool: r2d2::Pool<Connector>,
-    /// Checkouts that found every connection in use and had to wait.
+    /// Checkouts that found every connection in use and had to wait
+    /// (counted when the pool looked full just before: an estimate).
     waits: std::sync::Arc<AtomicU64>,
+    /// Writers queue here, before they take a connection: a writer waiting
+    /// for the database's write lock would otherwise hold a pooled
+    /// connection meanwhile, and a few of them would starve reads, the
+    /// watcher and the refresh after each write.
+    writer: std::sync::Arc<std::sync::Mutex<()>>,
 }
 
 impl std::fmt::Debug for Database {
@@ -167,7 +173,7 @@ impl Database {
             .connection_timeout(CHECKOUT_TIMEOUT)
             .error_handler(Box::new(r2d2::NopErrorHandler))
             .build_unchecked(Connector { url: url.clone() });
-        Database { url, pool, waits: Default::default() }
+        Database { url, pool, waits: Default::default(), writer: Default::default() }
     }
 
     pub fn url(&self) -> &DatabaseUrl {
@@ -198,7 +204,17 @@ impl Database {
 /// Opens a connection with what every use needs. SQLite: WAL so readers
 /// never wait for a writer, a busy timeout so writers queue instead of
 /// failing at once, enforced foreign keys.
-fn open(url: &DatabaseUrl) -> Result<DbConnection, Error> {
+/// Whether opening a SQLite database may create its file.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Create {
+    /// Only migrating does: a pooled connection to a file that was moved
+    /// away must fail, not start an empty database in its place (which
+    /// would also take over, and reset, the moved file's `-wal`).
+    Yes,
+    No,
+}
+
+fn open(url: &DatabaseUrl, create: Create) -> Result<DbConnection, Error> {
     match url {
         DatabaseUrl::Sqlite(path) => {
             let unusable = |e: &dyn std::fmt::Display| {
@@ -207,7 +223,16 @@ fn open(url: &DatabaseUrl) -> Result<DbConnection, Error> {
             if path.is_dir() {
                 return Err(unusable(&"it is a directory"));
             }
-            let mut conn = SqliteConnection::establish(&path.to_string_lossy()).map_err(|e| unusable(&e))?;
+            let path_text = path.to_string_lossy();
+            let target = match create {
+                Create::Yes => path_text.into_owned(),
+                // A URI opened read-write without create: SQLite refuses a missing file.
+                Create::No => {
+                    let escaped = path_text.replace('%', "%25").replace('?', "%3f").replace('#', "%23");
+                    format!("file:{escaped}?mode=rw")
+                }
+            };
+            let mut conn = SqliteConnection::establish(&target).map_err(|e| unusable(&e))?;
             conn.batch_execute(
                 "PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
                      PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
@@ -236,8 +261,9 @@ impl Database {
     /// data) or a schema newer than this binary knows (an older binary must
     /// not serve, or write to, a directory it does not understand).
     pub fn migrate(&self) -> Result<i64, Error> {
-        let mut conn = self.connect()?;
-        match &mut *conn {
+        // Its own connection, the one that may create the SQLite file.
+        let mut conn = open(&self.url, Create::Yes)?;
+        match &mut conn {
             DbConnection::Sqlite(c) => upgrade(
                 c,
                 SQLITE_MIGRATIONS,
@@ -285,6 +311,7 @@ impl Database {
         actor: &str,
         job: impl FnOnce(&mut DbConnection) -> Result<Outcome<T>, Error>,
     ) -> Result<Written<T>, Error> {
+        let _turn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         let mut conn = self.connect()?;
         let outcome = conn.write_transaction(|conn| match job(conn)? {
             Outcome::Changed { value, action, npi, changed } => {
@@ -349,6 +376,10 @@ impl Database {
     }
 }
 
+/// The PostgreSQL advisory lock every write holds for its transaction
+/// (an arbitrary key: "PLOC" in ASCII).
+const WRITE_LOCK: i64 = 0x504c_4f43;
+
 /// What a write's job did.
 #[derive(Debug)]
 pub enum Outcome<T> {
@@ -384,15 +415,23 @@ impl<T, E: Into<Error>> From<E> for Kept<T> {
 }
 
 impl DbConnection {
-    /// Runs `f` in a transaction that takes the write lock at once (on SQLite,
-    /// `BEGIN IMMEDIATE`: a deferred transaction that reads, then writes,
-    /// fails at once in WAL mode when another writer went first, instead of
-    /// waiting its turn). PostgreSQL's row locks need nothing more.
+    /// Runs `f` in a transaction that takes the directory's write lock at
+    /// once, so that writers, of this instance or any other, queue instead of
+    /// failing. On SQLite, `BEGIN IMMEDIATE` (a deferred transaction that
+    /// reads, then writes, fails at once in WAL mode when another writer went
+    /// first). On PostgreSQL, a transaction-scoped advisory lock: row locks
+    /// are not enough, since a write deletes a physician and inserts it again,
+    /// and a second writer of the same physician would then fail on its key.
     fn write_transaction<T, E: From<diesel::result::Error>>(
         &mut self,
         f: impl FnOnce(&mut Self) -> Result<T, E>,
     ) -> Result<T, E> {
-        let DbConnection::Sqlite(sqlite) = self else { return self.transaction(f) };
+        let DbConnection::Sqlite(sqlite) = self else {
+            return self.transaction(|conn| {
+                diesel::sql_query(format!("SELECT pg_advisory_xact_lock({WRITE_LOCK})")).execute(conn)?;
+                f(conn)
+            });
+        };
         AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
         let result = f(self);
         // The transaction state lives in the inner connection, so the
@@ -402,7 +441,11 @@ impl DbConnection {
         match result {
             Ok(value) => AnsiTransactionManager::commit_transaction(sqlite).map(|()| value).map_err(E::from),
             Err(e) => {
-                AnsiTransactionManager::rollback_transaction(sqlite)?;
+                // The job's error is the one to report; a connection whose
+                // rollback failed is broken, and the pool drops it.
+                if let Err(rollback) = AnsiTransactionManager::rollback_transaction(sqlite) {
+                    tracing::warn!("rolling back a failed write: {rollback}");
+                }
                 Err(e)
             }
         }

@@ -298,6 +298,39 @@ fn a_body_nobody_reads_ends_its_connection_instead_of_holding_it() {
     }
 }
 
+#[test]
+fn a_sqlite_file_moved_away_is_missed_not_replaced_by_an_empty_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_server, port) = serve(dir.path(), &[("LOCATOR_POLL_MS", "100")]);
+    let file = dir.path().join("physician-locator.sqlite3");
+    let away = tempfile::tempdir().unwrap();
+    let parts = ["", "-wal", "-shm"];
+    let physicians = |port| {
+        let (_, body) = http_get(port, "/readyz").unwrap();
+        serde_json::from_str::<serde_json::Value>(&body).unwrap()["physicians"].clone()
+    };
+    let before = physicians(port);
+    // The whole database, then the main file alone (its recent commits stay in `-wal`).
+    for moved in [&parts[..], &parts[..1]] {
+        for part in moved {
+            let name = format!("physician-locator.sqlite3{part}");
+            if dir.path().join(&name).exists() {
+                std::fs::rename(dir.path().join(&name), away.path().join(&name)).unwrap();
+            }
+        }
+        wait_for(port, "/readyz", 503);
+        assert!(!file.exists(), "no empty database was created in its place");
+        for part in moved {
+            let name = format!("physician-locator.sqlite3{part}");
+            if away.path().join(&name).exists() {
+                std::fs::rename(away.path().join(&name), dir.path().join(&name)).unwrap();
+            }
+        }
+        wait_for(port, "/readyz", 200);
+        assert_eq!(physicians(port), before, "the directory is whole again");
+    }
+}
+
 /// The server's peak resident memory so far, in KiB (`VmHWM`).
 fn peak_resident_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();

@@ -48,6 +48,19 @@ async fn concurrent_writes_queue_instead_of_failing(backend: Backend) {
         assert_eq!(reply.status, 200, "{}: {:?}", body["npi"], reply.body);
     }
     assert_eq!(app.ok("/readyz").await["version"].as_i64().unwrap(), version + 24, "one version per write");
+    // Writers of the same physician queue too (each write deletes and
+    // inserts it again: without the write lock, PostgreSQL failed on the key).
+    let same: Vec<Value> = (0..12)
+        .map(|i| {
+            let mut body = bodies[0].clone();
+            body["given_name"] = json!(format!("Queued{i}"));
+            body
+        })
+        .collect();
+    let replies: Vec<Reply> = join_all(same.iter().map(|body| app.request(put_request(body)))).await;
+    for reply in &replies {
+        assert_eq!(reply.status, 200, "{:?}", reply.body);
+    }
     for body in &bodies {
         let stored = app.ok(&format!("/v1/physicians/{}", body["npi"].as_str().unwrap())).await;
         assert_eq!(stored["accepting_new_patients"], body["accepting_new_patients"]);
