@@ -146,9 +146,12 @@ fn sweep_limits_if_due(state: &web::Data<AppState>) {
 distance on the WGS84 ellipsoid. The first directory it serves is for Lambert-Eaton myasthenic syndrome \
 (LEMS). The seeded directory is entirely fictional: no person, practice, phone number or NPI in it is real.\n\n\
 Every error is an RFC 9457 `application/problem+json` document naming each bad parameter; unknown query \
-parameters are refused. A method a path does not take is answered 405, with `Allow` listing those it does.",
+parameters are refused. A method a path does not take is answered 405, with `Allow` listing those it does.\n\n\
+Healthcare integrators: the same directory is served as HL7 FHIR R4 (Da Vinci PDex Plan-Net) at `/fhir`, \
+with an exact, ordered `near` search and a distance on every match; its CapabilityStatement is \
+`GET /fhir/metadata`.",
         license(name = "MIT", identifier = "MIT"),
-        version = "1.2.0",
+        version = "1.0.0",
     ),
     tags(
         (name = "physicians", description = "Search the directory and read one physician"),

@@ -178,3 +178,30 @@ async fn refusals_are_operation_outcomes() {
     assert_eq!(reply.status, 200, "{:?}", reply.body);
     assert!(path_of(link(&reply.body, "self").unwrap()).ends_with("/fhir/Location?address-state=AK"));
 }
+
+#[actix_web::test]
+async fn a_practitioners_degree_is_valid_where_they_hold_a_license() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let physician =
+        app.physicians.iter().find(|p| p.licensed_states.len() > 1).expect("a multi-state license");
+    let reply = app.get(&format!("/fhir/Practitioner/{}", physician.npi)).await;
+    assert_eq!(reply.status, 200, "{:?}", reply.body);
+    let practitioner = reply.body;
+    let extension = &practitioner["qualification"][0]["extension"][0];
+    assert_eq!(
+        extension["url"],
+        "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/practitioner-qualification"
+    );
+    let parts = extension["extension"].as_array().unwrap();
+    assert_eq!(parts[0], serde_json::json!({ "url": "status", "valueCode": "active" }));
+    let states: Vec<&str> = parts[1..]
+        .iter()
+        .map(|p| {
+            assert_eq!(p["url"], "whereValid");
+            assert_eq!(p["valueCodeableConcept"]["coding"][0]["system"], "https://www.usps.com/");
+            p["valueCodeableConcept"]["coding"][0]["code"].as_str().unwrap()
+        })
+        .collect();
+    let want: Vec<&str> = physician.licensed_states.iter().map(|s| s.code()).collect();
+    assert_eq!(states, want);
+}

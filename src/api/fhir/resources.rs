@@ -99,6 +99,13 @@ fn reference(kind: &str, id: &str, display: &str) -> Value {
     json!({ "reference": format!("{kind}/{id}"), "display": display })
 }
 
+/// Plan-Net's extension on a practitioner's qualification: its status and
+/// where it is valid.
+const QUALIFICATION_EXTENSION: &str =
+    "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/practitioner-qualification";
+/// The code system of US states and territories by their USPS codes.
+const USPS_SYSTEM: &str = "https://www.usps.com/";
+
 fn coding(system: &str, code: &str, display: &str) -> Value {
     json!({ "coding": [{ "system": system, "code": code, "display": display }], "text": display })
 }
@@ -119,9 +126,20 @@ pub fn practitioner(p: &Physician) -> Value {
         "communication": p.languages.iter().map(|l| json!({
             "coding": [{ "system": "urn:ietf:bcp:47", "code": l.as_str() }],
         })).collect::<Vec<_>>(),
-        // The directory records the degree; it has no license states, so no
-        // Plan-Net `whereValid` is given.
+        // The degree, valid (Plan-Net's `whereValid`) in the states where the
+        // physician holds a license to practise.
         "qualification": [{
+            "extension": [{
+                "url": QUALIFICATION_EXTENSION,
+                "extension": std::iter::once(json!({ "url": "status", "valueCode": "active" }))
+                    .chain(p.licensed_states.iter().map(|state| json!({
+                        "url": "whereValid",
+                        "valueCodeableConcept": {
+                            "coding": [{ "system": USPS_SYSTEM, "code": state.code(), "display": state.name() }],
+                        },
+                    })))
+                    .collect::<Vec<_>>(),
+            }],
             "code": coding("http://terminology.hl7.org/CodeSystem/v2-0360", credential, credential),
         }],
     })
