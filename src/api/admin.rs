@@ -113,7 +113,8 @@ fn parse_npi(npi: &str) -> Result<Npi, Error> {
             "credentials": "MD", "gender": "female",
             "specialties": [{"code": "2084N0008X", "slug": "neuromuscular-medicine", "name": "Neuromuscular Medicine (Psychiatry & Neurology)", "primary": true}],
             "conditions": [{"slug": "lems", "name": "Lambert-Eaton myasthenic syndrome"}],
-            "languages": ["en", "es"], "accepting_new_patients": true, "telehealth": true, "last_updated": "2026-10-01",
+            "languages": ["en", "es"], "accepting_new_patients": true, "telehealth": true,
+            "licensed_states": ["AL", "FL", "GA", "TN"], "last_updated": "2026-10-01",
             "locations": [{
                 "id": "2547347346-1", "practice_name": "Galvale Neuromuscular Associates",
                 "address": {"street": "392 Ivormore Boulevard", "city": "Franklin", "state": "AL", "zip": "36444"},
