@@ -247,8 +247,7 @@ fn import_format<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Fo
 /// An import file, as bytes: generated clients send it as a file.
 #[derive(ToSchema)]
 #[schema(value_type = String, format = Binary)]
-#[allow(dead_code)] // a declaration: read by utoipa
-pub struct ImportFile(Vec<u8>);
+pub struct ImportFile(pub Vec<u8>);
 
 // The error type, knowing no feature, carries the report untyped among a
 // problem's extension members; this type only describes the answer in the API
