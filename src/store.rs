@@ -25,6 +25,11 @@ pub struct Store {
     /// attempt, if it could not: searches go on from the snapshot, `/readyz`
     /// says degraded, and the next poll tries again.
     fault: Mutex<Option<String>>,
+    /// One refresh at a time: after a burst of writes, each writer's refresh
+    /// would otherwise reload the same changes at once, on a pooled
+    /// connection each, and starve the pool. The ones that wait find the
+    /// snapshot already current.
+    refreshing: Mutex<()>,
 }
 
 impl Store {
@@ -38,7 +43,7 @@ impl Store {
             "directory loaded in {loaded:.2?}, snapshot built in {:.2?}",
             started.elapsed() - loaded
         );
-        Ok(Store { database, snapshot, fault: Mutex::default() })
+        Ok(Store { database, snapshot, fault: Mutex::default(), refreshing: Mutex::default() })
     }
 
     /// The snapshot to answer the current request from.
@@ -69,9 +74,10 @@ impl Store {
 
     /// Brings the snapshot up to the directory's version (blocking): only the
     /// physicians changed since are reloaded, the rest of the snapshot is
-    /// shared. A snapshot never replaces a newer one, so concurrent refreshes
-    /// cannot go back in time. Returns the version served.
+    /// shared. Refreshes take turns; and a snapshot never replaces a newer
+    /// one, so they cannot go back in time. Returns the version served.
     pub fn refresh(&self) -> Result<i64, Error> {
+        let _turn = self.refreshing.lock().unwrap_or_else(|p| p.into_inner());
         let current = self.current();
         let started = Instant::now();
         let next = match self.database.update_since(current.version())? {

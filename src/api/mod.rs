@@ -334,8 +334,10 @@ pub fn app(
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
         .route("/docs", web::get().to(|| async { Redirect::to("/docs/").permanent() }))
         .wrap(ErrorHandlers::new().default_handler(bare_errors_as_problems))
-        .wrap(from_fn(unread::close_unread))
         .wrap(Compress::default())
         .wrap(from_fn(security::secure))
         .wrap(from_fn(observe::observe))
+        // Outermost, so that every answer, the refusals of the layers above
+        // included (414, 431), holds its request's unread body.
+        .wrap(from_fn(unread::close_unread))
 }

@@ -229,7 +229,10 @@ fn open(url: &DatabaseUrl, create: Create) -> Result<DbConnection, Error> {
                 // A URI opened read-write without create: SQLite refuses a missing file.
                 Create::No => {
                     let escaped = path_text.replace('%', "%25").replace('?', "%3f").replace('#', "%23");
-                    format!("file:{escaped}?mode=rw")
+                    // An absolute path after an empty authority: `file:` and a
+                    // path starting `//` would name a host.
+                    let authority = if escaped.starts_with('/') { "//" } else { "" };
+                    format!("file:{authority}{escaped}?mode=rw")
                 }
             };
             let mut conn = SqliteConnection::establish(&target).map_err(|e| unusable(&e))?;

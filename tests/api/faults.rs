@@ -279,7 +279,8 @@ fn a_body_nobody_reads_ends_its_connection_instead_of_holding_it() {
     let dir = tempfile::tempdir().unwrap();
     let tokens = format!("tests:{ADMIN_TOKEN}");
     let (_server, port) = serve(dir.path(), &[("LOCATOR_ADMIN_TOKENS", &tokens)]);
-    for head in ["GET /v1/specialties", "POST /v1/admin/imports", "GET /healthz"] {
+    let long = format!("GET /v1/specialties?q={}", "a".repeat(9000));
+    for head in ["GET /v1/specialties", "POST /v1/admin/imports", "GET /healthz", &long] {
         let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
         stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
         write!(
@@ -292,10 +293,25 @@ fn a_body_nobody_reads_ends_its_connection_instead_of_holding_it() {
         // Read to the end: the server must close the connection itself.
         let closed = stream.read_to_end(&mut answer).is_ok();
         let answer = String::from_utf8_lossy(&answer);
+        let head = &head[..head.len().min(40)];
         assert!(closed, "{head}: still open after {:?}: {answer}", started.elapsed());
         assert!(answer.starts_with("HTTP/1.1 "), "{head}: {answer}");
         assert!(answer.to_ascii_lowercase().contains("connection: close"), "{head}: {answer}");
     }
+}
+
+#[test]
+fn a_sqlite_path_spelled_with_extra_slashes_and_odd_characters_serves() {
+    // Pooled connections open the file by URI: `//` must not read as a host,
+    // nor `%`, `?`, `#` as escapes, a query or a fragment.
+    let dir = tempfile::tempdir().unwrap();
+    let odd = dir.path().join("we%ird ?dir#");
+    std::fs::create_dir(&odd).unwrap();
+    let url = format!("sqlite:///{}", odd.join("x.sqlite3").display());
+    let (_server, port) = serve(dir.path(), &[("DATABASE_URL", url.as_str())]);
+    let (status, body) = http_get(port, "/readyz").unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert!(odd.join("x.sqlite3").is_file());
 }
 
 #[test]
