@@ -4,14 +4,19 @@
 # (benches/search.lua on benches/paths.py's searches and details; 2 threads,
 # 64 connections over loopback). Prints each side's median requests/s and the
 # ratio, all from one run on one machine. Both log at RUST_LOG (default info,
-# as served: an access-log line per request).
+# as served: an access-log line per request). ENCODING=browser sends a
+# browser's Accept-Encoding (default: none, so identity). Any answer that is
+# not 2xx stops it before it prints a figure.
 #
 #   benches/ab.sh b5ad0da                  # ROUNDS=3 DURATION=20s
+#   ENCODING=browser benches/ab.sh HEAD~1
 #
 # Needs wrk, curl and python3. The base is built in a git worktree under
 # target/ab with the shared target directory, so only what differs is rebuilt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. benches/lib.sh
+require wrk curl python3
 BASE=${1:?usage: benches/ab.sh BASE_REVISION}
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-20s}
@@ -36,7 +41,7 @@ export PATHS="$WORK/paths.txt"
 start() {
   local dir="$WORK/run-$2"
   rm -rf "$dir" && mkdir -p "$dir"
-  (cd "$dir" && LOCATOR_BIND=127.0.0.1:$2 LOCATOR_ANONYMOUS_RPM=1000000000 RUST_LOG=${RUST_LOG:-info} exec "../$1" >server.log 2>&1) &
+  (cd "$dir" && exec env "${BENCH_LIMITS[@]}" LOCATOR_BIND=127.0.0.1:$2 RUST_LOG=${RUST_LOG:-info} "../$1" >server.log 2>&1) &
   echo $!
   until curl -sf "http://127.0.0.1:$2/readyz" >/dev/null; do sleep 0.2; done
 }
@@ -51,16 +56,17 @@ base_pid=$(start base 8201)
 head_pid=$(start head 8202)
 trap 'kill $base_pid $head_pid 2>/dev/null || true' EXIT
 
-echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); base $BASE ($(git log -1 --format=%s "$BASE" | cut -c1-60))"
+echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg); Accept-Encoding: ${ENCODING:-none}; base $BASE ($(git log -1 --format=%s "$BASE" | cut -c1-60))"
+header=()
+[ "${ENCODING:-}" = browser ] && header=(-H "Accept-Encoding: $BROWSER_ACCEPT_ENCODING")
 for side in base head; do : >"$WORK/rates-$side"; done
 for round in $(seq "$ROUNDS"); do
   for side in base head; do
     port=$([ $side = base ] && echo 8201 || echo 8202)
-    out=$(wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -s benches/search.lua "http://127.0.0.1:$port")
+    out=$(checked_wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency "${header[@]}" -s benches/search.lua "http://127.0.0.1:$port")
     rate=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
     p99=$(awk '/ 99%/ {print $2}' <<<"$out")
-    bad=$(grep -E "Non-2xx|Socket errors" <<<"$out" | xargs || true)
-    echo "round $round $side: $rate req/s, p99 $p99 ${bad:-(no errors)}"
+    echo "round $round $side: $rate req/s, p99 $p99"
     echo "$rate" >>"$WORK/rates-$side"
   done
 done

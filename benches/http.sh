@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # HTTP benchmarks: a release server on a generated directory, driven over
 # loopback by wrk, beside the same server's /healthz (the ceiling of this
-# machine and stack) and PostGIS KNN on the same data. See BENCHMARKS.md.
+# machine and stack) and PostGIS KNN on the same data. Both views, with no
+# Accept-Encoding and with a browser's; the resident memory at ready, after
+# the runs and under 1,000 connections asking for brotli. Any answer that is
+# not 2xx stops the script before it prints a figure. See BENCHMARKS.md.
 #
 #   benches/http.sh                      # 1,000,000 physicians
 #   SIZE=100000 DURATION=10s benches/http.sh
@@ -13,6 +16,7 @@
 # the cluster (pg_ctlcluster 15 main).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. benches/lib.sh
 
 SIZE=${SIZE:-1000000}
 DURATION=${DURATION:-15s}
@@ -23,10 +27,7 @@ WORK=${WORK:-target/bench-http}
 PG_URL=${PG_URL-postgres://postgres:locator-ci@127.0.0.1:5432/postgres}
 BIN=target/release/physician-locator
 mkdir -p "$WORK"
-
-for tool in wrk oha python3; do
-  command -v "$tool" >/dev/null || { echo "http.sh: $tool is missing (see the header)" >&2; exit 1; }
-done
+require wrk oha python3 curl
 
 cargo build --release --quiet
 csv="$WORK/directory-$SIZE.csv"
@@ -37,82 +38,110 @@ if [ ! -f "$db" ]; then
 fi
 
 # 256 query points: practice locations spread through the file (so by population).
-python3 - "$csv" "$WORK/points.csv" <<'EOF'
+python3 - "$csv" "$WORK/points.csv" <<'PY'
 import csv, sys
 rows = [(r["lat"], r["lng"]) for r in csv.DictReader(open(sys.argv[1])) if r["lat"]]
 with open(sys.argv[2], "w") as out:
     for i in range(256):
         out.write("%s,%s\n" % rows[i * len(rows) // 256])
-EOF
+PY
 export POINTS="$WORK/points.csv"
 
-echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "== directory: $SIZE physicians, $(($(wc -l <"$csv") - 1)) locations"
 
 started=$(date +%s%N)
-"$BIN" serve --no-seed --bind "127.0.0.1:$PORT" --database-url "sqlite://$db" >"$WORK/server.log" 2>&1 &
+env "${BENCH_LIMITS[@]}" "$BIN" serve --no-seed --bind "127.0.0.1:$PORT" --database-url "sqlite://$db" \
+  >"$WORK/server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
 until curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null; do
   kill -0 $server 2>/dev/null || { cat "$WORK/server.log"; exit 1; }
   sleep 0.2
 done
-rss() { awk '/VmRSS/ {printf "%.0f MiB", $2 / 1024}' "/proc/$server/status"; }
-echo "== server ready in $((($(date +%s%N) - started) / 1000000)) ms; resident $(rss)"
+rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$server/status"; }
+ready_kib=$(rss_kib)
+echo "== server ready in $((($(date +%s%N) - started) / 1000000)) ms; resident $((ready_kib / 1024)) MiB"
 
 # wrk, REPEAT times: "median (min-max)" of requests/s, then the last run's
-# latency percentiles and error counts.
+# latency percentiles. ENCODING=browser sends a browser's Accept-Encoding.
 run_wrk() {
   local label=$1 url=$2 script=${3:-}
   local rates=() out
+  local header=()
+  [ "${ENCODING:-}" = browser ] && header=(-H "Accept-Encoding: $BROWSER_ACCEPT_ENCODING")
   for _ in $(seq "$REPEAT"); do
-    out=$(wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency ${script:+-s "$script"} "$url")
+    out=$(checked_wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency "${header[@]}" ${script:+-s "$script"} "$url")
     rates+=("$(awk '/Requests\/sec/ {print $2}' <<<"$out")")
   done
-  local errors
-  errors=$(grep -E "Non-2xx|Socket errors" <<<"$out" | xargs || true)
-  python3 - "$label" "${rates[@]}" <<EOF
+  python3 - "$label" "$WORK" "${rates[@]}" <<'PY'
 import statistics, sys
-label, rates = sys.argv[1], sorted(float(r) for r in sys.argv[2:])
-print(f"{label:<28} {statistics.median(rates):>9.0f} req/s  ({rates[0]:.0f}-{rates[-1]:.0f})  ${errors:-no errors}")
-EOF
+label, work, rates = sys.argv[1], sys.argv[2], sorted(float(r) for r in sys.argv[3:])
+median = statistics.median(rates)
+print(f"{label:<34} {median:>9.0f} req/s  ({rates[0]:.0f}-{rates[-1]:.0f})")
+open(f"{work}/rate-{label}", "w").write(str(median))
+PY
   awk '/Latency Distribution/ {on=1; next} on && /%/ {printf "    p%s %s", $1, $2} /requests in/ {print ""; on=0}' <<<"$out"
-  echo "${rates[*]}" | tr ' ' '\n' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}' >"$WORK/rate-$label"
 }
 
 base="http://127.0.0.1:$PORT"
 run_wrk healthz "$base/healthz"
-MIX=none run_wrk search_no_filter "$base/" benches/search.lua
-MIX=rare run_wrk search_rare_specialty "$base/" benches/search.lua
-MIX=mix run_wrk search_mix "$base/" benches/search.lua
-python3 - "$WORK" <<'EOF'
+for view in summary full; do
+  for mix in none rare mix; do
+    VIEW=$view MIX=$mix run_wrk "$view-$mix" "$base/" benches/search.lua
+  done
+  for mix in none mix; do
+    ENCODING=browser VIEW=$view MIX=$mix run_wrk "$view-$mix-browser" "$base/" benches/search.lua
+  done
+done
+python3 - "$WORK" <<'PY'
 import sys
 rate = lambda name: float(open(f"{sys.argv[1]}/rate-{name}").read())
-for name in ["search_no_filter", "search_rare_specialty", "search_mix"]:
-    print(f"ratio {name}/healthz = {rate(name) / rate('healthz'):.2f} (target >= 0.5)")
-EOF
+for view, target in [("summary", 0.5), ("full", 0.3)]:
+    for mix in ["none", "rare", "mix"]:
+        print(f"ratio {view}-{mix}/healthz = {rate(f'{view}-{mix}') / rate('healthz'):.2f} (target >= {target})")
+    for mix in ["none", "mix"]:
+        print(f"ratio {view}-{mix} browser/identity = {rate(f'{view}-{mix}-browser') / rate(f'{view}-{mix}'):.2f} (target >= 0.5)")
+PY
 
-# A fixed rate at half the mix's maximum, latency corrected for coordinated omission.
-rate=$(python3 -c "print(int(float(open('$WORK/rate-search_mix').read()) / 2))")
-regex=$(python3 - "$POINTS" <<'EOF'
+# A fixed rate at half the mix's maximum (full view), latency corrected for
+# coordinated omission, with no Accept-Encoding and with a browser's.
+rate=$(python3 -c "print(int(float(open('$WORK/rate-full-mix').read()) / 2))")
+regex=$(python3 - "$POINTS" <<'PY'
 import sys
 points = [line.strip().split(",") for line in open(sys.argv[1])][:64]
 alternatives = "|".join(f"lat={lat}&lng={lng}" for lat, lng in points).replace(".", "[.]")
 filters = "(|&specialty=neurology|&condition=lems&accepting_new_patients=true|&specialty=electrodiagnostic-medicine)"
 print(f"http://127[.]0[.]0[.]1:PORT/v1/physicians[?]({alternatives}){filters}")
-EOF
+PY
 )
-oha -z "$DURATION" -c "$CONNECTIONS" -q "$rate" --latency-correction --no-tui --output-format json \
-  --rand-regex-url "${regex/PORT/$PORT}" >"$WORK/oha.json"
-python3 - "$WORK/oha.json" "$rate" <<'EOF'
+for encoding in identity "$BROWSER_ACCEPT_ENCODING"; do
+  oha -z "$DURATION" -c "$CONNECTIONS" -q "$rate" --latency-correction --no-tui --output-format json \
+    -H "Accept-Encoding: $encoding" --rand-regex-url "${regex/PORT/$PORT}" >"$WORK/oha.json"
+  python3 - "$WORK/oha.json" "$rate" "$encoding" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
-p = r["latencyPercentiles"]
 codes = r.get("statusCodeDistribution", {})
-print(f"oha fixed {sys.argv[2]} req/s (mix): p50 {p['p50']*1e3:.3f} ms  p99 {p['p99']*1e3:.3f} ms  "
-      f"p99.9 {p['p99.9']*1e3:.3f} ms  (target p99 <= 2 ms)  status {codes}")
-EOF
-echo "== server resident after the runs: $(rss)"
+if set(codes) != {"200"} or r.get("errorDistribution"):
+    sys.exit(f"http.sh: oha had answers that were not 200 or errors: {codes} {r.get('errorDistribution')}; no figure")
+p = r["latencyPercentiles"]
+print(f"oha fixed {sys.argv[2]} req/s (mix, Accept-Encoding: {sys.argv[3]}): p50 {p['p50']*1e3:.3f} ms  "
+      f"p99 {p['p99']*1e3:.3f} ms  p99.9 {p['p99.9']*1e3:.3f} ms  (target p99 <= 2 ms)  {sum(codes.values())} answers")
+PY
+done
+after_kib=$(rss_kib)
+echo "== resident after the runs: $((after_kib / 1024)) MiB, $(python3 -c "print(f'{$after_kib / $ready_kib:.3f}')") x ready (target <= 1.10)"
+
+# 1,000 connections asking for brotli: the peak resident while they run.
+peak_kib=$ready_kib
+( while kill -0 $server 2>/dev/null; do rss_kib; sleep 0.2; done ) >"$WORK/rss-samples" &
+sampler=$!
+checked_wrk -t2 -c1000 -d"$DURATION" --timeout 30s -H "Accept-Encoding: br" -s benches/search.lua "$base/" |
+  awk '/Requests\/sec/ {print "1,000 connections asking for br: " $2 " req/s"}'
+kill $sampler
+peak_kib=$(sort -n "$WORK/rss-samples" | tail -1)
+echo "== resident peak under 1,000 br connections: $((peak_kib / 1024)) MiB, $(python3 -c "print(f'{$peak_kib / $ready_kib:.3f}')") x ready (target <= 1.5)"
+echo "== resident at the end: $(($(rss_kib) / 1024)) MiB"
 kill $server
 
 [ -n "$PG_URL" ] || exit 0
@@ -158,11 +187,12 @@ EOF
     tps+=("$(pgbench -n -M prepared -c "$CONNECTIONS" -j 2 -T "${DURATION%s}" -f "$WORK/knn-$filter.sql" "$gis_url" 2>/dev/null |
       awk '/^tps/ {print $3}')")
   done
-  python3 - "$filter" "$WORK" "${tps[@]}" <<'EOF'
+  python3 - "$filter" "$WORK" "${tps[@]}" <<'PY'
 import statistics, sys
 filter, work, tps = sys.argv[1], sys.argv[2], sorted(float(t) for t in sys.argv[3:])
-ours = float(open(f"{work}/rate-search_{'no_filter' if filter == 'none' else 'rare_specialty'}").read())
 m = statistics.median(tps)
-print(f"postgis_knn_{filter:<18} {m:>9.0f} tps    ({tps[0]:.0f}-{tps[-1]:.0f})  ours/postgis = {ours / m:.1f} (target >= 10)")
-EOF
+ours = {view: float(open(f"{work}/rate-{view}-{filter}").read()) for view in ["summary", "full"]}
+print(f"postgis_knn_{filter:<18} {m:>9.0f} tps    ({tps[0]:.0f}-{tps[-1]:.0f})  ours/postgis = "
+      f"{ours['summary'] / m:.1f} summary, {ours['full'] / m:.1f} full (target >= 10)")
+PY
 done

@@ -2,7 +2,7 @@
 -- of request targets, one a line: benches/load.sh, benches/ab.sh), a random
 -- line of it; otherwise (benches/http.sh) a search from a random point of
 -- $POINTS (one "lat,lng" a line) with a random filter of the mix named by
--- $MIX (none, rare, mix).
+-- $MIX (none, rare, mix), and `view=$VIEW` when $VIEW is set.
 local target
 
 if os.getenv("PATHS") then
@@ -34,8 +34,9 @@ else
     },
   }
   local filters = assert(mixes[os.getenv("MIX") or "mix"], "MIX must be none, rare or mix")
+  local view = os.getenv("VIEW") and ("&view=" .. os.getenv("VIEW")) or ""
   target = function()
-    return "/v1/physicians?" .. points[math.random(#points)] .. filters[math.random(#filters)]
+    return "/v1/physicians?" .. points[math.random(#points)] .. filters[math.random(#filters)] .. view
   end
 end
 

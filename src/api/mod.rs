@@ -8,6 +8,7 @@ pub mod admin;
 pub mod auth;
 pub mod caching;
 pub mod client;
+mod compression;
 mod contract;
 pub mod dto;
 pub mod embed;
@@ -33,7 +34,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{ALLOW, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
-use actix_web::middleware::{Compress, ErrorHandlerResponse, ErrorHandlers, from_fn};
+use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers, from_fn};
 use actix_web::web::Redirect;
 use actix_web::{App, web};
 use utoipa::{Modify, OpenApi};
@@ -62,6 +63,8 @@ pub struct AppState {
     metrics: Metrics,
     /// The largest request body read (an admin import), in bytes.
     max_body_bytes: usize,
+    /// Compressed answers, kept by entity tag.
+    compressed: compression::Compressed,
 }
 
 /// How long clients and proxies may reuse a read answer unless configured.
@@ -79,6 +82,7 @@ impl AppState {
             limiter: RateLimiter::new(&Access::default()),
             metrics: Metrics::default(),
             max_body_bytes: admin::MAX_IMPORT_BYTES,
+            compressed: compression::Compressed::default(),
         }
     }
 
@@ -334,7 +338,7 @@ pub fn app(
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
         .route("/docs", web::get().to(|| async { Redirect::to("/docs/").permanent() }))
         .wrap(ErrorHandlers::new().default_handler(bare_errors_as_problems))
-        .wrap(Compress::default())
+        .wrap(from_fn(compression::compress))
         .wrap(from_fn(security::secure))
         .wrap(from_fn(observe::observe))
         // Outermost, so that every answer, the refusals of the layers above

@@ -108,22 +108,101 @@ async fn answers_are_compressed_as_the_client_accepts(backend: Backend) {
     let uri = "/v1/physicians?zip=10001&limit=20";
     let plain = app.get(uri).await;
     assert!(plain.header("content-encoding").is_none());
-    for encoding in ["br", "gzip"] {
-        let reply =
-            app.request(TestRequest::get().uri(uri).insert_header(("Accept-Encoding", encoding))).await;
+    let with = |encoding: &'static str| {
+        app.request(TestRequest::get().uri(uri).insert_header(("Accept-Encoding", encoding)))
+    };
+    for (asked, chosen) in [
+        ("br", "br"),
+        ("gzip", "gzip"),
+        ("gzip, deflate, br, zstd", "gzip"),
+        ("br;q=0.5, gzip", "gzip"),
+        ("br, gzip;q=0.9", "br"),
+        ("BR", "br"),
+        ("zstd, *;q=0.1", "gzip"),
+        ("*;q=0.5, gzip;q=0", "br"),
+    ] {
+        let reply = with(asked).await;
         assert_eq!(reply.status, 200);
-        assert_eq!(reply.header("content-encoding"), Some(encoding));
+        assert_eq!(reply.header("content-encoding"), Some(chosen), "{asked}");
         assert!(
             reply.raw.len() * 3 < plain.raw.len(),
-            "{encoding}: {} of {} bytes",
+            "{asked}: {} of {} bytes",
             reply.raw.len(),
             plain.raw.len()
         );
+        assert_eq!(decoded(chosen, &reply.raw), plain.raw, "{asked}: the same bytes once decoded");
         assert_eq!(reply.header("etag"), plain.header("etag"), "a weak tag names the content, any encoding");
         let vary: Vec<&str> = reply.headers.get_all("vary").filter_map(|v| v.to_str().ok()).collect();
-        assert!(vary.iter().any(|v| v.to_ascii_lowercase().contains("accept-encoding")), "{vary:?}");
+        assert!(vary.iter().any(|v| v.eq_ignore_ascii_case("accept-encoding")), "{vary:?}");
+        assert!(vary.iter().any(|v| v.eq_ignore_ascii_case("accept")), "caching's Vary is kept: {vary:?}");
+    }
+    // Nothing offered is acceptable, or the header is unreadable: the answer
+    // goes unencoded rather than refused.
+    for asked in ["identity", "zstd", "br;q=0, gzip;q=0", "*;q=0", "gzip;q=x;;", ""] {
+        let reply = with(asked).await;
+        assert_eq!(reply.status, 200, "{asked}");
+        assert!(reply.header("content-encoding").is_none(), "{asked}");
+        assert_eq!(reply.raw, plain.raw, "{asked}");
     }
     assert!(plain.header("etag").unwrap().starts_with("W/\""));
+}
+
+/// `raw` decoded from `coding` by the codecs' own decoders.
+fn decoded(coding: &str, raw: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    match coding {
+        "br" => brotli::Decompressor::new(raw, 4096).read_to_end(&mut out),
+        "gzip" => flate2::read::GzDecoder::new(raw).read_to_end(&mut out),
+        _ => unreachable!("{coding}"),
+    }
+    .expect("a well-formed stream");
+    out
+}
+
+async fn a_kept_compressed_answer_follows_the_directory(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let npi = app.physicians[0].npi.to_string();
+    // Every physician of that family name: more than 1 KiB, and theirs among them.
+    let uri = format!("/v1/physicians?q={}&limit=100", app.physicians[0].family_name);
+    let gzipped = || app.request(TestRequest::get().uri(&uri).insert_header(("Accept-Encoding", "gzip")));
+    let before = gzipped().await;
+    assert_eq!(before.header("content-encoding"), Some("gzip"));
+    assert_eq!(gzipped().await.raw, before.raw, "kept, the same bytes");
+
+    let mut body = app.ok(&format!("/v1/physicians/{npi}")).await;
+    body["accepting_new_patients"] = serde_json::json!(!body["accepting_new_patients"].as_bool().unwrap());
+    assert_eq!(crate::admin::put(&app, &npi, &body).await.status, 200);
+    let after = gzipped().await;
+    assert_ne!(after.header("etag"), before.header("etag"));
+    assert_eq!(decoded("gzip", &after.raw), app.get(&uri).await.raw, "the new answer, not the kept one");
+    assert_ne!(decoded("gzip", &after.raw), decoded("gzip", &before.raw));
+}
+
+async fn small_answers_and_304s_go_unencoded(backend: Backend) {
+    let app = spawn_app(backend).await;
+    // Under 1 KiB: a health answer and a problem.
+    for uri in ["/healthz", "/v1/physicians?zip=1", "/v1/physicians/123"] {
+        let reply =
+            app.request(TestRequest::get().uri(uri).insert_header(("Accept-Encoding", "br, gzip"))).await;
+        assert!(reply.raw.len() < 1024, "{uri}: {} bytes", reply.raw.len());
+        assert!(reply.header("content-encoding").is_none(), "{uri}");
+        let vary: Vec<&str> = reply.headers.get_all("vary").filter_map(|v| v.to_str().ok()).collect();
+        assert!(!vary.iter().any(|v| v.eq_ignore_ascii_case("accept-encoding")), "{uri}: {vary:?}");
+    }
+    // A 304 carries no body to encode.
+    let uri = "/v1/physicians?zip=10001";
+    let tag = app.get(uri).await.header("etag").unwrap().to_owned();
+    let reply = app
+        .request(
+            TestRequest::get()
+                .uri(uri)
+                .insert_header(("Accept-Encoding", "br"))
+                .insert_header(("If-None-Match", tag)),
+        )
+        .await;
+    assert_eq!(reply.status, 304);
+    assert!(reply.header("content-encoding").is_none());
 }
 
 async fn every_answer_carries_security_headers_and_no_server_banner(backend: Backend) {
@@ -158,4 +237,6 @@ both_backends!(
     metrics_count_requests_per_route_and_status,
     every_answer_has_a_request_id,
     answers_are_compressed_as_the_client_accepts,
+    small_answers_and_304s_go_unencoded,
+    a_kept_compressed_answer_follows_the_directory,
 );

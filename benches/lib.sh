@@ -1,0 +1,31 @@
+# Shared by the HTTP benchmark scripts (sourced): the limits a measured server
+# runs with, and wrk that refuses to give a figure for failed answers.
+
+# What every browser sends, the widget's fetch included.
+BROWSER_ACCEPT_ENCODING="gzip, deflate, br, zstd"
+
+# A measured server's limits, set explicitly: the default anonymous limit
+# would answer most of a benchmark with 429, and a figure of 429s measures
+# nothing. Use as `env "${BENCH_LIMITS[@]}" physician-locator serve ...`.
+BENCH_LIMITS=(LOCATOR_ANONYMOUS_RPM=4000000000)
+
+# Exits unless every named tool is installed.
+require() {
+  for tool; do
+    command -v "$tool" >/dev/null || { echo "${0##*/}: $tool is missing (see the header)" >&2; exit 1; }
+  done
+}
+
+# wrk with these arguments, printing its report, or failing (status 1, the
+# report on standard error) when any answer was not 2xx or any socket failed:
+# a rate of refusals is not a rate of answers.
+checked_wrk() {
+  local out
+  out=$(wrk "$@")
+  if grep -qE "Non-2xx|Socket errors" <<<"$out"; then
+    printf '%s\n' "$out" >&2
+    echo "${0##*/}: wrk $* had answers that were not 2xx or failed sockets; no figure" >&2
+    return 1
+  fi
+  printf '%s\n' "$out"
+}
