@@ -119,7 +119,8 @@ pub struct SearchSummaryResponse<'a> {
 /// - generated clients type it as a union: openapi-typescript as
 ///   `SearchResponse | SearchSummaryResponse` (a result's `physician` or
 ///   `location` narrows it), openapi-python-client by trying the full model
-///   first, which a summary's results refuse (no `physician`). The caller
+///   first, which a summary's results refuse (no `physician`; an empty page
+///   may come back as either, with nothing in it to mistype). The caller
 ///   knows which view it asked for.
 pub struct SearchAnswer;
 
