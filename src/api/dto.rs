@@ -109,7 +109,9 @@ static TERM_JSON: LazyLock<TermJson> = LazyLock::new(|| {
         raw(TermFields { code, slug: &entry.slug, name: &entry.name, primary })
     };
     TermJson {
-        specialties: Specialty::all().map(|s| [specialty(s, Some(false)), specialty(s, Some(true))]).collect(),
+        specialties: Specialty::all()
+            .map(|s| [specialty(s, Some(false)), specialty(s, Some(true))])
+            .collect(),
         summary_specialties: Specialty::all().map(|s| specialty(s, None)).collect(),
         terms: [plain::<ConditionKind>(&raw), plain::<ServiceKind>(&raw)],
     }
@@ -161,23 +163,18 @@ impl<K: Kind> From<Term<K>> for TermView {
     }
 }
 
-impl Serialize for SpecialtyView {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.json.serialize(serializer)
-    }
+/// Serialises each term view as its JSON from [`TERM_JSON`].
+macro_rules! serialize_written {
+    ($($view:ty),+) => {$(
+        impl Serialize for $view {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                self.json.serialize(serializer)
+            }
+        }
+    )+};
 }
 
-impl Serialize for PrimarySpecialtyView {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.json.serialize(serializer)
-    }
-}
-
-impl Serialize for TermView {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.json.serialize(serializer)
-    }
-}
+serialize_written!(SpecialtyView, PrimarySpecialtyView, TermView);
 
 /// A postal address.
 #[derive(Serialize, ToSchema)]

@@ -475,9 +475,13 @@ fn summary_page<'a>(request: &SearchRequest, page: &Page<'a>, unit: Unit) -> Res
                 let (location, distance) = match hit.nearest {
                     Some((location, metres)) => (location, Some(metres / unit.metres())),
                     None => {
-                        let location = matching_locations(request, hit.physician).next().ok_or_else(|| {
-                            Error::Internal(format!("{} matched without a matching location", hit.physician.npi))
-                        })?;
+                        let location =
+                            matching_locations(request, hit.physician).next().ok_or_else(|| {
+                                Error::Internal(format!(
+                                    "{} matched without a matching location",
+                                    hit.physician.npi
+                                ))
+                            })?;
                         (location, None)
                     }
                 };

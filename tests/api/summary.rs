@@ -19,11 +19,16 @@ fn expected_summary(full: &Value, services: &[&str]) -> Value {
             .iter()
             .find(|l| {
                 services.is_empty()
-                    || l["services"].as_array().unwrap().iter().any(|s| services.contains(&s["slug"].as_str().unwrap()))
+                    || l["services"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|s| services.contains(&s["slug"].as_str().unwrap()))
             })
             .unwrap(),
     };
-    let primary: Vec<&Value> = p["specialties"].as_array().unwrap().iter().filter(|s| s["primary"] == true).collect();
+    let primary: Vec<&Value> =
+        p["specialties"].as_array().unwrap().iter().filter(|s| s["primary"] == true).collect();
     assert_eq!(primary.len(), 1, "one primary specialty");
     let mut location = location.clone();
     location.as_object_mut().unwrap().remove("services");
@@ -75,7 +80,10 @@ async fn a_summary_is_the_full_result_in_brief_on_every_page(backend: Backend) {
         ("zip=10001&limit=7&include_total=true", &[]),
         ("zip=10001&radius=120&limit=100", &[]),
         ("zip=10001&radius=300&service=plasma-exchange&limit=20", &["plasma-exchange"]),
-        ("zip=60601&radius=100&unit=km&service=emg&service=nerve-conduction&limit=9", &["emg", "nerve-conduction"]),
+        (
+            "zip=60601&radius=100&unit=km&service=emg&service=nerve-conduction&limit=9",
+            &["emg", "nerve-conduction"],
+        ),
         ("zip=99546&condition=lems&radius=1000&limit=3", &[]),
         ("lat=52.84&lng=173.18&radius=500&condition=lems", &[]),
         ("city=San%20Juan&state=PR&radius=30&unit=km&language=es", &[]),
@@ -104,7 +112,15 @@ async fn a_summary_holds_only_what_a_marker_needs(backend: Backend) {
     let result = &page["results"][0];
     assert_eq!(
         keys(result),
-        ["accepting_new_patients", "display_name", "distance", "location", "npi", "primary_specialty", "telehealth"]
+        [
+            "accepting_new_patients",
+            "display_name",
+            "distance",
+            "location",
+            "npi",
+            "primary_specialty",
+            "telehealth"
+        ]
     );
     assert_eq!(keys(&result["primary_specialty"]), ["code", "name", "slug"]);
     assert_eq!(
@@ -145,7 +161,12 @@ async fn a_bad_view_and_a_view_of_geojson_are_refused(backend: Backend) {
             )
             .await;
         assert_problem(&accepted, 400, Some("view"));
-        assert_eq!(accepted.body["errors"].as_array().map(Vec::len), Some(1), "one fault: {:?}", accepted.body);
+        assert_eq!(
+            accepted.body["errors"].as_array().map(Vec::len),
+            Some(1),
+            "one fault: {:?}",
+            accepted.body
+        );
     }
 }
 
@@ -156,10 +177,18 @@ async fn a_summary_and_a_full_answer_have_different_tags(backend: Backend) {
     let summary = app.get(&format!("{uri}&view=summary")).await;
     let (full_tag, summary_tag) = (full.header("etag").unwrap(), summary.header("etag").unwrap());
     assert_ne!(full_tag, summary_tag);
-    let held = TestRequest::get().uri(&format!("{uri}&view=summary")).insert_header(("If-None-Match", summary_tag));
+    let held =
+        TestRequest::get().uri(&format!("{uri}&view=summary")).insert_header(("If-None-Match", summary_tag));
     assert_eq!(app.request(held).await.status, 304);
     let crossed = TestRequest::get().uri(uri).insert_header(("If-None-Match", summary_tag));
     assert_eq!(app.request(crossed).await.status, 200, "a summary's tag does not stand for the full answer");
+}
+
+#[test]
+fn the_readme_documents_the_view() {
+    let readme = include_str!("../../README.md");
+    assert!(readme.lines().any(|l| l.starts_with("| `view` |")), "a row in the search parameters");
+    assert!(readme.contains("&view=summary'"), "a curl example, which readme.rs runs");
 }
 
 both_backends!(
