@@ -384,7 +384,7 @@ fn answer_search(
     })
 }
 
-/// The page `request` asks for, as JSON or GeoJSON.
+/// The page `request` asks for, as JSON (full or summary) or GeoJSON.
 fn search_page<'a>(snapshot: &'a Snapshot, request: &SearchRequest) -> Result<HttpResponse, Error> {
     let unit = request.query.near.map(|(_, r)| r.unit()).unwrap_or_default();
     let page = snapshot.search(
@@ -498,7 +498,7 @@ fn summary_page<'a>(request: &SearchRequest, page: &Page<'a>, unit: Unit) -> Res
         beyond_radius: page.beyond.as_deref().map(results).transpose()?,
     };
     let shown = response.results.len() + response.beyond_radius.as_ref().map_or(0, Vec::len);
-    dto::json(StatusCode::OK, &response, 400 * shown)
+    dto::json(StatusCode::OK, &response, 512 * shown)
 }
 
 /// One physician with every practice location.
