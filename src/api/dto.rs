@@ -47,6 +47,21 @@ pub struct SpecialtyView {
     json: &'static RawValue,
 }
 
+/// A physician's primary specialty, as a summary names it: a specialty view
+/// less `primary`, which would always be true.
+#[derive(ToSchema)]
+pub struct PrimarySpecialtyView {
+    /// NUCC taxonomy code.
+    #[schema(example = "2084N0008X")]
+    pub code: &'static str,
+    #[schema(example = "neuromuscular-medicine")]
+    pub slug: &'static str,
+    #[schema(example = "Neuromuscular Medicine (Psychiatry & Neurology)")]
+    pub name: &'static str,
+    #[schema(ignore)]
+    json: &'static RawValue,
+}
+
 /// A condition or service: its slug and display name.
 #[derive(ToSchema)]
 pub struct TermView {
@@ -64,6 +79,8 @@ pub struct TermView {
 struct TermJson {
     /// By specialty index: as a secondary, then as the primary specialty.
     specialties: Vec<[Box<RawValue>; 2]>,
+    /// By specialty index: as a summary names the primary one (no `primary`).
+    summary_specialties: Vec<Box<RawValue>>,
     /// By [`vocabulary_slot`], then term index.
     terms: [Vec<Box<RawValue>>; 2],
 }
@@ -86,13 +103,16 @@ static TERM_JSON: LazyLock<TermJson> = LazyLock::new(|| {
             |t: Term<K>| TermFields { code: None, slug: t.slug(), name: &t.entry().name, primary: None };
         Term::<K>::all().map(|t| raw(fields(t))).collect()
     }
-    let specialty = |s: Specialty, primary: bool| {
+    let specialty = |s: Specialty, primary: Option<bool>| {
         let entry = s.entry();
         let code = Some(entry.code.as_deref().unwrap_or_default());
-        raw(TermFields { code, slug: &entry.slug, name: &entry.name, primary: Some(primary) })
+        raw(TermFields { code, slug: &entry.slug, name: &entry.name, primary })
     };
     TermJson {
-        specialties: Specialty::all().map(|s| [specialty(s, false), specialty(s, true)]).collect(),
+        specialties: Specialty::all()
+            .map(|s| [specialty(s, Some(false)), specialty(s, Some(true))])
+            .collect(),
+        summary_specialties: Specialty::all().map(|s| specialty(s, None)).collect(),
         terms: [plain::<ConditionKind>(&raw), plain::<ServiceKind>(&raw)],
     }
 });
@@ -118,6 +138,20 @@ impl SpecialtyView {
     }
 }
 
+impl PrimarySpecialtyView {
+    /// The primary specialty of `physician`, who has at least one (the directory's check).
+    pub fn of(physician: &Physician) -> Self {
+        let specialty = physician.specialties[0];
+        let entry = specialty.entry();
+        PrimarySpecialtyView {
+            code: entry.code.as_deref().unwrap_or_default(),
+            slug: &entry.slug,
+            name: &entry.name,
+            json: &TERM_JSON.summary_specialties[specialty.index()],
+        }
+    }
+}
+
 impl<K: Kind> From<Term<K>> for TermView {
     fn from(term: Term<K>) -> Self {
         let entry = term.entry();
@@ -129,17 +163,18 @@ impl<K: Kind> From<Term<K>> for TermView {
     }
 }
 
-impl Serialize for SpecialtyView {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.json.serialize(serializer)
-    }
+/// Serialises each term view as its JSON from [`TERM_JSON`].
+macro_rules! serialize_written {
+    ($($view:ty),+) => {$(
+        impl Serialize for $view {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                self.json.serialize(serializer)
+            }
+        }
+    )+};
 }
 
-impl Serialize for TermView {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.json.serialize(serializer)
-    }
-}
+serialize_written!(SpecialtyView, PrimarySpecialtyView, TermView);
 
 /// A postal address.
 #[derive(Serialize, ToSchema)]

@@ -25,6 +25,7 @@ pub mod physicians;
 mod rate_limit;
 pub mod reference;
 mod security;
+pub mod summary;
 mod unread;
 
 use std::collections::HashMap;
@@ -164,7 +165,7 @@ with an exact, ordered `near` search and a distance on every match; its Capabili
         (name = "embed", description = "The search widget partner sites embed in an iframe"),
         (name = "admin", description = "Writes to the directory (bearer token; off unless tokens are configured)"),
     ),
-    components(schemas(Problem, ParamError, crate::import::Format))
+    components(schemas(Problem, ParamError, crate::import::Format, physicians::View))
 )]
 struct ApiDoc;
 

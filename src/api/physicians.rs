@@ -12,7 +12,9 @@ use utoipa::{IntoParams, ToSchema};
 use super::dto::{self, PhysicianView};
 use super::geojson::{self, FeatureCollection, FeatureCollectionType};
 use super::params::{Faults, NoParams, Query};
+use super::summary::{PhysicianSummary, SearchAnswer, SearchSummaryResponse};
 use super::{AppState, caching, location};
+use crate::directory::{Location, Physician};
 use crate::domain::text::fold;
 use crate::domain::{Condition, Gender, Language, Npi, Radius, Service, Specialty, Unit, UsState, ZipCode};
 use crate::error::{Error, Problem};
@@ -102,6 +104,13 @@ pub struct SearchParams {
     /// when the number will be shown. Default false.
     #[param(example = true)]
     include_total: Option<bool>,
+    /// `full` (default): each result with the whole physician record.
+    /// `summary`: what a list row or a map marker shows (name, primary
+    /// specialty, the reported location, distance), answered as a
+    /// `SearchSummaryResponse`; `/v1/physicians/{npi}` has the rest. JSON only:
+    /// a GeoJSON feature is already a summary.
+    #[param(value_type = Option<View>)]
+    view: Option<View>,
     /// `json` (default) or `geojson`: an RFC 7946 FeatureCollection, one
     /// Point per result location, as `Accept: application/geo+json` also asks.
     /// Deprecated: `/v1/physicians.geojson` answers GeoJSON alone, which a
@@ -111,7 +120,9 @@ pub struct SearchParams {
     format: Option<ResponseFormat>,
 }
 
-/// The search's parameters less `format`: the GeoJSON search has one format.
+/// The search's parameters less `format` and `view`: the GeoJSON search has
+/// one format, and one view (a feature holds what a marker shows), so either
+/// is refused there as unknown.
 #[derive(Deserialize)]
 #[serde(transparent)]
 pub struct GeoJsonSearchParams(SearchParams);
@@ -119,7 +130,7 @@ pub struct GeoJsonSearchParams(SearchParams);
 impl IntoParams for GeoJsonSearchParams {
     fn into_params(parameter_in: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
         let mut params = SearchParams::into_params(parameter_in);
-        params.retain(|p| p.name != "format");
+        params.retain(|p| !["format", "view"].contains(&p.name.as_str()));
         params
     }
 }
@@ -151,6 +162,27 @@ impl<'de> Deserialize<'de> for ResponseFormat {
             "json" => Ok(ResponseFormat(false)),
             "geojson" => Ok(ResponseFormat(true)),
             f => Err(de::Error::custom(format!("unknown format {f:?}; valid values: json, geojson"))),
+        }
+    }
+}
+
+/// How much of each result a JSON search answers (AIP-157's view).
+#[derive(Clone, Copy, Default, PartialEq, ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum View {
+    /// The whole physician record: a `SearchResponse`.
+    #[default]
+    Full,
+    /// What a list row or a map marker shows: a `SearchSummaryResponse`.
+    Summary,
+}
+
+impl<'de> Deserialize<'de> for View {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match &*<Cow<'de, str>>::deserialize(deserializer)? {
+            "full" => Ok(View::Full),
+            "summary" => Ok(View::Summary),
+            v => Err(de::Error::custom(format!("unknown view {v:?}; valid values: summary, full"))),
         }
     }
 }
@@ -206,6 +238,8 @@ struct SearchRequest {
     include_total: bool,
     beyond: usize,
     geojson: bool,
+    /// Of the JSON answer.
+    view: View,
 }
 
 /// The GeoJSON media type.
@@ -271,6 +305,10 @@ fn check_search(params: SearchParams, mut faults: Faults, accept: &str) -> Resul
     });
     #[allow(deprecated)] // still answered
     let format = params.format;
+    let geojson = format.map_or_else(|| accept.contains(GEO_JSON), |ResponseFormat(geojson)| geojson);
+    if geojson && params.view.is_some() {
+        faults.reject("view", "applies to JSON answers only: a GeoJSON feature is already a summary");
+    }
     let request = SearchRequest {
         query,
         origin,
@@ -278,7 +316,8 @@ fn check_search(params: SearchParams, mut faults: Faults, accept: &str) -> Resul
         after,
         include_total: params.include_total.unwrap_or(false),
         beyond: params.beyond.map_or(DEFAULT_BEYOND, |Bounded(n)| n),
-        geojson: format.map_or_else(|| accept.contains(GEO_JSON), |ResponseFormat(geojson)| geojson),
+        geojson,
+        view: params.view.unwrap_or_default(),
     };
     faults.finish(request)
 }
@@ -291,8 +330,8 @@ fn check_search(params: SearchParams, mut faults: Faults, accept: &str) -> Resul
     tag = "physicians",
     params(SearchParams),
     responses(
-        (status = 200, description = "A page of results", content(
-            (SearchResponse = "application/json"),
+        (status = 200, description = "A page of results: the full view, or the summary with `view=summary`", content(
+            (inline(SearchAnswer) = "application/json"),
             (FeatureCollection = "application/geo+json"),
         )),
         (status = 304, description = "Not modified: `If-None-Match` names the answer's current `ETag`"),
@@ -345,7 +384,7 @@ fn answer_search(
     })
 }
 
-/// The page `request` asks for, as JSON or GeoJSON.
+/// The page `request` asks for, as JSON (full or summary) or GeoJSON.
 fn search_page<'a>(snapshot: &'a Snapshot, request: &SearchRequest) -> Result<HttpResponse, Error> {
     let unit = request.query.near.map(|(_, r)| r.unit()).unwrap_or_default();
     let page = snapshot.search(
@@ -357,6 +396,9 @@ fn search_page<'a>(snapshot: &'a Snapshot, request: &SearchRequest) -> Result<Ht
     );
     if request.geojson {
         return geojson_page(request, &page, unit);
+    }
+    if request.view == View::Summary {
+        return summary_page(request, &page, unit);
     }
     let results = |hits: &[Hit<'a>]| -> Vec<SearchResult<'a>> {
         hits.iter()
@@ -383,7 +425,6 @@ fn search_page<'a>(snapshot: &'a Snapshot, request: &SearchRequest) -> Result<Ht
 /// location, then those beyond the radius, marked; without, each result at
 /// every location that matches.
 fn geojson_page(request: &SearchRequest, page: &Page<'_>, unit: Unit) -> Result<HttpResponse, Error> {
-    let services = &request.query.filters.services;
     let beyond = page.beyond.as_deref().unwrap_or_default();
     let marked = page.hits.iter().map(|hit| (hit, false)).chain(beyond.iter().map(|hit| (hit, true)));
     let features = marked
@@ -391,12 +432,7 @@ fn geojson_page(request: &SearchRequest, page: &Page<'_>, unit: Unit) -> Result<
             let p = hit.physician;
             let located: Vec<_> = match hit.nearest {
                 Some((location, metres)) => vec![(location, Some(metres / unit.metres()))],
-                None => p
-                    .locations
-                    .iter()
-                    .filter(|l| services.is_empty() || l.services.iter().any(|s| services.contains(s)))
-                    .map(|l| (l, None))
-                    .collect(),
+                None => matching_locations(request, p).map(|l| (l, None)).collect(),
             };
             located
                 .into_iter()
@@ -414,6 +450,55 @@ fn geojson_page(request: &SearchRequest, page: &Page<'_>, unit: Unit) -> Result<
     let mut response = dto::json(StatusCode::OK, &collection, 1024 * collection.features.len())?;
     response.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static(GEO_JSON));
     Ok(response)
+}
+
+/// The locations of `physician` that pass the `service` filter, which a
+/// listing without an origin reports (a ranked search reports the nearest).
+fn matching_locations<'a>(
+    request: &SearchRequest,
+    physician: &'a Physician,
+) -> impl Iterator<Item = &'a Location> {
+    let services = &request.query.filters.services;
+    physician
+        .locations
+        .iter()
+        .filter(|l| services.is_empty() || l.services.iter().any(|s| services.contains(s)))
+}
+
+/// The page in the summary view: each result at the location the search
+/// reports (the nearest matching; without an origin, the first matching, as
+/// GeoJSON's first feature of it).
+fn summary_page<'a>(request: &SearchRequest, page: &Page<'a>, unit: Unit) -> Result<HttpResponse, Error> {
+    let results = |hits: &[Hit<'a>]| -> Result<Vec<PhysicianSummary<'a>>, Error> {
+        hits.iter()
+            .map(|hit| {
+                let (location, distance) = match hit.nearest {
+                    Some((location, metres)) => (location, Some(metres / unit.metres())),
+                    None => {
+                        let location =
+                            matching_locations(request, hit.physician).next().ok_or_else(|| {
+                                Error::Internal(format!(
+                                    "{} matched without a matching location",
+                                    hit.physician.npi
+                                ))
+                            })?;
+                        (location, None)
+                    }
+                };
+                Ok(PhysicianSummary::new(hit.physician, location, distance))
+            })
+            .collect()
+    };
+    let response = SearchSummaryResponse {
+        origin: request.origin.clone(),
+        radius: request.query.near.map(|(_, r)| RadiusView { value: r.value(), unit: r.unit() }),
+        total: page.total,
+        results: results(&page.hits)?,
+        next_cursor: page.next.as_ref().map(Cursor::encode),
+        beyond_radius: page.beyond.as_deref().map(results).transpose()?,
+    };
+    let shown = response.results.len() + response.beyond_radius.as_ref().map_or(0, Vec::len);
+    dto::json(StatusCode::OK, &response, 512 * shown)
 }
 
 /// One physician with every practice location.

@@ -18,3 +18,4 @@ mod readme;
 mod reference;
 mod search;
 mod store;
+mod summary;

@@ -38,7 +38,8 @@ after(async () => {
 });
 
 /**
- * Opens /embed + `query` in a fresh context and runs `body(page)`. On failure
+ * Opens /embed + `query` in a fresh context and runs `body(page, requests)`,
+ * `requests` growing with the URL of each `/v1/physicians…` request. On failure
  * a screenshot `<name>-failure.png` is saved; a CSP violation or an uncaught
  * script error fails the test.
  */
@@ -51,6 +52,11 @@ async function withPage(name, query, body, { width = 480, height = 900 } = {}) {
   page.on('console', (m) => {
     if (/Content.Security.Policy|Refused to/i.test(m.text())) problems.push(`console: ${m.text()}`);
   });
+  const requests = [];
+  page.on('request', (r) => {
+    const url = new URL(r.url());
+    if (url.pathname.startsWith('/v1/physicians')) requests.push(url);
+  });
   await page.route((u) => u.pathname === '/embed', async (route) => {
     const response = await route.fetch();
     const headers = response.headers();
@@ -60,7 +66,7 @@ async function withPage(name, query, body, { width = 480, height = 900 } = {}) {
   try {
     const response = await page.goto(`${BASE}/embed${query}`);
     assert.equal(response.status(), 200, `GET /embed${query}`);
-    await body(page);
+    await body(page, requests);
     assert.deepEqual(problems, [], 'no CSP violations or script errors');
   } catch (e) {
     await page.screenshot({ path: path.join(ARTIFACTS, `${name}-failure.png`), fullPage: true }).catch(() => {});
@@ -108,8 +114,14 @@ const focusedId = (page) => page.evaluate(() => document.activeElement?.id || nu
 const ready = (page) => page.locator('#plw-specialty optgroup').first().waitFor({ state: 'attached' });
 
 test('a preset ZIP across the antimeridian searches at once', TIMEOUT, async () => {
-  await withPage('embed-adak', '?zip=99546&condition=lems&radius=1000', async (page) => {
+  await withPage('embed-adak', '?zip=99546&condition=lems&radius=1000', async (page, requests) => {
     await waitForResults(page);
+    // Searches ask for the summary view, and nothing asks for a detail until a result is opened.
+    assert.ok(requests.length > 0);
+    for (const url of requests) {
+      assert.equal(url.pathname, '/v1/physicians', `no detail fetched: ${url}`);
+      assert.equal(url.searchParams.get('view'), 'summary', `${url}`);
+    }
     const api = await apiSearch('zip=99546&condition=lems&radius=1000&unit=mi&limit=10&include_total=true');
     assert.ok(api.total > 0, 'the seeded directory has LEMS specialists within 1000 mi of Adak');
 
@@ -398,5 +410,52 @@ test('lang=es: every result beyond the radius, in Spanish', TIMEOUT, async () =>
     assert.match(await page.locator('#plw-widen').textContent(), /^Buscar a menos de \d+ mi$/);
     await page.getByRole('heading', { name: 'Consulte a un especialista por video' }).waitFor();
     await page.screenshot({ path: path.join(ARTIFACTS, 'embed-yellowstone-es.png'), fullPage: true });
+  });
+});
+
+test('opening a result fetches its details once; a LEMS badge comes with them', TIMEOUT, async () => {
+  // Without condition=lems the summary cannot say who knows LEMS: opening a result does.
+  const api = await apiSearch('zip=10001&radius=50&unit=mi&limit=10&beyond=3');
+  const knows = (r) => r.physician.conditions.some((c) => c.slug === 'lems');
+  const lems = api.results.find(knows);
+  const other = api.results.find((r) => !knows(r));
+  assert.ok(lems && other, 'the first page near 10001 has someone who knows LEMS and someone who does not');
+  await withPage('embed-details', '?zip=10001', async (page, requests) => {
+    await waitForResults(page);
+    const details = () => requests.filter((u) => u.pathname !== '/v1/physicians').map((u) => u.pathname);
+    assert.deepEqual(details(), [], 'no detail before a result is opened');
+    const card = (r) => page.locator(`#plw-results > li[data-npi="${r.physician.npi}"]`);
+    for (const r of api.results) {
+      const primary = r.physician.specialties.find((s) => s.primary);
+      assert.equal((await card(r).locator('.plw-specialties').textContent()).trim(), primary.name);
+    }
+    assert.equal(await card(lems).locator('.plw-badge-lems').count(), 0, 'not yet known');
+
+    const button = card(lems).getByRole('button', { name: `Details: ${lems.physician.display_name}` });
+    assert.equal(await button.getAttribute('aria-expanded'), 'false');
+    await button.click();
+    const facts = card(lems).locator('.plw-facts');
+    await facts.waitFor();
+    assert.equal(await button.getAttribute('aria-expanded'), 'true');
+    const region = card(lems).locator(`#${await button.getAttribute('aria-controls')}`);
+    assert.ok(await region.isVisible());
+    const text = await facts.textContent();
+    for (const s of lems.physician.specialties) assert.ok(text.includes(s.name), `${s.name} in ${text}`);
+    for (const c of lems.physician.conditions) assert.ok(text.includes(c.name), `${c.name} in ${text}`);
+    assert.match(text, /Languages/);
+    assert.equal((await card(lems).locator('.plw-badge-lems').textContent()).trim(), 'Knows LEMS');
+    assert.deepEqual(details(), [`/v1/physicians/${lems.physician.npi}`]);
+
+    await button.click();
+    assert.equal(await button.getAttribute('aria-expanded'), 'false');
+    assert.ok(await region.isHidden());
+    await button.click();
+    assert.ok(await region.isVisible());
+    assert.deepEqual(details(), [`/v1/physicians/${lems.physician.npi}`], 'fetched once');
+
+    await card(other).locator('.plw-details-toggle').click();
+    await card(other).locator('.plw-facts').waitFor();
+    assert.equal(await card(other).locator('.plw-badge-lems').count(), 0, 'no LEMS badge for who does not know it');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'embed-details.png'), fullPage: true });
   });
 });

@@ -2,7 +2,7 @@
 // openapi-typescript's types and openapi-fetch, type-checked under `strict`
 // and run against the running server (see run.sh). The same calls as the
 // Python test: a search, its next page by cursor, a detail, a 400 read as a
-// problem, the GeoJSON search read as a FeatureCollection.
+// problem, the GeoJSON search read as a FeatureCollection, the summary view.
 //
 // Environment: LOCATOR_URL (the server), LOCATOR_KEY (a partner's API key).
 
@@ -14,6 +14,7 @@ import createClient from "openapi-fetch";
 import type { components, paths } from "./generated/schema.js";
 
 type SearchResponse = components["schemas"]["SearchResponse"];
+type SearchSummaryResponse = components["schemas"]["SearchSummaryResponse"];
 type FeatureCollection = components["schemas"]["FeatureCollection"];
 // The GeoJSON search's parameters: the search's, less the deprecated `format`.
 type SearchQuery = NonNullable<paths["/v1/physicians.geojson"]["get"]["parameters"]["query"]>;
@@ -26,11 +27,29 @@ const client = createClient<paths>({
 // A search the seeded directory answers with more than one page.
 const near: SearchQuery = { zip: "10001", radius: 50, unit: "mi", condition: ["lems"], limit: 2 };
 
-// `GET /v1/physicians` may answer either form (`format` and `Accept` can ask
-// for GeoJSON), so its 200 is typed as either; the results tell them apart.
-function page(data: SearchResponse | FeatureCollection | undefined): SearchResponse {
+type JsonPage = SearchResponse | SearchSummaryResponse;
+
+// `GET /v1/physicians` may answer GeoJSON (`format` and `Accept` can ask for
+// it), and its JSON in either view (`view`), so its 200 is typed as any of
+// the three: `results` tells JSON from GeoJSON, a result's `physician` the
+// full view from the summary.
+function json(data: JsonPage | FeatureCollection | undefined): JsonPage {
   assert.ok(data && "results" in data, "a JSON page");
   return data;
+}
+
+const isFull = (page: JsonPage): page is SearchResponse => page.results.every((r) => "physician" in r);
+
+function page(data: JsonPage | FeatureCollection | undefined): SearchResponse {
+  const answer = json(data);
+  assert.ok(isFull(answer), "the full view");
+  return answer;
+}
+
+function summary(data: JsonPage | FeatureCollection | undefined): SearchSummaryResponse {
+  const answer = json(data);
+  assert.ok(!isFull(answer), "the summary view");
+  return answer;
 }
 
 const npis = (page: SearchResponse): string[] => page.results.map((r) => r.physician.npi);
@@ -94,5 +113,25 @@ test("the GeoJSON search is a FeatureCollection of the same page", async () => {
     assert.equal(feature.geometry.type, "Point");
     assert.deepEqual(feature.geometry.coordinates, [location?.lng, location?.lat]);
     assert.equal(feature.properties.distance, result.distance);
+  });
+});
+
+test("the summary view is the same page in brief", async () => {
+  const full = await firstPage();
+  const { data } = await client.GET("/v1/physicians", {
+    params: { query: { ...near, include_total: true, view: "summary" } },
+  });
+  const brief = summary(data);
+  assert.deepEqual(
+    brief.results.map((r) => r.npi),
+    npis(full),
+  );
+  assert.equal(brief.next_cursor, full.next_cursor);
+  brief.results.forEach((result, i) => {
+    const same = full.results[i];
+    assert.ok(same);
+    assert.equal(result.location.id, same.nearest_location_id);
+    assert.equal(result.distance, same.distance);
+    assert.equal(result.primary_specialty.slug, same.physician.specialties[0]?.slug);
   });
 });

@@ -1,7 +1,7 @@
 """The Python client that openapi-python-client generates from the served
 document, against the running server (see run.sh): a search, its next page by
 cursor, a detail, a 400 parsed as a problem, the GeoJSON search parsed as a
-FeatureCollection. Every answer parses into the generated models: a 200 the
+FeatureCollection, the summary view parsed as a SearchSummaryResponse. Every answer parses into the generated models: a 200 the
 models could not type would come back as Any, and fail these tests.
 
 Environment: LOCATOR_URL (the server), LOCATOR_KEY (a partner's API key),
@@ -21,7 +21,9 @@ from physician_locator_client.models import (
     PointType,
     Problem,
     SearchResponse,
+    SearchSummaryResponse,
     Unit,
+    View,
 )
 
 # A search the seeded directory answers with more than one page.
@@ -99,6 +101,20 @@ class GeneratedPythonClient(unittest.TestCase):
             location = next(l for l in result.physician.locations if l.id == result.nearest_location_id)
             self.assertEqual((lng, lat), (location.lng, location.lat))
             self.assertEqual(feature.properties.distance, result.distance)
+
+    def test_the_summary_view_is_the_same_page_in_brief(self) -> None:
+        page = self.first_page()
+        reply = search.sync_detailed(client=self.client, include_total=True, view=View.SUMMARY, **NEAR)
+        self.assertEqual(reply.status_code, HTTPStatus.OK, reply.content)
+        brief = reply.parsed
+        # The 200 is anyOf the two pages: the full model refuses a summary's results.
+        self.assertIsInstance(brief, SearchSummaryResponse)
+        self.assertEqual([r.npi for r in brief.results], npis(page))
+        self.assertEqual((brief.total, brief.next_cursor), (page.total, page.next_cursor))
+        for summary, result in zip(brief.results, page.results):
+            self.assertEqual(summary.location.id, result.nearest_location_id)
+            self.assertEqual(summary.distance, result.distance)
+            self.assertEqual(summary.primary_specialty.slug, result.physician.specialties[0].slug)
 
 
 if __name__ == "__main__":

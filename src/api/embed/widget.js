@@ -50,6 +50,12 @@
       call: 'Call',
       directions: 'Directions',
       newTab: '(opens in a new tab)',
+      details: 'Details',
+      specialties: 'Specialties',
+      conditions: 'Conditions treated',
+      languages: 'Languages',
+      loadingDetails: 'Loading…',
+      detailsFailed: 'The details could not be loaded. Please try again.',
       err: {
         emptyPlace: 'Enter a ZIP code, or a city and state such as Chicago, IL.',
         badPlace: (text) => `We did not understand “${text}”. Enter a 5-digit ZIP code, or a city and state such as Chicago, IL.`,
@@ -100,6 +106,12 @@
       call: 'Llamar al',
       directions: 'Cómo llegar',
       newTab: '(se abre en una pestaña nueva)',
+      details: 'Detalles',
+      specialties: 'Especialidades',
+      conditions: 'Afecciones que trata',
+      languages: 'Idiomas',
+      loadingDetails: 'Cargando…',
+      detailsFailed: 'No se pudieron cargar los detalles. Inténtelo de nuevo.',
       err: {
         emptyPlace: 'Escriba un código postal, o una ciudad y un estado como Chicago, IL.',
         badPlace: (text) => `No entendimos «${text}». Escriba un código postal de 5 dígitos, o una ciudad y un estado como Chicago, IL.`,
@@ -127,6 +139,8 @@
   const apiKey = url.get('key') || '';
   const decimal = new Intl.NumberFormat(lang, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
   const whole = new Intl.NumberFormat(lang, { maximumFractionDigits: 1 });
+  const languageNames = new Intl.DisplayNames([lang], { type: 'language' });
+  const listFormat = new Intl.ListFormat(lang, { type: 'conjunction' });
 
   const $ = (id) => document.getElementById(id);
   const form = $('plw-form');
@@ -325,6 +339,8 @@
     if (accepting.checked) query.set('accepting_new_patients', 'true');
     query.set('limit', String(PAGE_SIZE));
     query.set('beyond', String(FEW));
+    // A card shows the summary; opening it fetches the rest (`details`).
+    query.set('view', 'summary');
 
     inFlight?.abort();
     const controller = (inFlight = new AbortController());
@@ -398,7 +414,7 @@
   /** Appends a page of results; returns the first new item. */
   function show(page) {
     const seen = new Set([...list.children].map((li) => li.dataset.npi));
-    const items = page.results.filter((r) => !seen.has(r.physician.npi)).map(result);
+    const items = page.results.filter((r) => !seen.has(r.npi)).map((r) => result(r, search.lems));
     list.append(...items);
     search.shown += items.length;
     search.pages += 1;
@@ -416,7 +432,7 @@
   function showBeyond(beyond) {
     search.beyond = beyond.length;
     beyondBox.hidden = beyond.length === 0;
-    beyondList.replaceChildren(...beyond.map(result));
+    beyondList.replaceChildren(...beyond.map((r) => result(r, search.lems)));
     // With nothing inside, the status already says what this list is.
     beyondLead.textContent = search.shown === 0 ? '' : t.fewNear(whole.format(search.radius));
     const wider = RADII.find((r) => beyond.every((b) => b.distance <= r));
@@ -444,7 +460,7 @@
     const nearest = [...page.results, ...(page.beyond_radius || [])].slice(0, FEW);
     if (search !== shown || nearest.length === 0) return;
     videoLead.textContent = t.videoLead(shown.state);
-    videoList.replaceChildren(...nearest.map(result));
+    videoList.replaceChildren(...nearest.map((r) => result(r, shown.lems)));
     videoBox.hidden = false;
   }
 
@@ -475,20 +491,26 @@
     return `https://www.google.com/maps/dir/?api=1&destination=${encodeURIComponent(destination)}`;
   }
 
-  function result({ physician: p, distance, nearest_location_id: nearest }) {
-    const loc = p.locations.find((l) => l.id === nearest) || p.locations[0];
-    const knowsLems = p.conditions.some((c) => c.slug === LEMS);
-    const badges = [
-      p.accepting_new_patients && el('li', { class: 'plw-badge plw-badge-accepting' }, t.accepting),
-      knowsLems && el('li', { class: 'plw-badge plw-badge-lems' }, t.knowsLems),
-    ].filter(Boolean);
+  const lemsBadge = () => el('li', { class: 'plw-badge plw-badge-lems' }, t.knowsLems);
+
+  let detailsShown = 0; // numbers each result's details region, for its id
+
+  /** A result card from the summary view. `lemsSearch`: the search asked for
+   * `condition=lems`, so this physician knows LEMS; otherwise the badge comes
+   * with the details, the summary not naming conditions. */
+  function result({ npi, display_name: name, primary_specialty: specialty, accepting_new_patients: accepting, location: loc, distance }, lemsSearch) {
+    const badges = el('ul', { class: 'plw-badges' },
+      accepting ? el('li', { class: 'plw-badge plw-badge-accepting' }, t.accepting) : null,
+      lemsSearch ? lemsBadge() : null);
+    badges.hidden = badges.childElementCount === 0;
     const a = loc.address;
-    return el('li', { class: 'plw-result', 'data-npi': p.npi, 'data-distance': distance },
+    const { button, region } = details(npi, name, badges, lemsSearch);
+    return el('li', { class: 'plw-result', 'data-npi': npi, 'data-distance': distance },
       el('div', { class: 'plw-result-head' },
-        el('h2', { class: 'plw-name', tabindex: -1 }, p.display_name),
+        el('h2', { class: 'plw-name', tabindex: -1 }, name),
         distance === null ? null : el('span', { class: 'plw-distance' }, t.away(decimal.format(distance)))),
-      el('p', { class: 'plw-specialties' }, p.specialties.map((s) => s.name).join(' · ')),
-      badges.length ? el('ul', { class: 'plw-badges' }, ...badges) : null,
+      el('p', { class: 'plw-specialties' }, specialty.name),
+      badges,
       el('address', { class: 'plw-address' },
         el('span', { class: 'plw-practice' }, loc.practice_name),
         el('span', {}, a.street),
@@ -496,7 +518,49 @@
       el('p', { class: 'plw-actions' },
         el('a', { class: 'plw-action', href: telHref(loc.phone) }, `${t.call} ${loc.phone}`),
         el('a', { class: 'plw-action', href: directionsHref(loc), target: '_blank', rel: 'noopener noreferrer' },
-          t.directions, el('span', { class: 'plw-visually-hidden' }, ` ${t.newTab}`))));
+          t.directions, el('span', { class: 'plw-visually-hidden' }, ` ${t.newTab}`)),
+        button),
+      region);
+  }
+
+  /** The button that opens a result, and the region it opens: every
+   * specialty, the conditions treated and the languages spoken, from
+   * `/v1/physicians/{npi}`, fetched the first time it is opened. A physician
+   * who knows LEMS then gets the badge, unless the search already gave it. */
+  function details(npi, name, badges, lemsSearch) {
+    const id = `plw-details-${++detailsShown}`;
+    const region = el('div', { class: 'plw-details', id });
+    region.hidden = true;
+    // Named for the physician too: a screen reader's list of buttons holds one per result.
+    const button = el('button', {
+      class: 'plw-action plw-details-toggle', type: 'button', 'aria-expanded': 'false', 'aria-controls': id,
+      'aria-label': `${t.details}: ${name}`,
+    }, t.details);
+    let loaded = null; // the fetch, once started
+    button.addEventListener('click', async () => {
+      const open = button.getAttribute('aria-expanded') !== 'true';
+      button.setAttribute('aria-expanded', String(open));
+      region.hidden = !open;
+      if (!open || loaded) return;
+      region.replaceChildren(el('p', { class: 'plw-hint' }, t.loadingDetails));
+      loaded = api(`/v1/physicians/${encodeURIComponent(npi)}`);
+      try {
+        const p = await loaded;
+        const fact = (label, values) => (values.length ? [el('dt', {}, label), el('dd', {}, listFormat.format(values))] : []);
+        region.replaceChildren(el('dl', { class: 'plw-facts' },
+          ...fact(t.specialties, p.specialties.map((s) => s.name)),
+          ...fact(t.conditions, p.conditions.map((c) => c.name)),
+          ...fact(t.languages, p.languages.map((code) => languageNames.of(code) || code))));
+        if (!lemsSearch && p.conditions.some((c) => c.slug === LEMS)) {
+          badges.append(lemsBadge());
+          badges.hidden = false;
+        }
+      } catch {
+        loaded = null; // opening it again tries again
+        region.replaceChildren(el('p', { class: 'plw-hint' }, t.detailsFailed));
+      }
+    });
+    return { button, region };
   }
 
   // --- Start -----------------------------------------------------------------
