@@ -8,6 +8,7 @@
 #
 #   benches/http.sh                      # 1,000,000 physicians
 #   SIZE=100000 DURATION=10s benches/http.sh
+#   BIN=target/ab/base VIEWS=full PG_URL= benches/http.sh   # another build, before `view`
 #
 # Needs wrk and pgbench/PostGIS (apt-get install wrk postgresql-15-postgis-3)
 # and oha (cargo install oha). The PostGIS part runs when PG_URL names a
@@ -25,11 +26,14 @@ CONNECTIONS=${CONNECTIONS:-64}
 PORT=${PORT:-8099}
 WORK=${WORK:-target/bench-http}
 PG_URL=${PG_URL-postgres://postgres:locator-ci@127.0.0.1:5432/postgres}
-BIN=target/release/physician-locator
+VIEWS=${VIEWS:-summary full}
 mkdir -p "$WORK"
 require wrk oha python3 curl
 
-cargo build --release --quiet
+if [ -z "${BIN:-}" ]; then
+  cargo build --release --quiet
+  BIN=target/release/physician-locator
+fi
 csv="$WORK/directory-$SIZE.csv"
 db="$WORK/directory-$SIZE.db"
 [ -f "$csv" ] || "$BIN" generate --count "$SIZE" --seed 1 --out "$csv"
@@ -86,7 +90,7 @@ PY
 
 base="http://127.0.0.1:$PORT"
 run_wrk healthz "$base/healthz"
-for view in summary full; do
+for view in $VIEWS; do
   for mix in none rare mix; do
     VIEW=$view MIX=$mix run_wrk "$view-$mix" "$base/" benches/search.lua
   done
@@ -94,10 +98,10 @@ for view in summary full; do
     ENCODING=browser VIEW=$view MIX=$mix run_wrk "$view-$mix-browser" "$base/" benches/search.lua
   done
 done
-python3 - "$WORK" <<'PY'
+python3 - "$WORK" $VIEWS <<'PY'
 import sys
 rate = lambda name: float(open(f"{sys.argv[1]}/rate-{name}").read())
-for view, target in [("summary", 0.5), ("full", 0.3)]:
+for view, target in [(v, {"summary": 0.5, "full": 0.3}[v]) for v in sys.argv[2:]]:
     for mix in ["none", "rare", "mix"]:
         print(f"ratio {view}-{mix}/healthz = {rate(f'{view}-{mix}') / rate('healthz'):.2f} (target >= {target})")
     for mix in ["none", "mix"]:
@@ -187,12 +191,11 @@ EOF
     tps+=("$(pgbench -n -M prepared -c "$CONNECTIONS" -j 2 -T "${DURATION%s}" -f "$WORK/knn-$filter.sql" "$gis_url" 2>/dev/null |
       awk '/^tps/ {print $3}')")
   done
-  python3 - "$filter" "$WORK" "${tps[@]}" <<'PY'
+  python3 - "$filter" "$WORK" "${tps[*]}" $VIEWS <<'PY'
 import statistics, sys
-filter, work, tps = sys.argv[1], sys.argv[2], sorted(float(t) for t in sys.argv[3:])
+filter, work, tps = sys.argv[1], sys.argv[2], sorted(float(t) for t in sys.argv[3].split())
 m = statistics.median(tps)
-ours = {view: float(open(f"{work}/rate-{view}-{filter}").read()) for view in ["summary", "full"]}
-print(f"postgis_knn_{filter:<18} {m:>9.0f} tps    ({tps[0]:.0f}-{tps[-1]:.0f})  ours/postgis = "
-      f"{ours['summary'] / m:.1f} summary, {ours['full'] / m:.1f} full (target >= 10)")
+ours = ", ".join(f"{float(open(f'{work}/rate-{view}-{filter}').read()) / m:.1f} {view}" for view in sys.argv[4:])
+print(f"postgis_knn_{filter:<18} {m:>9.0f} tps    ({tps[0]:.0f}-{tps[-1]:.0f})  ours/postgis = {ours} (target >= 10)")
 PY
 done
