@@ -10,6 +10,7 @@
 #
 #   benches/ab.sh b5ad0da                  # ROUNDS=3 DURATION=20s
 #   ENCODING=browser benches/ab.sh HEAD~1
+#   BASE_BIN=a HEAD_BIN=b benches/ab.sh LABEL   # two builds at hand, none made
 #
 # Needs wrk, curl and python3. The base is built in a git worktree under
 # target/ab with the shared target directory, so only what differs is rebuilt.
@@ -24,16 +25,20 @@ CONNECTIONS=${CONNECTIONS:-64}
 WORK=target/ab
 mkdir -p "$WORK"
 
-cargo build --release --quiet
 rm -f "$WORK/head" "$WORK/base"
-cp target/release/physician-locator "$WORK/head"
-rm -rf "$WORK/base-src"
-git worktree prune
-git worktree add --quiet --detach "$WORK/base-src" "$BASE"
-(cd "$WORK/base-src" && CARGO_TARGET_DIR=../.. cargo build --release --quiet)
-cp target/release/physician-locator "$WORK/base"
-git worktree remove --force "$WORK/base-src"
-cargo build --release --quiet # the working tree's binary back in place
+if [ -n "${BASE_BIN:-}" ] && [ -n "${HEAD_BIN:-}" ]; then
+  cp "$BASE_BIN" "$WORK/base" && cp "$HEAD_BIN" "$WORK/head"
+else
+  cargo build --release --quiet
+  cp target/release/physician-locator "$WORK/head"
+  rm -rf "$WORK/base-src"
+  git worktree prune
+  git worktree add --quiet --detach "$WORK/base-src" "$BASE"
+  (cd "$WORK/base-src" && CARGO_TARGET_DIR=../.. cargo build --release --quiet)
+  cp target/release/physician-locator "$WORK/base"
+  git worktree remove --force "$WORK/base-src"
+  cargo build --release --quiet # the working tree's binary back in place
+fi
 python3 benches/paths.py data/directory.csv "$WORK/paths.txt"
 export PATHS="$WORK/paths.txt"
 
@@ -56,7 +61,7 @@ base_pid=$(start base 8201)
 head_pid=$(start head 8202)
 trap 'kill $base_pid $head_pid 2>/dev/null || true' EXIT
 
-echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg); Accept-Encoding: ${ENCODING:-none}; base $BASE ($(git log -1 --format=%s "$BASE" | cut -c1-60))"
+echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg); Accept-Encoding: ${ENCODING:-none}; base $BASE ($(git log -1 --format=%s "$BASE" 2>/dev/null | cut -c1-60))"
 header=()
 [ "${ENCODING:-}" = browser ] && header=(-H "Accept-Encoding: $BROWSER_ACCEPT_ENCODING")
 for side in base head; do : >"$WORK/rates-$side"; done
