@@ -12,10 +12,12 @@ use utoipa::{IntoParams, ToSchema};
 use super::dto::{self, PhysicianView};
 use super::geojson::{self, FeatureCollection, FeatureCollectionType};
 use super::params::{Faults, NoParams, Query};
+use super::physician_json::{JsonCache, PhysicianJson};
 use super::{AppState, caching, location};
 use crate::domain::text::fold;
 use crate::domain::{Condition, Gender, Language, Npi, Radius, Service, Specialty, Unit, UsState, ZipCode};
 use crate::error::{Error, Problem};
+use crate::directory::Physician;
 use crate::geocode::Origin;
 use crate::search::{Cursor, Filters, Hit, Page, Position, SearchQuery, Snapshot};
 
@@ -166,7 +168,8 @@ pub struct RadiusView {
 /// One search result.
 #[derive(Serialize, ToSchema)]
 pub struct SearchResult<'a> {
-    pub physician: PhysicianView<'a>,
+    #[schema(value_type = PhysicianView)]
+    pub physician: PhysicianJson<'a>,
     /// Geodesic distance (WGS84) from the origin to the nearest matching
     /// location, in the request's unit, unrounded; null without an origin.
     #[schema(example = 1.8342)]
@@ -341,12 +344,12 @@ fn answer_search(
     let snapshot = state.snapshot();
     let variant = if request.geojson { GEO_JSON } else { "application/json" };
     caching::cacheable(req, state.cache_max_age(), snapshot.version(), variant, || {
-        search_page(&snapshot, request)
+        search_page(&snapshot, request, state.physician_json())
     })
 }
 
 /// The page `request` asks for, as JSON or GeoJSON.
-fn search_page<'a>(snapshot: &'a Snapshot, request: &SearchRequest) -> Result<HttpResponse, Error> {
+fn search_page(snapshot: &Snapshot, request: &SearchRequest, json: &JsonCache) -> Result<HttpResponse, Error> {
     let unit = request.query.near.map(|(_, r)| r.unit()).unwrap_or_default();
     let page = snapshot.search(
         &request.query,
@@ -358,25 +361,35 @@ fn search_page<'a>(snapshot: &'a Snapshot, request: &SearchRequest) -> Result<Ht
     if request.geojson {
         return geojson_page(request, &page, unit);
     }
+    let response = full_response(request, &page, unit, |p| json.physician(snapshot, p));
+    let shown = response.results.len() + response.beyond_radius.as_ref().map_or(0, Vec::len);
+    dto::json(StatusCode::OK, &response, 2048 * shown)
+}
+
+/// The page as the full view, each physician as `physician` writes them.
+fn full_response<'a>(
+    request: &SearchRequest,
+    page: &Page<'a>,
+    unit: Unit,
+    physician: impl Fn(&'a Physician) -> PhysicianJson<'a>,
+) -> SearchResponse<'a> {
     let results = |hits: &[Hit<'a>]| -> Vec<SearchResult<'a>> {
         hits.iter()
             .map(|hit| SearchResult {
-                physician: hit.physician.into(),
+                physician: physician(hit.physician),
                 distance: hit.nearest.map(|(_, metres)| metres / unit.metres()),
                 nearest_location_id: hit.nearest.map(|(l, _)| l.id(hit.physician.npi)),
             })
             .collect()
     };
-    let response = SearchResponse {
+    SearchResponse {
         origin: request.origin.clone(),
         radius: request.query.near.map(|(_, r)| RadiusView { value: r.value(), unit: r.unit() }),
         total: page.total,
         results: results(&page.hits),
-        next_cursor: page.next.map(|c| c.encode()),
+        next_cursor: page.next.as_ref().map(Cursor::encode),
         beyond_radius: page.beyond.as_deref().map(results),
-    };
-    let shown = response.results.len() + response.beyond_radius.as_ref().map_or(0, Vec::len);
-    dto::json(StatusCode::OK, &response, 2048 * shown)
+    }
 }
 
 /// The page as GeoJSON: with an origin, each result at its nearest matching
@@ -440,6 +453,6 @@ pub async fn detail(
         .physician(npi)
         .ok_or_else(|| Error::NotFound(format!("no physician with NPI {npi} in the directory")))?;
     caching::cacheable(&req, state.cache_max_age(), snapshot.version(), "application/json", || {
-        dto::json(StatusCode::OK, &PhysicianView::from(physician), 2048)
+        dto::json(StatusCode::OK, &state.physician_json().physician(&snapshot, physician), 2048)
     })
 }
