@@ -26,9 +26,10 @@ use crate::directory::Physician;
 use crate::search::{Pin, Snapshot};
 
 /// A physician in an answer: their view to write, or the JSON written from it
-/// for an earlier answer (the same bytes).
+/// for an earlier answer (the same bytes). The view is boxed: a page's
+/// results would otherwise each take its 224 bytes.
 pub enum PhysicianJson<'a> {
-    View(PhysicianView<'a>),
+    View(Box<PhysicianView<'a>>),
     Written(Arc<RawValue>),
 }
 
@@ -46,10 +47,8 @@ const SHARDS: usize = 16;
 
 /// What a kept physician costs besides their JSON: the pinned record, the
 /// slot, the JSON's reference counts and the index entry (with its slack).
-const KEPT_OVERHEAD: usize = Pin::RETAINED_BYTES
-    + size_of::<Kept>()
-    + 2 * size_of::<usize>()
-    + 2 * size_of::<(usize, usize)>();
+const KEPT_OVERHEAD: usize =
+    Pin::RETAINED_BYTES + size_of::<Kept>() + 2 * size_of::<usize>() + 2 * size_of::<(usize, usize)>();
 
 /// The physicians' JSON kept within a memory budget.
 pub struct JsonCache {
@@ -87,6 +86,7 @@ fn cost(json: &RawValue) -> usize {
 }
 
 /// What the cache holds and how it served, for `/metrics`.
+#[derive(Debug)]
 pub struct Usage {
     pub bytes: usize,
     pub physicians: usize,
@@ -99,17 +99,14 @@ impl JsonCache {
     /// answer is written from the views, as it was before this cache.
     pub fn new(budget: usize) -> Self {
         let shards = if budget == 0 { 0 } else { SHARDS };
-        JsonCache {
-            shards: (0..shards).map(|_| Mutex::default()).collect(),
-            shard_budget: budget / SHARDS,
-        }
+        JsonCache { shards: (0..shards).map(|_| Mutex::default()).collect(), shard_budget: budget / SHARDS }
     }
 
     /// `physician`, a record of `snapshot`, as an answer shows them.
     pub fn physician<'a>(&self, snapshot: &Snapshot, physician: &'a Physician) -> PhysicianJson<'a> {
         let address = std::ptr::from_ref(physician) as usize;
         let Some(shard) = self.shard(address) else {
-            return PhysicianJson::View(physician.into());
+            return PhysicianJson::View(Box::new(physician.into()));
         };
         if let Some(json) = lock(shard).get(address) {
             return PhysicianJson::Written(json);
@@ -117,7 +114,7 @@ impl JsonCache {
         let view = PhysicianView::from(physician);
         let Ok(json) = to_raw_value(&view) else {
             // Let the answer's own serialization report it.
-            return PhysicianJson::View(view);
+            return PhysicianJson::View(Box::new(view));
         };
         let json: Arc<RawValue> = json.into();
         if let Some(pin) = snapshot.pin(physician) {
@@ -196,5 +193,69 @@ impl Shard {
         if let Some(moved) = self.ring.get(slot) {
             self.slots.insert(moved.address, slot);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::directory::formats::csv;
+
+    fn written(json: PhysicianJson<'_>) -> String {
+        serde_json::to_string(&json).unwrap()
+    }
+
+    fn view(p: &Physician) -> String {
+        serde_json::to_string(&PhysicianView::from(p)).unwrap()
+    }
+
+    #[test]
+    fn a_walk_of_every_physician_stays_within_the_budget() {
+        let seed = csv::read(crate::db::SEED_CSV.as_bytes()).unwrap();
+        let snapshot = Snapshot::build(1, seed.clone());
+        let budget = 256 << 10;
+        let cache = JsonCache::new(budget);
+        for round in 0..3 {
+            for p in &seed {
+                let p = snapshot.physician(p.npi).unwrap();
+                assert_eq!(written(cache.physician(&snapshot, p)), view(p));
+                let usage = cache.usage();
+                assert!(usage.bytes <= budget, "round {round}: {usage:?}");
+            }
+        }
+        let usage = cache.usage();
+        let all = seed.iter().map(|p| view(p).len() + KEPT_OVERHEAD).sum::<usize>();
+        assert!(all > 4 * budget, "the walk must overflow the budget: {all}");
+        assert!(usage.bytes > budget / 2, "the budget is used: {usage:?}");
+        assert_eq!(usage.hits + usage.misses, 3 * seed.len() as u64);
+    }
+
+    #[test]
+    fn a_changed_physician_is_written_afresh() {
+        let seed = csv::read(crate::db::SEED_CSV.as_bytes()).unwrap();
+        let before = Snapshot::build(1, seed.clone());
+        let cache = JsonCache::new(64 << 20);
+        let npi = seed[10].npi;
+        let old = written(cache.physician(&before, before.physician(npi).unwrap()));
+        let mut changed = seed[10].clone();
+        changed.family_name = "Changed".into();
+        let after = before.with_changes(2, &[npi], vec![changed]);
+        drop(before);
+        let fresh = after.physician(npi).unwrap();
+        assert_eq!(written(cache.physician(&after, fresh)), view(fresh));
+        assert_ne!(written(cache.physician(&after, fresh)), old);
+        // The old record is no snapshot's, so the hand drops it at its first pass.
+        let kept = cache.shards.iter().map(|s| lock(s).ring.iter().filter(|k| !k.pin.is_held()).count());
+        assert_eq!(kept.sum::<usize>(), 1);
+    }
+
+    #[test]
+    fn no_budget_writes_the_views() {
+        let seed = csv::read(crate::db::SEED_CSV.as_bytes()).unwrap();
+        let snapshot = Snapshot::build(1, seed.clone());
+        let cache = JsonCache::new(0);
+        let p = snapshot.physician(seed[0].npi).unwrap();
+        assert!(matches!(cache.physician(&snapshot, p), PhysicianJson::View(_)));
+        assert_eq!(cache.usage().physicians, 0);
     }
 }
