@@ -30,6 +30,8 @@ pub struct Settings {
     pub cache_max_age: u32,
     /// The largest request body read (an admin import), in bytes.
     pub max_body_bytes: usize,
+    /// Memory kept for physicians' JSON, in bytes (0 keeps none).
+    pub physician_json_bytes: usize,
     pub bind: String,
     /// Time a client has to send its request headers.
     pub request_timeout: Duration,
@@ -49,6 +51,7 @@ impl Settings {
             access: Access::default(),
             cache_max_age: api::DEFAULT_CACHE_MAX_AGE,
             max_body_bytes: api::admin::MAX_IMPORT_BYTES,
+            physician_json_bytes: api::DEFAULT_PHYSICIAN_JSON_MIB as usize * 1024 * 1024,
             bind: "127.0.0.1:8080".into(),
             request_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(10),
@@ -80,7 +83,8 @@ impl Application {
         let state = AppState::new(store, settings.admin)
             .with_cache_max_age(settings.cache_max_age)
             .with_access(settings.access)
-            .with_max_body_bytes(settings.max_body_bytes);
+            .with_max_body_bytes(settings.max_body_bytes)
+            .with_physician_json_bytes(settings.physician_json_bytes);
         Ok(Application {
             state: web::Data::new(state),
             bind: settings.bind,

@@ -102,6 +102,10 @@ pub struct ServeArgs {
     /// bodies get 413. Larger files go through the `import` command.
     #[arg(long, env = "LOCATOR_MAX_BODY_MIB", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=4096))]
     pub max_body_mib: u32,
+    /// Memory kept for physicians' JSON, written once and copied into the
+    /// answers after, in MiB; 0 writes every answer afresh.
+    #[arg(long, env = "LOCATOR_PHYSICIAN_JSON_MIB", default_value_t = crate::api::DEFAULT_PHYSICIAN_JSON_MIB, value_parser = clap::value_parser!(u32).range(0..=65536))]
+    pub physician_json_mib: u32,
     /// Seconds a client may take to send a request's headers before it is
     /// answered 408 and disconnected.
     #[arg(long, env = "LOCATOR_REQUEST_TIMEOUT_SECS", default_value_t = 10)]
@@ -143,6 +147,7 @@ impl ServeArgs {
                 .with_trusted_proxies(self.trusted_proxies.clone()),
             cache_max_age: self.cache_max_age,
             max_body_bytes: self.max_body_mib as usize * 1024 * 1024,
+            physician_json_bytes: self.physician_json_mib as usize * 1024 * 1024,
             bind: self.bind.clone(),
             request_timeout: Duration::from_secs(self.request_timeout_secs),
             shutdown_grace: Duration::from_secs(self.shutdown_grace_secs),

@@ -107,7 +107,27 @@ impl Metrics {
             "Database checkouts that found every pooled connection in use (an estimate: the pool looked full just before).",
         );
         let _ = writeln!(out, "locator_db_pool_waits_total {}", pool.waits);
-        let gauges: [(&str, &str, f64); 9] = [
+        let json = state.physician_json().usage();
+        header(
+            &mut out,
+            "locator_physician_json_lookups_total",
+            "counter",
+            "Physicians' JSON looked up in the cache, by whether it was kept (hit) or written afresh (miss).",
+        );
+        for (result, n) in [("hit", json.hits), ("miss", json.misses)] {
+            let _ = writeln!(out, "locator_physician_json_lookups_total{{result=\"{result}\"}} {n}");
+        }
+        let gauges: [(&str, &str, f64); 11] = [
+            (
+                "locator_physician_json_bytes",
+                "Memory the cache of physicians' JSON holds, in bytes (JSON and bookkeeping).",
+                json.bytes as f64,
+            ),
+            (
+                "locator_physician_json_physicians",
+                "Physicians whose JSON the cache holds.",
+                json.physicians as f64,
+            ),
             ("locator_db_pool_size", "Connections the database pool keeps at most.", f64::from(pool.size)),
             ("locator_db_pool_open", "Connections the database pool holds open.", f64::from(pool.open)),
             ("locator_db_pool_in_use", "Pooled database connections in use.", f64::from(pool.in_use)),

@@ -12,6 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::dto::{self, PhysicianView};
 use super::geojson::{self, FeatureCollection, FeatureCollectionType};
 use super::params::{Faults, NoParams, Query};
+use super::physician_json::{JsonCache, PhysicianJson};
 use super::summary::{PhysicianSummary, SearchAnswer, SearchSummaryResponse};
 use super::{AppState, caching, location};
 use crate::directory::{Location, Physician};
@@ -198,7 +199,8 @@ pub struct RadiusView {
 /// One search result.
 #[derive(Serialize, ToSchema)]
 pub struct SearchResult<'a> {
-    pub physician: PhysicianView<'a>,
+    #[schema(value_type = PhysicianView)]
+    pub physician: PhysicianJson<'a>,
     /// Geodesic distance (WGS84) from the origin to the nearest matching
     /// location, in the request's unit, unrounded; null without an origin.
     #[schema(example = 1.8342)]
@@ -380,12 +382,16 @@ fn answer_search(
     let snapshot = state.snapshot();
     let variant = if request.geojson { GEO_JSON } else { "application/json" };
     caching::cacheable(req, state.cache_max_age(), snapshot.version(), variant, || {
-        search_page(&snapshot, request)
+        search_page(&snapshot, request, state.physician_json())
     })
 }
 
 /// The page `request` asks for, as JSON (full or summary) or GeoJSON.
-fn search_page<'a>(snapshot: &'a Snapshot, request: &SearchRequest) -> Result<HttpResponse, Error> {
+fn search_page(
+    snapshot: &Snapshot,
+    request: &SearchRequest,
+    json: &JsonCache,
+) -> Result<HttpResponse, Error> {
     let unit = request.query.near.map(|(_, r)| r.unit()).unwrap_or_default();
     let page = snapshot.search(
         &request.query,
@@ -400,25 +406,35 @@ fn search_page<'a>(snapshot: &'a Snapshot, request: &SearchRequest) -> Result<Ht
     if request.view == View::Summary {
         return summary_page(request, &page, unit);
     }
+    let response = full_response(request, &page, unit, |p| json.physician(snapshot, p));
+    let shown = response.results.len() + response.beyond_radius.as_ref().map_or(0, Vec::len);
+    dto::json(StatusCode::OK, &response, 2048 * shown)
+}
+
+/// The page as the full view, each physician as `physician` writes them.
+fn full_response<'a>(
+    request: &SearchRequest,
+    page: &Page<'a>,
+    unit: Unit,
+    physician: impl Fn(&'a Physician) -> PhysicianJson<'a>,
+) -> SearchResponse<'a> {
     let results = |hits: &[Hit<'a>]| -> Vec<SearchResult<'a>> {
         hits.iter()
             .map(|hit| SearchResult {
-                physician: hit.physician.into(),
+                physician: physician(hit.physician),
                 distance: hit.nearest.map(|(_, metres)| metres / unit.metres()),
                 nearest_location_id: hit.nearest.map(|(l, _)| l.id(hit.physician.npi)),
             })
             .collect()
     };
-    let response = SearchResponse {
+    SearchResponse {
         origin: request.origin.clone(),
         radius: request.query.near.map(|(_, r)| RadiusView { value: r.value(), unit: r.unit() }),
         total: page.total,
         results: results(&page.hits),
-        next_cursor: page.next.map(|c| c.encode()),
+        next_cursor: page.next.as_ref().map(Cursor::encode),
         beyond_radius: page.beyond.as_deref().map(results),
-    };
-    let shown = response.results.len() + response.beyond_radius.as_ref().map_or(0, Vec::len);
-    dto::json(StatusCode::OK, &response, 2048 * shown)
+    }
 }
 
 /// The page as GeoJSON: with an origin, each result at its nearest matching
@@ -525,6 +541,175 @@ pub async fn detail(
         .physician(npi)
         .ok_or_else(|| Error::NotFound(format!("no physician with NPI {npi} in the directory")))?;
     caching::cacheable(&req, state.cache_max_age(), snapshot.version(), "application/json", || {
-        dto::json(StatusCode::OK, &PhysicianView::from(physician), 2048)
+        dto::json(StatusCode::OK, &state.physician_json().physician(&snapshot, physician), 2048)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::directory::formats::csv;
+    use crate::search::Snapshot;
+
+    /// A small deterministic generator (xorshift64*), so a failure replays.
+    struct Rng(u64);
+
+    impl Rng {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 33) as usize % n
+        }
+
+        fn chance(&mut self, percent: usize) -> bool {
+            self.below(100) < percent
+        }
+
+        fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+            &items[self.below(items.len())]
+        }
+    }
+
+    /// The seed, with strings that need escaping (quotes, backslashes,
+    /// control characters, line separators, astral characters) in some names
+    /// and addresses.
+    fn directory() -> Vec<Physician> {
+        let mut physicians = csv::read(crate::db::SEED_CSV.as_bytes()).unwrap();
+        let odd = [
+            "O\"Brien",
+            "Back\\slash",
+            "Bell\u{7}e",
+            "Line\u{2028}Sep",
+            "Emoji 🧠",
+            "</script>",
+            "Tab\there",
+        ];
+        for (i, p) in physicians.iter_mut().step_by(7).enumerate() {
+            let text = odd[i % odd.len()];
+            p.family_name = format!("{}{text}", p.family_name);
+            let at = i % p.locations.len();
+            let location = &mut p.locations[at];
+            location.practice_name = format!("{text} {}", location.practice_name).into();
+            location.street = format!("{} {text}", location.street).into();
+        }
+        physicians
+    }
+
+    /// A search query string: an origin (a point, a ZIP code, a city, or none
+    /// for the name list) somewhere a physician practises (every state and
+    /// territory) or anywhere on Earth, and filters, paging and `beyond` at
+    /// random.
+    fn query(rng: &mut Rng, physicians: &[Physician]) -> String {
+        let p = rng.pick(physicians);
+        let l = rng.pick(&p.locations);
+        let mut params: Vec<(&str, String)> = Vec::new();
+        let origin = rng.below(5);
+        match origin {
+            0 => {
+                let jitter = |rng: &mut Rng| (rng.below(1001) as f64 - 500.0) / 1000.0;
+                params.push(("lat", (l.point.lat() + jitter(rng)).clamp(-90.0, 90.0).to_string()));
+                params.push(("lng", (l.point.lng() + jitter(rng)).clamp(-180.0, 180.0).to_string()));
+            }
+            1 => params.push(("zip", l.zip.as_str().to_owned())),
+            2 => {
+                params.push(("city", l.city.to_string()));
+                params.push(("state", l.state.code().to_owned()));
+            }
+            3 => {
+                params.push(("lat", (rng.below(1501) as f64 / 10.0 - 75.0).to_string()));
+                params.push(("lng", (rng.below(3601) as f64 / 10.0 - 180.0).to_string()));
+            }
+            _ => {}
+        }
+        if origin < 4 {
+            if rng.chance(60) {
+                params.push(("radius", rng.pick(&["1", "5", "25", "50", "100", "1000"]).to_string()));
+            }
+            if rng.chance(20) {
+                params.push(("unit", "km".to_owned()));
+            }
+            if rng.chance(40) {
+                params.push(("beyond", rng.below(11).to_string()));
+            }
+        }
+        let slugs = |terms: Vec<&'static str>, rng: &mut Rng| *rng.pick(&terms);
+        if rng.chance(30) {
+            params.push(("specialty", slugs(Specialty::all().map(|t| t.slug()).collect(), rng).to_owned()));
+        }
+        if rng.chance(25) {
+            params.push(("condition", slugs(Condition::all().map(|t| t.slug()).collect(), rng).to_owned()));
+        }
+        if rng.chance(20) {
+            params.push(("service", slugs(Service::all().map(|t| t.slug()).collect(), rng).to_owned()));
+        }
+        for name in ["accepting_new_patients", "telehealth", "include_total"] {
+            if rng.chance(20) {
+                params.push((name, rng.chance(50).to_string()));
+            }
+        }
+        if rng.chance(15) {
+            params.push(("licensed_in", rng.pick(&p.licensed_states).code().to_owned()));
+        }
+        if rng.chance(10) {
+            params.push(("language", rng.pick(&p.languages).as_str().to_owned()));
+        }
+        if rng.chance(10) {
+            params.push(("gender", p.gender.as_str().to_owned()));
+        }
+        if rng.chance(15) {
+            let name: Vec<char> = p.family_name.chars().collect();
+            let start = rng.below(name.len());
+            params.push(("q", name[start..(start + 3).min(name.len())].iter().collect()));
+        }
+        if rng.chance(50) {
+            params.push(("limit", (1 + rng.below(100)).to_string()));
+        }
+        form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish()
+    }
+
+    /// The answer's bytes, each physician as `json` writes them.
+    fn answer(request: &SearchRequest, page: &Page<'_>, snapshot: &Snapshot, json: &JsonCache) -> Vec<u8> {
+        let unit = request.query.near.map(|(_, r)| r.unit()).unwrap_or_default();
+        serde_json::to_vec(&full_response(request, page, unit, |p| json.physician(snapshot, p))).unwrap()
+    }
+
+    #[test]
+    fn kept_json_answers_the_bytes_the_views_write() {
+        let physicians = directory();
+        let snapshot = Snapshot::build(1, physicians.clone());
+        let views = JsonCache::new(0);
+        // One that keeps everything, one that keeps a few and drops often.
+        let caches = [JsonCache::new(64 << 20), JsonCache::new(64 << 10)];
+        let mut rng = Rng(0x5EED_F00D);
+        let (mut answers, mut pages_with_escapes) = (0, 0);
+        while answers < 1200 {
+            let text = query(&mut rng, &physicians);
+            let Ok(Query(params, faults)) = Query::<SearchParams>::parse(&text) else { continue };
+            let Ok(mut request) = check_search(params, faults, "") else { continue };
+            // This page and up to two after it, through the cursor.
+            for _ in 0..3 {
+                let page = snapshot.search(
+                    &request.query,
+                    request.limit,
+                    request.after.as_ref(),
+                    request.include_total,
+                    request.beyond,
+                );
+                let expected = answer(&request, &page, &snapshot, &views);
+                for cache in &caches {
+                    for _ in 0..2 {
+                        assert!(answer(&request, &page, &snapshot, cache) == expected, "{text}");
+                    }
+                }
+                answers += 1;
+                pages_with_escapes += usize::from(expected.windows(2).any(|w| w[0] == b'\\'));
+                let Some(next) = page.next.as_ref() else { break };
+                request.after = Some(next.position.clone());
+            }
+        }
+        let [all, few] = caches.map(|c| c.usage());
+        assert!(all.hits > 0 && few.hits > 0 && few.physicians < all.physicians, "{few:?} {all:?}");
+        assert!(pages_with_escapes > 100, "only {pages_with_escapes} pages had escapes");
+    }
 }

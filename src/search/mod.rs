@@ -10,4 +10,4 @@ mod snapshot;
 pub use self::cursor::{Cursor, CursorError, Position};
 pub use self::places::{Near, Place, PlaceKey, PlaceQuery, Places};
 pub use self::query::{Filters, Hit, Page, SearchQuery};
-pub use self::snapshot::Snapshot;
+pub use self::snapshot::{Pin, Snapshot};

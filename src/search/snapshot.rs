@@ -2,7 +2,7 @@
 
 use std::cmp::Ordering;
 use std::collections::HashSet;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::SystemTime;
 
 use super::index::{Indexes, Traits};
@@ -66,6 +66,25 @@ impl Entry {
     /// The list-order key: folded family and given names, then NPI.
     pub(super) fn name_key(&self) -> (&str, &str, Npi) {
         (self.names.family(), self.names.given(), self.physician.npi)
+    }
+}
+
+/// A hold on a physician's record that outlives the snapshots. While a pin
+/// lives, the record's memory is not given back (the physician's own fields
+/// are freed with the last snapshot holding it, the record itself is not), so
+/// no other record can take its address: the address names this one record,
+/// and what is derived from it (its JSON) can be kept by address without ever
+/// being served for a changed physician, whose record is a new one.
+pub struct Pin(Weak<Entry>);
+
+impl Pin {
+    /// What a pin keeps allocated once its record is dropped: the record and
+    /// its two reference counts.
+    pub const RETAINED_BYTES: usize = size_of::<Entry>() + 2 * size_of::<usize>();
+
+    /// Whether some snapshot still holds the record.
+    pub fn is_held(&self) -> bool {
+        self.0.strong_count() > 0
     }
 }
 
@@ -230,6 +249,13 @@ impl Snapshot {
     /// One physician by NPI.
     pub fn physician(&self, npi: Npi) -> Option<&Physician> {
         self.entries.binary_search_by(|e| e.physician.npi.cmp(&npi)).ok().map(|i| &self.entries[i].physician)
+    }
+
+    /// A pin on `physician`'s record, if `physician` is this snapshot's.
+    pub fn pin(&self, physician: &Physician) -> Option<Pin> {
+        let at = self.entries.binary_search_by(|e| e.physician.npi.cmp(&physician.npi)).ok()?;
+        let entry = &self.entries[at];
+        std::ptr::eq(&entry.physician, physician).then(|| Pin(Arc::downgrade(entry)))
     }
 
     /// Whether the directory is demonstration data: every physician in it is

@@ -126,6 +126,39 @@ async fn a_physician_round_trips_through_put(backend: Backend) {
     assert_eq!(stored.iter().find(|p| p.npi.to_string() == npi).unwrap().family_name, "Zzyzx-Núñez");
 }
 
+/// Answers reuse each physician's JSON (a cache keyed by the snapshot's
+/// record): a change must show at once in both the detail and a search that
+/// showed the physician before.
+async fn a_changed_physician_is_never_served_stale(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let npi = app.physicians[5].npi.to_string();
+    let detail = format!("/v1/physicians/{npi}");
+    let mut body = app.ok(&detail).await;
+    let (lat, lng) = (&body["locations"][0]["lat"], &body["locations"][0]["lng"]);
+    let search = format!("/v1/physicians?lat={lat}&lng={lng}&radius=1&limit=100");
+    let shown = |page: &Value| {
+        page["results"].as_array().unwrap().iter().find(|r| r["physician"]["npi"] == npi.as_str()).cloned()
+    };
+    for _ in 0..2 {
+        assert_eq!(app.ok(&detail).await, body);
+        assert_eq!(shown(&app.ok(&search).await).unwrap()["physician"], body);
+    }
+
+    body["locations"][0]["practice_name"] = json!("Renamed \"Quoted\" Clinic");
+    body["telehealth"] = json!(!body["telehealth"].as_bool().unwrap());
+    let reply = put(&app, &npi, &body).await;
+    assert_eq!(reply.status, 200, "{:?}", reply.body);
+    assert_eq!(app.ok(&detail).await, body);
+    assert_eq!(shown(&app.ok(&search).await).unwrap()["physician"], body);
+
+    let metrics = app.get("/metrics").await.body.as_str().unwrap().to_owned();
+    let hits =
+        metrics.lines().find(|l| l.starts_with("locator_physician_json_lookups_total{result=\"hit\"}"));
+    let hits: u64 = hits.unwrap().rsplit(' ').next().unwrap().parse().unwrap();
+    assert!(hits >= 2, "the unchanged physician was served from the cache: {metrics}");
+    assert!(metrics.contains("\nlocator_physician_json_bytes "), "{metrics}");
+}
+
 async fn create_then_delete(backend: Backend) {
     let app = spawn_app(backend).await;
     let npi = "1234567893";
@@ -282,6 +315,7 @@ async fn an_oversized_or_headless_body_is_refused_whole(backend: Backend) {
 }
 
 both_backends!(
+    a_changed_physician_is_never_served_stale,
     repeated_failed_authentications_lock_the_network_out,
     an_oversized_or_headless_body_is_refused_whole,
     tokens_are_required_and_checked,

@@ -1,0 +1,261 @@
+//! Each physician's JSON, written once and kept for the answers that follow.
+//!
+//! A search answer is twenty physicians with every location, some 25 KB of
+//! JSON, and escaping and copying those strings afresh cost more than the
+//! search. A physician's JSON does not depend on the query (the distance and
+//! the nearest location are beside it), so it is written on a physician's
+//! first appearance and copied after that.
+//!
+//! The cache is keyed by the address of the physician's record in the
+//! snapshot and holds a [`Pin`] on that record: records are never changed in
+//! place (a changed physician is a new record, at another address), and the
+//! pin keeps the address from being reused, so a key can never name another
+//! physician, or an old version of this one. Memory stays within a budget
+//! whatever the traffic (a crawler walking every NPI only cycles it), and the
+//! budget is split among shards, each under its own lock, so the workers
+//! rarely wait on one another.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use serde::{Serialize, Serializer};
+use serde_json::value::{RawValue, to_raw_value};
+
+use super::dto::PhysicianView;
+use crate::directory::Physician;
+use crate::search::{Pin, Snapshot};
+
+/// A physician in an answer: their view to write, or the JSON written from it
+/// for an earlier answer (the same bytes). The view is boxed: a page's
+/// results would otherwise each take its 224 bytes.
+pub enum PhysicianJson<'a> {
+    View(Box<PhysicianView<'a>>),
+    Written(Arc<RawValue>),
+}
+
+impl Serialize for PhysicianJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            PhysicianJson::View(view) => view.serialize(serializer),
+            PhysicianJson::Written(json) => json.serialize(serializer),
+        }
+    }
+}
+
+/// Shards of the cache: enough that two workers seldom want the same lock.
+const SHARDS: usize = 16;
+
+/// What a kept physician costs besides their JSON: the pinned record, the
+/// slot, the JSON's reference counts and the index entry (with its slack).
+const KEPT_OVERHEAD: usize =
+    Pin::RETAINED_BYTES + size_of::<Kept>() + 2 * size_of::<usize>() + 2 * size_of::<(usize, usize)>();
+
+/// The physicians' JSON kept within a memory budget.
+pub struct JsonCache {
+    shards: Box<[Mutex<Shard>]>,
+    /// Each shard's part of the budget, in bytes.
+    shard_budget: usize,
+}
+
+/// A part of the cache: the kept JSON in a ring that a clock hand sweeps to
+/// choose what to drop (CLOCK, a cheap approximation of least recently used:
+/// a hit sets a bit; the hand spares a kept physician once per bit).
+#[derive(Default)]
+struct Shard {
+    /// By record address: the slot in `ring`.
+    slots: HashMap<usize, usize>,
+    ring: Vec<Kept>,
+    hand: usize,
+    /// What the kept physicians cost, by [`cost`].
+    bytes: usize,
+    hits: u64,
+    misses: u64,
+}
+
+struct Kept {
+    address: usize,
+    json: Arc<RawValue>,
+    pin: Pin,
+    /// Asked for since the hand last passed.
+    referenced: bool,
+}
+
+/// What keeping `json` costs, in bytes.
+fn cost(json: &RawValue) -> usize {
+    json.get().len() + KEPT_OVERHEAD
+}
+
+/// What the cache holds and how it served, for `/metrics`.
+#[derive(Debug)]
+pub struct Usage {
+    pub bytes: usize,
+    pub physicians: usize,
+    pub hits: u64,
+    pub misses: u64,
+}
+
+impl JsonCache {
+    /// A cache of at most about `budget` bytes; 0 keeps nothing, and every
+    /// answer is written from the views, as it was before this cache.
+    pub fn new(budget: usize) -> Self {
+        let shards = if budget == 0 { 0 } else { SHARDS };
+        JsonCache { shards: (0..shards).map(|_| Mutex::default()).collect(), shard_budget: budget / SHARDS }
+    }
+
+    /// `physician`, a record of `snapshot`, as an answer shows them.
+    pub fn physician<'a>(&self, snapshot: &Snapshot, physician: &'a Physician) -> PhysicianJson<'a> {
+        let address = std::ptr::from_ref(physician) as usize;
+        let Some(shard) = self.shard(address) else {
+            return PhysicianJson::View(Box::new(physician.into()));
+        };
+        if let Some(json) = lock(shard).get(address) {
+            return PhysicianJson::Written(json);
+        }
+        let view = PhysicianView::from(physician);
+        let Ok(json) = to_raw_value(&view) else {
+            // Let the answer's own serialization report it.
+            return PhysicianJson::View(Box::new(view));
+        };
+        let json: Arc<RawValue> = json.into();
+        if let Some(pin) = snapshot.pin(physician) {
+            lock(shard).keep(address, json.clone(), pin, self.shard_budget);
+        }
+        PhysicianJson::Written(json)
+    }
+
+    fn shard(&self, address: usize) -> Option<&Mutex<Shard>> {
+        // Records are 16-byte aligned; Fibonacci hashing spreads the rest
+        // into the top bits, which pick the shard.
+        let mixed = (address as u64 >> 4).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        self.shards.get((mixed >> (u64::BITS - SHARDS.ilog2())) as usize)
+    }
+
+    pub fn usage(&self) -> Usage {
+        let mut usage = Usage { bytes: 0, physicians: 0, hits: 0, misses: 0 };
+        for shard in &self.shards {
+            let shard = lock(shard);
+            usage.bytes += shard.bytes;
+            usage.physicians += shard.ring.len();
+            usage.hits += shard.hits;
+            usage.misses += shard.misses;
+        }
+        usage
+    }
+}
+
+fn lock(shard: &Mutex<Shard>) -> std::sync::MutexGuard<'_, Shard> {
+    // A shard holds no invariant a panicking holder could break halfway that
+    // would make an answer wrong: at worst a miscounted byte total.
+    shard.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Shard {
+    fn get(&mut self, address: usize) -> Option<Arc<RawValue>> {
+        let Some(&slot) = self.slots.get(&address) else {
+            self.misses += 1;
+            return None;
+        };
+        self.hits += 1;
+        let kept = &mut self.ring[slot];
+        kept.referenced = true;
+        Some(kept.json.clone())
+    }
+
+    /// Keeps `json` for the record at `address`, dropping what the hand
+    /// chooses until it fits in `budget`.
+    fn keep(&mut self, address: usize, json: Arc<RawValue>, pin: Pin, budget: usize) {
+        let cost = cost(&json);
+        // Another worker may have written the same physician meanwhile.
+        if cost > budget || self.slots.contains_key(&address) {
+            return;
+        }
+        while self.bytes + cost > budget {
+            let hand = self.hand % self.ring.len();
+            let kept = &mut self.ring[hand];
+            if kept.referenced && kept.pin.is_held() {
+                kept.referenced = false;
+                self.hand = hand + 1;
+            } else {
+                self.drop_slot(hand);
+                self.hand = hand;
+            }
+        }
+        self.slots.insert(address, self.ring.len());
+        self.ring.push(Kept { address, json, pin, referenced: false });
+        self.bytes += cost;
+    }
+
+    /// Drops a slot, moving the last one into its place.
+    fn drop_slot(&mut self, slot: usize) {
+        let dropped = self.ring.swap_remove(slot);
+        self.slots.remove(&dropped.address);
+        self.bytes -= cost(&dropped.json);
+        if let Some(moved) = self.ring.get(slot) {
+            self.slots.insert(moved.address, slot);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::directory::formats::csv;
+
+    fn written(json: PhysicianJson<'_>) -> String {
+        serde_json::to_string(&json).unwrap()
+    }
+
+    fn view(p: &Physician) -> String {
+        serde_json::to_string(&PhysicianView::from(p)).unwrap()
+    }
+
+    #[test]
+    fn a_walk_of_every_physician_stays_within_the_budget() {
+        let seed = csv::read(crate::db::SEED_CSV.as_bytes()).unwrap();
+        let snapshot = Snapshot::build(1, seed.clone());
+        let budget = 256 << 10;
+        let cache = JsonCache::new(budget);
+        for round in 0..3 {
+            for p in &seed {
+                let p = snapshot.physician(p.npi).unwrap();
+                assert_eq!(written(cache.physician(&snapshot, p)), view(p));
+                let usage = cache.usage();
+                assert!(usage.bytes <= budget, "round {round}: {usage:?}");
+            }
+        }
+        let usage = cache.usage();
+        let all = seed.iter().map(|p| view(p).len() + KEPT_OVERHEAD).sum::<usize>();
+        assert!(all > 4 * budget, "the walk must overflow the budget: {all}");
+        assert!(usage.bytes > budget / 2, "the budget is used: {usage:?}");
+        assert_eq!(usage.hits + usage.misses, 3 * seed.len() as u64);
+    }
+
+    #[test]
+    fn a_changed_physician_is_written_afresh() {
+        let seed = csv::read(crate::db::SEED_CSV.as_bytes()).unwrap();
+        let before = Snapshot::build(1, seed.clone());
+        let cache = JsonCache::new(64 << 20);
+        let npi = seed[10].npi;
+        let old = written(cache.physician(&before, before.physician(npi).unwrap()));
+        let mut changed = seed[10].clone();
+        changed.family_name = "Changed".into();
+        let after = before.with_changes(2, &[npi], vec![changed]);
+        drop(before);
+        let fresh = after.physician(npi).unwrap();
+        assert_eq!(written(cache.physician(&after, fresh)), view(fresh));
+        assert_ne!(written(cache.physician(&after, fresh)), old);
+        // The old record is no snapshot's, so the hand drops it at its first pass.
+        let kept = cache.shards.iter().map(|s| lock(s).ring.iter().filter(|k| !k.pin.is_held()).count());
+        assert_eq!(kept.sum::<usize>(), 1);
+    }
+
+    #[test]
+    fn no_budget_writes_the_views() {
+        let seed = csv::read(crate::db::SEED_CSV.as_bytes()).unwrap();
+        let snapshot = Snapshot::build(1, seed.clone());
+        let cache = JsonCache::new(0);
+        let p = snapshot.physician(seed[0].npi).unwrap();
+        assert!(matches!(cache.physician(&snapshot, p), PhysicianJson::View(_)));
+        assert_eq!(cache.usage().physicians, 0);
+    }
+}
