@@ -217,6 +217,44 @@ impl Ruler {
         if d.bound == 0.0 { d.metres } else { self.origin.geodesic_m(d.to) }
     }
 
+    /// `d` with Karney's value, and no bound.
+    fn exactly(&self, d: Distance) -> Distance {
+        Distance { metres: self.exact(d), bound: 0.0, to: d.to }
+    }
+
+    /// `d`, or Karney's value for it when its bound leaves undecided on which
+    /// side of `metres` the geodesic lies: the value then reads on the side
+    /// it is judged on, so a result inside a radius never reads beyond it.
+    pub fn decided(&self, d: Distance, metres: f64) -> Distance {
+        if (d.metres - metres).abs() > d.bound { d } else { self.exactly(d) }
+    }
+
+    /// Makes distances in ranking order (Karney's) read in that order. A run
+    /// of neighbours closer than their bounds, whose values the kernel may
+    /// have swapped, takes Karney's values, unless it is one point measured
+    /// alike (equal values); runs further apart than their bounds already
+    /// read in order, whichever value each ends with.
+    pub fn settle<T>(&self, ranked: &mut [T], distance: impl Fn(&mut T) -> &mut Distance) {
+        let mut start = 0;
+        for end in 1..=ranked.len() {
+            if end < ranked.len() {
+                let (a, b) = (*distance(&mut ranked[end - 1]), *distance(&mut ranked[end]));
+                if (b.metres - a.metres).abs() <= a.bound + b.bound {
+                    continue;
+                }
+            }
+            let run = &mut ranked[start..end];
+            let first = *distance(&mut run[0]);
+            if run.iter_mut().any(|t| (distance(t).to, distance(t).metres) != (first.to, first.metres)) {
+                for t in run {
+                    let d = distance(t);
+                    *d = self.exactly(*d);
+                }
+            }
+            start = end;
+        }
+    }
+
     /// The order of two distances' geodesics (equal points are equally far).
     pub fn cmp(&self, a: Distance, b: Distance) -> Ordering {
         if a.to == b.to {
@@ -231,11 +269,7 @@ impl Ruler {
     /// The order of a distance's geodesic and `metres` (a radius, or a
     /// cursor's exact distance).
     pub fn cmp_metres(&self, a: Distance, metres: f64) -> Ordering {
-        if (a.metres - metres).abs() > a.bound {
-            a.metres.total_cmp(&metres)
-        } else {
-            self.exact(a).total_cmp(&metres)
-        }
+        self.decided(a, metres).metres.total_cmp(&metres)
     }
 
     /// Vincenty's inverse formula (see [`KERNEL_BOUND_M`]), or `None` for a

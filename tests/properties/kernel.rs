@@ -6,7 +6,7 @@ use geo::{Destination, Geodesic, Point};
 use proptest::prelude::*;
 
 use physician_locator::domain::geo::KERNEL_BOUND_M;
-use physician_locator::domain::{GeoPoint, Ruler};
+use physician_locator::domain::{Distance, GeoPoint, Ruler};
 
 use crate::arb::{self, geodesic_m};
 use crate::config;
@@ -99,6 +99,33 @@ proptest! {
         prop_assert_eq!(ruler.cmp(da, db), want, "{:?} {:?}", a, b);
         for radius in [kb, kb.next_up(), kb.next_down(), kb + 1e-4, kb - 1e-4] {
             prop_assert_eq!(ruler.cmp_metres(da, radius), ka.total_cmp(&radius));
+        }
+    }
+
+    /// Lines of nearly one length in many directions (different points a
+    /// hair apart in distance, or equally far), put in Karney's order: once
+    /// settled, their values read in that order, each within its bound.
+    #[test]
+    fn settled_distances_read_in_karneys_order(
+        from in origin(), metres in length(),
+        lines in prop::collection::vec(
+            (bearing(), prop_oneof![Just(0.0), -1e-5..=1e-5f64, -1e-8..=1e-8f64]), 1..=12),
+    ) {
+        let ruler = Ruler::new(from);
+        let mut ranked: Vec<(f64, Distance)> = lines
+            .iter()
+            .map(|&(bearing, nudge)| {
+                let to = towards(from, bearing, (metres + nudge).max(0.0));
+                (geodesic_m(from, to), ruler.measure(to))
+            })
+            .collect();
+        ranked.sort_by(|a, b| a.0.total_cmp(&b.0));
+        ruler.settle(&mut ranked, |r| &mut r.1);
+        for (karney, d) in &ranked {
+            prop_assert!((d.metres() - karney).abs() <= d.bound(), "{} m, Karney {karney} m", d.metres());
+        }
+        for pair in ranked.windows(2) {
+            prop_assert!(pair[0].1.metres() <= pair[1].1.metres(), "out of order: {:?}", pair);
         }
     }
 }
