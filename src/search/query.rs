@@ -7,7 +7,8 @@
 //! the cursor) are closer than that. Results report the cheap value, except
 //! where Karney's is needed to read in order or on the right side of the
 //! radius; the cursor carries the last result's geodesic, so that paging
-//! resumes exactly (one Karney call for a page that has a next).
+//! resumes exactly: one Karney call for a page that has a next, and one on
+//! the next page, whose walk meets that result again a hair from the cursor.
 
 use std::cmp::Ordering;
 use std::collections::BTreeSet;
@@ -259,9 +260,9 @@ impl Disc {
 }
 
 /// One result: a physician, and with an origin, their nearest matching location
-/// and its distance in metres: within [`crate::domain::geo::KERNEL_BOUND_M`] of the geodesic, on
-/// the same side of the radius, and never out of order on its page (see
-/// [`Ruler::settle`]).
+/// and its distance in metres: within [`crate::domain::geo::KERNEL_BOUND_M`]
+/// of the geodesic, on the same side of the radius, and never out of order on
+/// its page (see [`Ruler::settle`]).
 #[derive(Debug)]
 pub struct Hit<'a> {
     pub physician: &'a Physician,
