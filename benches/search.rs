@@ -18,7 +18,7 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{Double, Text};
 use physician_locator::directory::Physician;
-use physician_locator::domain::{Condition, GeoPoint, Radius, Specialty, Unit};
+use physician_locator::domain::{Condition, GeoPoint, Radius, Ruler, Specialty, Unit};
 use physician_locator::generate::generate;
 use physician_locator::geocode::Gazetteer;
 use physician_locator::search::{Filters, Position, SearchQuery, Snapshot};
@@ -200,6 +200,16 @@ fn search_benches(c: &mut Criterion) {
                 let to = GeoPoint::new((from.lat() + 0.07).min(90.0), (from.lng() + 0.09).min(180.0))
                     .expect("valid");
                 black_box(from.geodesic_m(to))
+            })
+        });
+        // The same line measured by the kernel (`Ruler`, Vincenty's formula
+        // within a proven bound of Karney), the origin prepared each time.
+        group.bench_function("one_kernel_distance", |b| {
+            b.iter(|| {
+                let from = points.take().1;
+                let to = GeoPoint::new((from.lat() + 0.07).min(90.0), (from.lng() + 0.09).min(180.0))
+                    .expect("valid");
+                black_box(Ruler::new(from).measure(to).metres())
             })
         });
         group.finish();

@@ -8,7 +8,9 @@
 //!    answer 500 on untrusted input, and an altered cursor is refused
 //!    (`properties/parsing.rs`);
 //! 4. the CSV and JSON layouts round-trip every valid physician
-//!    (`properties/roundtrip.rs`).
+//!    (`properties/roundtrip.rs`);
+//! 5. the distance kernel stays within its bound of Karney over the whole
+//!    Earth, and orders as Karney does (`properties/kernel.rs`).
 //!
 //! Inputs over-weight the hard places of the globe (poles, antimeridian,
 //! equator, many physicians at one address): see `properties/arb.rs`.
@@ -17,6 +19,8 @@
 
 #[path = "properties/arb.rs"]
 mod arb;
+#[path = "properties/kernel.rs"]
+mod kernel;
 #[path = "properties/oracle.rs"]
 mod oracle;
 #[path = "properties/parsing.rs"]

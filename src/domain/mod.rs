@@ -10,7 +10,7 @@ pub mod place;
 pub mod text;
 pub mod vocabulary;
 
-pub use self::geo::{GeoPoint, GeocodePrecision, Radius, Unit};
+pub use self::geo::{Distance, GeoPoint, GeocodePrecision, Radius, Ruler, Unit};
 pub use self::npi::Npi;
 pub use self::person::{Credential, Gender, Language};
 pub use self::place::{Date, Phone, UsState, ZipCode};

@@ -158,7 +158,7 @@ impl Snapshot {
             if !matcher.accepts_slot(slot) || !(query.keep)(&entry.physician, location) {
                 continue;
             }
-            let metres = disc.origin.geodesic_m(location.point);
+            let metres = near.origin.geodesic_m(location.point);
             let key = PlaceKey { metres, npi: entry.physician.npi, ordinal: location.ordinal };
             if metres > disc.radius_m || after.is_some_and(|a| key.cmp(&a).is_le()) {
                 continue;
@@ -216,7 +216,7 @@ impl Snapshot {
                 matcher.accepts_slot(slot)
                     && (query.keep)(physician, location)
                     && (sphere_m_from_chord2(chord2(*slot.geom(), disc.centre)) <= disc.sure_inside
-                        || disc.origin.geodesic_m(location.point) <= disc.radius_m)
+                        || near.origin.geodesic_m(location.point) <= disc.radius_m)
             })
             .count()
     }

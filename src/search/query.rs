@@ -1,14 +1,27 @@
 //! Answering a search from a snapshot: filters, geodesic ranking, paging.
+//!
+//! The order and the radius are exactly those of Karney's geodesic, but a
+//! ranked page rarely computes one: a [`Ruler`] measures each candidate with a
+//! cheaper formula within a millimetre of it and compares as Karney would,
+//! calling Karney only when two distances (or a distance and the radius or
+//! the cursor) are closer than that. Results report the cheap value, except
+//! where Karney's is needed to read in order or on the right side of the
+//! radius; the cursor carries the last result's geodesic, so that paging
+//! resumes exactly: one Karney call for a page that has a next, and one on
+//! the next page, whose walk meets that result again a hair from the cursor.
 
+use std::cmp::Ordering;
 use std::collections::BTreeSet;
 
 use super::cursor::{Cursor, Position, fnv1a};
 use super::index::{self, IndexedLocation, Traits};
-use super::snapshot::{Entry, Snapshot, by_distance};
+use super::snapshot::{Entry, Snapshot};
 use crate::directory::{Location, Physician};
 use crate::domain::geo::{MEAN_EARTH_RADIUS_M, SPHERE_SLACK, sphere_m_from_chord2};
 use crate::domain::vocabulary::{ConditionKind, ServiceKind, SpecialtyKind, TermSet};
-use crate::domain::{Condition, Gender, GeoPoint, Language, Npi, Radius, Service, Specialty, UsState};
+use crate::domain::{
+    Condition, Distance, Gender, GeoPoint, Language, Npi, Radius, Ruler, Service, Specialty, UsState,
+};
 
 /// What a physician must satisfy. Empty sets and `None` mean "any".
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -138,9 +151,10 @@ fn order_slack(chord2: f64) -> f64 {
 /// satisfy `s(1-e) - m <= g <= s(1+e) + m` (`e` = [`SPHERE_SLACK`], `m` =
 /// [`ALLOWANCE`] for rounding). So a location with `s` up to `(r - m) / (1 + e)`
 /// is inside without a geodesic, one with `s` beyond `(r + m) / (1 - e)` is
-/// outside, and only the thin band between needs a geodesic to decide.
+/// outside, and only the thin band between needs measuring to decide.
 pub(super) struct Disc {
-    pub origin: GeoPoint,
+    /// Measures from the origin, and orders as Karney does.
+    pub ruler: Ruler,
     pub centre: [f64; 3],
     /// As the index compares it.
     pub stored_centre: [f32; 3],
@@ -161,7 +175,7 @@ impl Disc {
         let outer = (radius_m + ALLOWANCE) / (1.0 - SPHERE_SLACK);
         let half_angle = (outer / (2.0 * MEAN_EARTH_RADIUS_M)).min(std::f64::consts::FRAC_PI_2);
         Disc {
-            origin,
+            ruler: Ruler::new(origin),
             centre: origin.unit_vector(),
             stored_centre: index::stored(origin.unit_vector()),
             radius_m,
@@ -200,13 +214,13 @@ impl Disc {
         })
     }
 
-    /// The physician's nearest qualifying location and its geodesic distance,
-    /// computing geodesics only for locations whose lower bound does not
-    /// exceed the best found so far.
-    fn nearest(&self, matcher: &Matcher<'_>, entry: &Entry) -> (f64, u8) {
-        let geodesic = |location: &Location| self.origin.geodesic_m(location.point);
+    /// The physician's nearest qualifying location (ties to the lower index)
+    /// and its distance, measuring only locations whose lower bound does not
+    /// exceed the farthest the best found so far may be.
+    fn nearest(&self, matcher: &Matcher<'_>, entry: &Entry) -> (Distance, u8) {
+        let measure = |location: &Location| self.ruler.measure(location.point);
         if let [only] = entry.physician.locations.as_slice() {
-            return (geodesic(only), 0);
+            return (measure(only), 0);
         }
         let mut by_sphere: Vec<(f64, u8, &Location)> = matcher
             .locations(entry)
@@ -215,22 +229,40 @@ impl Disc {
             })
             .collect();
         by_sphere.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-        let mut best = (f64::INFINITY, u8::MAX);
+        let mut best: Option<(Distance, u8)> = None;
         for (s, l, location) in by_sphere {
-            if Disc::lower(s) > best.0 {
+            if best.is_some_and(|(d, _)| Disc::lower(s) > Disc::farthest(d)) {
                 break;
             }
-            let candidate = (geodesic(location), l);
-            if candidate.0 < best.0 || candidate.0 == best.0 && l < best.1 {
-                best = candidate;
+            let candidate = (measure(location), l);
+            if best.is_none_or(|b| self.by_distance(candidate, b).is_lt()) {
+                best = Some(candidate);
             }
         }
-        best
+        best.expect("a qualifying physician has a qualifying location")
+    }
+
+    /// Whether a distance's geodesic is within the radius.
+    fn holds(&self, d: Distance) -> bool {
+        self.ruler.cmp_metres(d, self.radius_m).is_le()
+    }
+
+    /// The most a distance's geodesic may be.
+    fn farthest(d: Distance) -> f64 {
+        d.metres() + d.bound()
+    }
+
+    /// The order of two (distance, tie-breaker) keys: the geodesic's
+    /// (Karney's, deciding whenever the bounds do not), then the tie-breaker.
+    fn by_distance<T: Ord>(&self, a: (Distance, T), b: (Distance, T)) -> Ordering {
+        self.ruler.cmp(a.0, b.0).then(a.1.cmp(&b.1))
     }
 }
 
 /// One result: a physician, and with an origin, their nearest matching location
-/// and its geodesic distance in metres.
+/// and its distance in metres: within [`crate::domain::geo::KERNEL_BOUND_M`]
+/// of the geodesic, on the same side of the radius, and never out of order on
+/// its page (see [`Ruler::settle`]).
 #[derive(Debug)]
 pub struct Hit<'a> {
     pub physician: &'a Physician,
@@ -279,29 +311,34 @@ impl Snapshot {
         // page follows; on the last page, the matches beyond the radius come
         // next in it, so the walk goes on past the radius for `beyond` more.
         let until = if beyond == 0 { disc.radius_m } else { f64::INFINITY };
-        let ranked = self.nearest(&matcher, &disc, &sources, limit + beyond.max(1), cursor, until);
-        let inside = ranked.partition_point(|r| r.0 <= disc.radius_m);
+        let mut ranked = self.nearest(&matcher, &disc, &sources, limit + beyond.max(1), cursor, until);
+        disc.ruler.settle(&mut ranked, |r| &mut r.0);
+        // Each distance reads on the side of the radius it is judged on.
+        let inside = ranked.partition_point(|r| r.0.metres() <= disc.radius_m);
         let more = inside > limit;
-        let mut ranked = ranked.into_iter().map(|(metres, l, entry)| {
+        // The cursor holds the last result's geodesic, so that the next page
+        // begins exactly where the ranking says, whatever was reported.
+        let next = ranked[..inside.min(limit)].last().filter(|_| more).map(|last| Cursor {
+            fingerprint: query.fingerprint(),
+            position: Position::Distance { metres: disc.ruler.exact(last.0), npi: last.2.physician.npi },
+        });
+        let mut ranked = ranked.into_iter().map(|(d, l, entry)| {
             let physician = &entry.physician;
-            Hit { physician, nearest: Some((&physician.locations[usize::from(l)], metres)) }
+            Hit { physician, nearest: Some((&physician.locations[usize::from(l)], d.metres())) }
         });
         let hits: Vec<Hit<'_>> = ranked.by_ref().take(inside.min(limit)).collect();
         let beyond = if more { Vec::new() } else { ranked.take(beyond).collect() };
-        let next = hits.last().filter(|_| more).map(|hit| Cursor {
-            fingerprint: query.fingerprint(),
-            position: Position::Distance { metres: hit.nearest.map_or(0.0, |n| n.1), npi: hit.physician.npi },
-        });
         Page { total, hits, next, beyond: Some(beyond) }
     }
 
     /// The first `take` physicians within `until` metres after `cursor` in
-    /// (geodesic distance, NPI) order, with their nearest qualifying location.
+    /// (geodesic distance, NPI) order, with their nearest qualifying location
+    /// and its distance, decided against the radius.
     ///
     /// Locations come nearest first on the sphere; each physician is taken at
-    /// its designated location and given its exact distance. The walk ends
-    /// when the next location's lower bound is beyond `until`, or beyond the
-    /// last of `take` found: nothing after it can enter.
+    /// its designated location and measured. The walk ends when the next
+    /// location's lower bound is beyond `until`, or beyond the farthest the
+    /// last of `take` found may be: nothing after it can enter.
     fn nearest<'s>(
         &'s self,
         matcher: &Matcher<'_>,
@@ -310,13 +347,13 @@ impl Snapshot {
         take: usize,
         cursor: Option<(f64, Npi)>,
         until: f64,
-    ) -> Vec<(f64, u8, &'s Entry)> {
-        let mut page: Vec<(f64, u8, &Entry)> = Vec::with_capacity(take + 1);
+    ) -> Vec<(Distance, u8, &'s Entry)> {
+        let mut page: Vec<(Distance, u8, &Entry)> = Vec::with_capacity(take + 1);
         for slot in index::nearest(sources, disc.stored_centre) {
             let d2 = chord2(*slot.geom(), disc.centre);
             let s = sphere_m_from_chord2(d2);
             let least = Disc::ahead(d2);
-            if least > until || page.len() >= take && least > page[take - 1].0 {
+            if least > until || page.len() >= take && least > Disc::farthest(page[take - 1].0) {
                 break;
             }
             let entry = &*slot.data.entry;
@@ -325,14 +362,17 @@ impl Snapshot {
             if !qualifies || cursor.is_some_and(|(d, _)| Disc::upper(s) < d) {
                 continue;
             }
-            let (metres, l) = disc.nearest(matcher, entry);
-            let key = (metres, entry.physician.npi);
-            if metres > until || cursor.is_some_and(|c| by_distance(key, c).is_le()) {
+            let (d, l) = disc.nearest(matcher, entry);
+            let d = disc.ruler.decided(d, disc.radius_m);
+            let key = (d, entry.physician.npi);
+            let vs_cursor =
+                |(metres, npi): (f64, Npi)| disc.ruler.cmp_metres(d, metres).then(key.1.cmp(&npi));
+            if d.metres() > until || cursor.is_some_and(|c| vs_cursor(c).is_le()) {
                 continue;
             }
-            let at = page.partition_point(|p| by_distance((p.0, p.2.physician.npi), key).is_lt());
+            let at = page.partition_point(|p| disc.by_distance((p.0, p.2.physician.npi), key).is_lt());
             if at < take {
-                page.insert(at, (metres, l, entry));
+                page.insert(at, (d, l, entry));
                 page.truncate(take);
             }
         }
@@ -346,7 +386,7 @@ impl Snapshot {
                 matcher.accepts_slot(slot)
                     && disc.designated(matcher, slot)
                     && (sphere_m_from_chord2(chord2(*slot.geom(), disc.centre)) <= disc.sure_inside
-                        || disc.nearest(matcher, &slot.data.entry).0 <= disc.radius_m)
+                        || disc.holds(disc.nearest(matcher, &slot.data.entry).0))
             })
             .count()
     }

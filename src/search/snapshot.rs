@@ -1,6 +1,5 @@
 //! The immutable in-memory directory every request reads.
 
-use std::cmp::Ordering;
 use std::collections::HashSet;
 use std::sync::{Arc, Weak};
 use std::time::SystemTime;
@@ -279,11 +278,6 @@ impl Snapshot {
     pub fn service_counts(&self) -> impl Iterator<Item = (Service, usize)> + '_ {
         Service::all().zip(self.counts.services.iter().copied())
     }
-}
-
-/// Total order on (distance, NPI), the ranking with origin.
-pub(super) fn by_distance(a: (f64, Npi), b: (f64, Npi)) -> Ordering {
-    a.0.total_cmp(&b.0).then(a.1.cmp(&b.1))
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 
 use physician_locator::directory::{Location, Physician};
 use physician_locator::domain::Npi;
+use physician_locator::domain::geo::KERNEL_BOUND_M;
 use physician_locator::domain::text::fold;
 use physician_locator::search::{Filters, Hit, SearchQuery};
 
@@ -96,7 +97,13 @@ pub fn on_boundary(metres: f64, radius_m: f64) -> bool {
     (metres - radius_m).abs() <= 1e-9 * radius_m
 }
 
-/// Distances agree to a micrometre in a kilometre, or a millimetre.
-pub fn same_distance(a: f64, b: f64) -> bool {
-    (a - b).abs() <= (1e-6 * b.abs()).max(1e-3)
+/// Whether a reported distance is within the kernel's bound of Karney's.
+pub fn same_distance(reported: f64, karney: f64) -> bool {
+    (reported - karney).abs() <= KERNEL_BOUND_M
+}
+
+/// Karney's distance from the query's origin to a hit's nearest location.
+pub fn karney_m(query: &SearchQuery, hit: &Hit<'_>) -> f64 {
+    let (origin, _) = query.near.expect("a ranked query");
+    geodesic_m(origin, hit.nearest.expect("a ranked hit has a distance").0.point)
 }

@@ -14,18 +14,43 @@ use physician_locator::search::{Cursor, Hit, Page, Position, SearchQuery, Snapsh
 
 use crate::arb::{self, Detail, QuerySpec};
 use crate::config;
-use crate::oracle::{self, Listed, Ranked, listed_key, on_boundary, ranked_hit, same_distance};
+use crate::oracle::{self, Listed, Ranked, karney_m, listed_key, on_boundary, ranked_hit, same_distance};
 
 /// What identifies a hit: the physician, and with an origin the nearest
-/// location's ordinal and the exact distance.
-type Key = (Npi, Option<(u8, u64)>);
+/// location's ordinal. (Its reported distance may be the kernel's or
+/// Karney's, depending on its neighbours on the page: [`page_distances`]
+/// holds it to Karney's.)
+type Key = (Npi, Option<u8>);
 
 fn key(hit: &Hit<'_>) -> Key {
-    (hit.physician.npi, hit.nearest.map(|(l, m)| (l.ordinal, m.to_bits())))
+    (hit.physician.npi, hit.nearest.map(|(l, _)| l.ordinal))
 }
 
 fn keys(hits: &[Hit<'_>]) -> Vec<Key> {
     hits.iter().map(key).collect()
+}
+
+/// A page's reported distances, against Karney's computed directly: each
+/// within the kernel's bound, and (with NPIs) read in strictly increasing
+/// order, results then those beyond the radius.
+fn page_distances(query: &SearchQuery, page: &Page<'_>) -> Result<(), TestCaseError> {
+    let hits: Vec<&Hit<'_>> = page.hits.iter().chain(page.beyond.iter().flatten()).collect();
+    for hit in &hits {
+        let (reported, karney) = (ranked_hit(hit).metres, karney_m(query, hit));
+        prop_assert!(
+            same_distance(reported, karney),
+            "{:?}: reported {reported} m, Karney {karney} m",
+            key(hit)
+        );
+    }
+    for pair in hits.windows(2) {
+        let (a, b) = (ranked_hit(pair[0]), ranked_hit(pair[1]));
+        prop_assert!(
+            a.metres.total_cmp(&b.metres).then(a.npi.cmp(&b.npi)).is_lt(),
+            "a page reads out of order: {a:?} {b:?}"
+        );
+    }
+    Ok(())
 }
 
 /// A limit that holds any answer over `directory` in one page.
@@ -118,6 +143,9 @@ fn check_query(snapshot: &Snapshot, directory: &[Physician], spec: &QuerySpec) -
     prop_assert_eq!(page.total, None, "total counted without being asked");
     let n = spec.limit.min(full.hits.len());
     prop_assert_eq!(keys(&page.hits), keys(&full.hits[..n]));
+    if query.near.is_some() {
+        page_distances(&query, &page)?;
+    }
     prop_assert_eq!(page.next.is_some(), full.hits.len() > spec.limit);
     let beyond = |page: &Page<'_>| page.beyond.as_deref().map(keys);
     let last_beyond = if page.next.is_some() { Some(Vec::new()) } else { beyond(&full) };
@@ -150,6 +178,7 @@ fn check_paging(
         prop_assert!(page.hits.len() <= limit);
         seen.extend(keys(&page.hits));
         if query.near.is_some() {
+            page_distances(query, &page)?;
             ranked.extend(page.hits.iter().map(ranked_hit));
         }
         let Some(cursor) = page.next else {
@@ -164,8 +193,9 @@ fn check_paging(
         prop_assert_eq!(page.hits.len(), limit, "a short page before the last");
         prop_assert_eq!(cursor.fingerprint, fingerprint);
         let last = page.hits.last().expect("a full page");
+        // Ranked, the cursor holds Karney's distance, whatever was reported.
         let position = match last.nearest {
-            Some((_, metres)) => Position::Distance { metres, npi: last.physician.npi },
+            Some(_) => Position::Distance { metres: karney_m(query, last), npi: last.physician.npi },
             None => {
                 let (family, given, npi) = listed_key(last.physician);
                 Position::Name { family, given, npi }
@@ -260,10 +290,13 @@ proptest! {
     }
 }
 
-/// Where an arbitrary cursor position is, relative to a whole answer.
+/// Where an arbitrary cursor position is, relative to a whole answer: on a
+/// hit's geodesic (Karney's) or a hair either side, on its reported distance
+/// (within a millimetre of the geodesic, either side), or anywhere.
 #[derive(Clone, Debug)]
 enum Metres {
     Same,
+    Reported,
     NextUp,
     NextDown,
     Zero,
@@ -285,6 +318,7 @@ struct PositionSpec {
 fn position_spec() -> impl Strategy<Value = PositionSpec> {
     let metres = prop_oneof![
         4 => Just(Metres::Same),
+        2 => Just(Metres::Reported),
         1 => Just(Metres::NextUp),
         1 => Just(Metres::NextDown),
         1 => Just(Metres::Zero),
@@ -308,13 +342,14 @@ fn position_spec() -> impl Strategy<Value = PositionSpec> {
 }
 
 impl PositionSpec {
-    fn position(&self, hits: &[Hit<'_>], ranked: bool) -> Position {
+    fn position(&self, query: &SearchQuery, hits: &[Hit<'_>]) -> Position {
         let hit = self.hit.filter(|_| !hits.is_empty()).map(|i| &hits[i.index(hits.len())]);
         let npi = self.npi.or(hit.map(|h| h.physician.npi)).unwrap_or(Npi::from_base(100_000_000));
-        if ranked {
-            let base = hit.and_then(|h| h.nearest).map_or(0.0, |n| n.1);
+        if query.near.is_some() {
+            let base = hit.map_or(0.0, |h| karney_m(query, h));
             let metres = match self.metres {
                 Metres::Same => base,
+                Metres::Reported => hit.map_or(0.0, |h| ranked_hit(h).metres),
                 Metres::NextUp => base.next_up(),
                 Metres::NextDown => base.next_down().max(0.0),
                 Metres::Zero => 0.0,
@@ -334,17 +369,21 @@ impl PositionSpec {
     }
 }
 
-/// Whether a hit sorts strictly after a position.
-fn after(hit: &Hit<'_>, position: &Position) -> bool {
-    match (position, hit.nearest) {
-        (Position::Distance { metres, npi }, Some((_, m))) => {
-            m.total_cmp(metres).then(hit.physician.npi.cmp(npi)).is_gt()
-        }
-        (Position::Name { family, given, npi }, None) => {
-            let (f, g, n) = listed_key(hit.physician);
-            (f.as_str(), g.as_str(), n) > (family.as_str(), given.as_str(), *npi)
-        }
-        _ => unreachable!("positions are made for their kind of query"),
+/// The brute-force oracle's answer strictly after a position: ranked by
+/// Karney's distance then NPI, or listed by name.
+fn oracle_after(directory: &[Physician], query: &SearchQuery, position: &Position) -> Vec<Key> {
+    match position {
+        Position::Distance { metres, npi } => oracle::ranked(directory, query)
+            .into_iter()
+            .filter(|r| r.metres.total_cmp(metres).then(r.npi.cmp(npi)).is_gt())
+            .map(|r| (r.npi, Some(r.ordinal)))
+            .collect(),
+        Position::Name { family, given, npi } => oracle::listed(directory, query)
+            .into_iter()
+            .filter(|(f, g, n)| (f.as_str(), g.as_str(), *n) > (family.as_str(), given.as_str(), *npi))
+            .map(|(_, _, n)| (n, None))
+            .collect(),
+        Position::Place { .. } => unreachable!("positions are made for their kind of query"),
     }
 }
 
@@ -371,8 +410,10 @@ proptest! {
     }
 
     /// A page resumes strictly after any position, not only those the search
-    /// issued (the directory may have changed since): on the key itself, a
-    /// hair either side, another NPI, other names, before or beyond everything.
+    /// issued (the directory may have changed since), exactly as the oracle
+    /// orders Karney's distances: on a result's geodesic, a hair either side,
+    /// on its reported distance, another NPI, other names, before or beyond
+    /// everything.
     #[test]
     fn a_page_resumes_strictly_after_any_position(
         directory in arb::directory(1..=120, Detail::Search),
@@ -383,12 +424,14 @@ proptest! {
         let query = spec.resolve(&directory);
         let full = snapshot.search(&query, everything(&directory), None, false, 0);
         for p in &positions {
-            let position = p.position(&full.hits, query.near.is_some());
-            let rest: Vec<&Hit<'_>> = full.hits.iter().filter(|h| after(h, &position)).collect();
+            let position = p.position(&query, &full.hits);
+            let rest = oracle_after(&directory, &query, &position);
             let page = snapshot.search(&query, spec.limit, Some(&position), false, 0);
-            let want: Vec<Key> = rest.iter().take(spec.limit).map(|h| key(h)).collect();
-            prop_assert_eq!(keys(&page.hits), want, "after {:?}", position);
+            prop_assert_eq!(keys(&page.hits), &rest[..rest.len().min(spec.limit)], "after {:?}", position);
             prop_assert_eq!(page.next.is_some(), rest.len() > spec.limit, "after {:?}", position);
+            if query.near.is_some() {
+                page_distances(&query, &page)?;
+            }
         }
     }
 }
