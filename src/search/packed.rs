@@ -56,7 +56,7 @@ fn distance_2(a: [f32; 3], b: [f32; 3]) -> f32 {
     (0..3).map(|i| (a[i] - b[i]) * (a[i] - b[i])).sum()
 }
 
-/// A static R-tree: the spots in sort-tile-recursive order, then each level
+/// A static R-tree: the spots in an order that keeps neighbours together (`pack_order`), then each level
 /// of boxes, from the boxes of `FANOUT` consecutive spots up to the root.
 #[derive(Debug)]
 pub(super) struct PackedTree {
@@ -69,7 +69,7 @@ pub(super) struct PackedTree {
 impl PackedTree {
     pub(super) fn new(mut spots: Vec<Spot>) -> Self {
         spots.shrink_to_fit();
-        sort_tile_recursive(&mut spots);
+        pack_order(&mut spots);
         let mut levels: Vec<Vec<Bounds>> = Vec::new();
         let mut below: Vec<Bounds> = spots.iter().map(|s| Bounds::of(s.point)).collect();
         while below.len() > 1 || levels.is_empty() && !below.is_empty() {
@@ -132,19 +132,24 @@ impl PackedTree {
     }
 }
 
-/// Orders `spots` so that each run of `FANOUT` is compact: slabs along x,
-/// runs along y within a slab, then z within a run.
-fn sort_tile_recursive(spots: &mut [Spot]) {
-    let leaves = spots.len().div_ceil(FANOUT);
-    let tiles = (leaves as f64).cbrt().ceil().max(1.0) as usize;
-    let by = |axis: usize| move |a: &Spot, b: &Spot| a.point[axis].total_cmp(&b.point[axis]);
-    spots.sort_unstable_by(by(0));
-    for slab in spots.chunks_mut(FANOUT * tiles * tiles) {
-        slab.sort_unstable_by(by(1));
-        for run in slab.chunks_mut(FANOUT * tiles) {
-            run.sort_unstable_by(by(2));
-        }
+/// Orders `spots` so that each run of `FANOUT` (and of `FANOUT` runs, and so
+/// on) is compact: halves along the widest axis, recursively, each cut at a
+/// whole number of runs. The points lie on a sphere, a surface: tiling the
+/// three axes alike (sort-tile-recursive) would cut the surface into long
+/// strips, which a nearest-first walk crosses by the dozen.
+fn pack_order(spots: &mut [Spot]) {
+    if spots.len() <= FANOUT {
+        return;
     }
+    let bounds = Bounds::around(spots.iter().map(|s| Bounds::of(s.point)));
+    let axis = (0..3)
+        .max_by(|&a, &b| (bounds.upper[a] - bounds.lower[a]).total_cmp(&(bounds.upper[b] - bounds.lower[b])));
+    let axis = axis.expect("three axes");
+    let cut = spots.len().div_ceil(FANOUT) / 2 * FANOUT;
+    spots.select_nth_unstable_by(cut, |a, b| a.point[axis].total_cmp(&b.point[axis]));
+    let (near, far) = spots.split_at_mut(cut);
+    pack_order(near);
+    pack_order(far);
 }
 
 #[derive(Clone, Copy, Debug)]
