@@ -56,8 +56,9 @@ fn distance_2(a: [f32; 3], b: [f32; 3]) -> f32 {
     (0..3).map(|i| (a[i] - b[i]) * (a[i] - b[i])).sum()
 }
 
-/// A static R-tree: the spots in an order that keeps neighbours together (`pack_order`), then each level
-/// of boxes, from the boxes of `FANOUT` consecutive spots up to the root.
+/// A static R-tree: the spots in an order that keeps neighbours together
+/// (`pack_order`), then each level of boxes, from the boxes of `FANOUT`
+/// consecutive spots up to the root.
 #[derive(Debug)]
 pub(super) struct PackedTree {
     spots: Vec<Spot>,
@@ -201,16 +202,15 @@ impl<'t> Iterator for Nearest<'t> {
                 Item::Spot(i) => return Some((&tree.spots[i], d2)),
                 Item::Node { level, index } => (level, index),
             };
-            let children = index * FANOUT..(index + 1) * FANOUT;
+            let first = index * FANOUT;
             if level == 0 {
-                for i in children.start..children.end.min(tree.spots.len()) {
-                    let distance_2 = distance_2(tree.spots[i].point, self.centre);
+                for (i, spot) in tree.spots.iter().enumerate().skip(first).take(FANOUT) {
+                    let distance_2 = distance_2(spot.point, self.centre);
                     self.queue.push(Reverse(Queued { distance_2, item: Item::Spot(i) }));
                 }
             } else {
-                let below = &tree.levels[level - 1];
-                for i in children.start..children.end.min(below.len()) {
-                    let distance_2 = below[i].distance_2(self.centre);
+                for (i, bounds) in tree.levels[level - 1].iter().enumerate().skip(first).take(FANOUT) {
+                    let distance_2 = bounds.distance_2(self.centre);
                     self.queue.push(Reverse(Queued {
                         distance_2,
                         item: Item::Node { level: level - 1, index: i },
