@@ -3,6 +3,7 @@
 
 pub mod cursor;
 mod index;
+mod packed;
 mod places;
 mod query;
 mod snapshot;

@@ -141,10 +141,11 @@ impl Snapshot {
         after: Option<PlaceKey>,
     ) -> Vec<(PlaceKey, &'s Entry, u8)> {
         let disc = Disc::around(near.origin, near.within_m.unwrap_or(f64::INFINITY));
-        let sources = self.indexes.sources(&self.counts, matcher.specialties, matcher.conditions);
+        let sources =
+            self.indexes.sources(&self.entries, &self.counts, matcher.specialties, matcher.conditions);
         let mut page: Vec<(PlaceKey, &Entry, u8)> = Vec::with_capacity(limit + 1);
         for slot in index::nearest(&sources, disc.stored_centre) {
-            let d2 = chord2(*slot.geom(), disc.centre);
+            let d2 = chord2(slot.point, disc.centre);
             let s = sphere_m_from_chord2(d2);
             let least = Disc::ahead(d2);
             if least > disc.radius_m || page.len() > limit && least > page[limit].0.metres {
@@ -153,9 +154,9 @@ impl Snapshot {
             if after.is_some_and(|a| Disc::upper(s) < a.metres) {
                 continue;
             }
-            let (entry, at) = (&*slot.data.entry, slot.data.location);
+            let (entry, at) = (slot.entry, slot.location);
             let location = &entry.physician.locations[usize::from(at)];
-            if !matcher.accepts_slot(slot) || !(query.keep)(&entry.physician, location) {
+            if !matcher.accepts_slot(&slot) || !(query.keep)(&entry.physician, location) {
                 continue;
             }
             let metres = near.origin.geodesic_m(location.point);
@@ -208,14 +209,15 @@ impl Snapshot {
                 .count();
         };
         let disc = Disc::around(near.origin, near.within_m.unwrap_or(f64::INFINITY));
-        let sources = self.indexes.sources(&self.counts, matcher.specialties, matcher.conditions);
+        let sources =
+            self.indexes.sources(&self.entries, &self.counts, matcher.specialties, matcher.conditions);
         index::within(&sources, disc.stored_centre, disc.outer_chord2)
             .filter(|slot| {
-                let physician = &slot.data.entry.physician;
-                let location = &physician.locations[usize::from(slot.data.location)];
+                let physician = &slot.entry.physician;
+                let location = &physician.locations[usize::from(slot.location)];
                 matcher.accepts_slot(slot)
                     && (query.keep)(physician, location)
-                    && (sphere_m_from_chord2(chord2(*slot.geom(), disc.centre)) <= disc.sure_inside
+                    && (sphere_m_from_chord2(chord2(slot.point, disc.centre)) <= disc.sure_inside
                         || near.origin.geodesic_m(location.point) <= disc.radius_m)
             })
             .count()

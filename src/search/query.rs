@@ -14,7 +14,7 @@ use std::cmp::Ordering;
 use std::collections::BTreeSet;
 
 use super::cursor::{Cursor, Position, fnv1a};
-use super::index::{self, IndexedLocation, Traits};
+use super::index::{self, Found, Traits};
 use super::snapshot::{Entry, Snapshot};
 use crate::directory::{Location, Physician};
 use crate::domain::geo::{MEAN_EARTH_RADIUS_M, SPHERE_SLACK, sphere_m_from_chord2};
@@ -102,11 +102,11 @@ impl<'q> Matcher<'q> {
     }
 
     /// Whether the location of `slot` qualifies with its physician.
-    pub(super) fn accepts_slot(&self, slot: &IndexedLocation) -> bool {
-        let entry = &slot.data.entry;
-        self.admits(&slot.data.traits)
+    pub(super) fn accepts_slot(&self, slot: &Found<'_>) -> bool {
+        let entry = slot.entry;
+        self.admits(&slot.traits)
             && self.accepts(entry)
-            && self.accepts_location(&entry.physician.locations[usize::from(slot.data.location)])
+            && self.accepts_location(&entry.physician.locations[usize::from(slot.location)])
     }
 
     /// Whether the location qualifies (the `service` filter).
@@ -203,12 +203,12 @@ impl Disc {
     /// Whether `slot` is its physician's nearest qualifying location on the
     /// sphere (ties to the lower index): the one place a walk over locations
     /// takes each physician from, so each is taken once.
-    fn designated(&self, matcher: &Matcher<'_>, slot: &IndexedLocation) -> bool {
-        let (entry, at) = (&slot.data.entry, slot.data.location);
+    fn designated(&self, matcher: &Matcher<'_>, slot: &Found<'_>) -> bool {
+        let (entry, at) = (slot.entry, slot.location);
         if entry.physician.locations.len() == 1 {
             return true;
         }
-        let own = (chord2(*slot.geom(), self.centre), at);
+        let own = (chord2(slot.point, self.centre), at);
         matcher.locations(entry).all(|(l, loc)| {
             l == at || own <= (chord2(index::stored(loc.point.unit_vector()), self.centre), l)
         })
@@ -301,7 +301,8 @@ impl Snapshot {
             return self.listed(query, &matcher, limit, after, count);
         };
         let disc = Disc::new(origin, radius);
-        let sources = self.indexes.sources(&self.counts, matcher.specialties, matcher.conditions);
+        let sources =
+            self.indexes.sources(&self.entries, &self.counts, matcher.specialties, matcher.conditions);
         let total = count.then(|| self.count_within(&matcher, &disc, &sources));
         let cursor = match after {
             Some(Position::Distance { metres, npi }) => Some((*metres, *npi)),
@@ -350,14 +351,14 @@ impl Snapshot {
     ) -> Vec<(Distance, u8, &'s Entry)> {
         let mut page: Vec<(Distance, u8, &Entry)> = Vec::with_capacity(take + 1);
         for slot in index::nearest(sources, disc.stored_centre) {
-            let d2 = chord2(*slot.geom(), disc.centre);
+            let d2 = chord2(slot.point, disc.centre);
             let s = sphere_m_from_chord2(d2);
             let least = Disc::ahead(d2);
             if least > until || page.len() >= take && least > Disc::farthest(page[take - 1].0) {
                 break;
             }
-            let entry = &*slot.data.entry;
-            let qualifies = matcher.accepts_slot(slot) && disc.designated(matcher, slot);
+            let entry = slot.entry;
+            let qualifies = matcher.accepts_slot(&slot) && disc.designated(matcher, &slot);
             // Whatever is surely nearer than the cursor was on an earlier page.
             if !qualifies || cursor.is_some_and(|(d, _)| Disc::upper(s) < d) {
                 continue;
@@ -385,8 +386,8 @@ impl Snapshot {
             .filter(|slot| {
                 matcher.accepts_slot(slot)
                     && disc.designated(matcher, slot)
-                    && (sphere_m_from_chord2(chord2(*slot.geom(), disc.centre)) <= disc.sure_inside
-                        || disc.holds(disc.nearest(matcher, &slot.data.entry).0))
+                    && (sphere_m_from_chord2(chord2(slot.point, disc.centre)) <= disc.sure_inside
+                        || disc.holds(disc.nearest(matcher, slot.entry).0))
             })
             .count()
     }

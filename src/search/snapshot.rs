@@ -211,14 +211,12 @@ impl Snapshot {
             let at = by_name.partition_point(|e| e.name_key() < entry.name_key());
             by_name.insert(at, entry.clone());
         }
-        let mut indexes = self.indexes.clone();
+        let indexes = self.indexes.patched(&self.entries, &entries, &old, &fresh);
         let mut counts = self.counts.clone();
         for entry in old {
-            indexes.remove(entry);
             counts.tally(&entry.physician, false);
         }
         for entry in &fresh {
-            indexes.insert(entry);
             counts.tally(&entry.physician, true);
         }
         Snapshot { version, built_at: SystemTime::now(), entries, by_name, indexes, counts }
