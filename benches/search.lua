@@ -2,7 +2,8 @@
 -- of request targets, one a line: benches/load.sh, benches/ab.sh), a random
 -- line of it; otherwise (benches/http.sh) a search from a random point of
 -- $POINTS (one "lat,lng" a line) with a random filter of the mix named by
--- $MIX (none, rare, mix), and `view=$VIEW` when $VIEW is set.
+-- $MIX (none, rare, mix), and `view=$VIEW` when $VIEW is set to other than
+-- the default, full (so that a build from before `view` is measured alike).
 local target
 
 if os.getenv("PATHS") then
@@ -34,7 +35,8 @@ else
     },
   }
   local filters = assert(mixes[os.getenv("MIX") or "mix"], "MIX must be none, rare or mix")
-  local view = os.getenv("VIEW") and ("&view=" .. os.getenv("VIEW")) or ""
+  local view = os.getenv("VIEW") or "full"
+  view = view == "full" and "" or ("&view=" .. view)
   target = function()
     return "/v1/physicians?" .. points[math.random(#points)] .. filters[math.random(#filters)] .. view
   end
