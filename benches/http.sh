@@ -42,13 +42,7 @@ if [ ! -f "$db" ]; then
 fi
 
 # 256 query points: practice locations spread through the file (so by population).
-python3 - "$csv" "$WORK/points.csv" <<'PY'
-import csv, sys
-rows = [(r["lat"], r["lng"]) for r in csv.DictReader(open(sys.argv[1])) if r["lat"]]
-with open(sys.argv[2], "w") as out:
-    for i in range(256):
-        out.write("%s,%s\n" % rows[i * len(rows) // 256])
-PY
+python3 benches/points.py "$csv" "$WORK/points.csv"
 export POINTS="$WORK/points.csv"
 
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); load $(cut -d' ' -f1-3 /proc/loadavg)"

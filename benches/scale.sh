@@ -34,13 +34,7 @@ for size in ${SIZES//,/ }; do
   fi
   # The same 256 query points as benches/http.sh: practice locations spread
   # through the file.
-  python3 - "$csv" "$WORK/points-$size.csv" <<'PY'
-import csv, sys
-rows = [(r["lat"], r["lng"]) for r in csv.DictReader(open(sys.argv[1])) if r["lat"]]
-with open(sys.argv[2], "w") as out:
-    for i in range(256):
-        out.write("%s,%s\n" % rows[i * len(rows) // 256])
-PY
+  python3 benches/points.py "$csv" "$WORK/points-$size.csv"
   export POINTS="$WORK/points-$size.csv"
   log="$WORK/server-$size.log"
   started=$(date +%s%N)

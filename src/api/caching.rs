@@ -3,24 +3,38 @@
 //! `If-None-Match`. An answer is a function of the two (a snapshot never
 //! changes), so no body needs hashing.
 
+use std::fmt::Write;
+
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse};
+use sha2::{Digest, Sha256};
 
 use crate::error::Error;
-use crate::search::cursor::fnv1a;
 
 /// The entity tag of `req`'s answer from directory `version`: the query's
 /// parameters in sorted order, so that their order does not matter, and the
 /// representation (`variant`, e.g. JSON or GeoJSON). Weak, because the same
 /// content goes out gzip-, brotli- or un-encoded, and a strong tag would have
 /// to differ between those.
+///
+/// The request is digested with SHA-256, 128 bits of it kept, because the tag
+/// is also the key of the compressed answers kept for everyone (see
+/// `compression`): two requests with one tag get one answer's bytes. A
+/// 64-bit FNV, as here before, can be made to collide by a client choosing
+/// the digits of a radius, and so serve its answer to another's search.
 fn etag(version: i64, req: &HttpRequest, variant: &str) -> String {
     let mut pairs: Vec<(String, String)> = form_urlencoded::parse(req.query_string().as_bytes())
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
     pairs.sort();
     let normalised = format!("{}|{pairs:?}|{variant}", req.path());
-    format!("W/\"{version}-{:016x}\"", fnv1a(normalised.as_bytes()))
+    let digest = Sha256::digest(normalised.as_bytes());
+    let mut tag = format!("W/\"{version}-");
+    for byte in &digest[..16] {
+        write!(tag, "{byte:02x}").expect("writing to a String does not fail");
+    }
+    tag.push('"');
+    tag
 }
 
 /// Whether `If-None-Match` names `tag` (weak comparison: `W/` ignored on

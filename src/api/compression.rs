@@ -27,6 +27,7 @@ use std::sync::Mutex;
 use actix_web::Error;
 use actix_web::body::{BodySize, BoxBody, MessageBody};
 use actix_web::dev::{ResponseHead, ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
 use actix_web::http::header::{
     self, AcceptEncoding, ContentEncoding, Encoding, Header, HeaderValue, Preference, Quality,
 };
@@ -94,7 +95,7 @@ fn chosen(req: &ServiceRequest) -> ContentEncoding {
 fn compressible(head: &ResponseHead) -> bool {
     let status = head.status;
     if status.is_informational()
-        || matches!(status.as_u16(), 204 | 206 | 304)
+        || matches!(status.as_u16(), 204 | 206)
         || head.headers.contains_key(header::CONTENT_ENCODING)
     {
         return false;
@@ -115,6 +116,12 @@ fn encode(
     coding: ContentEncoding,
     kept: Option<&Compressed>,
 ) -> BoxBody {
+    if head.status == StatusCode::NOT_MODIFIED {
+        // A 304 carries the `Vary` of the answer it stands for (RFC 9110
+        // 15.4.5), which this header may have encoded.
+        head.headers.append(header::VARY, HeaderValue::from_static("accept-encoding"));
+        return body.boxed();
+    }
     let sized = matches!(body.size(), BodySize::Sized(n) if n >= MIN_BYTES);
     if !sized || !compressible(head) {
         return body.boxed();
@@ -197,6 +204,14 @@ impl Compressed {
         // A panic elsewhere cannot leave a shard half-written: each change is
         // one map operation and a counter.
         self.shards[at].lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// What is kept: bytes (answers and their keys) and answers, for `/metrics`.
+    pub fn usage(&self) -> (usize, usize) {
+        self.shards.iter().fold((0, 0), |(bytes, answers), shard| {
+            let shard = shard.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            (bytes + shard.bytes, answers + shard.answers.len())
+        })
     }
 
     fn get(&self, tag: &HeaderValue, coding: ContentEncoding) -> Option<Bytes> {

@@ -117,7 +117,18 @@ impl Metrics {
         for (result, n) in [("hit", json.hits), ("miss", json.misses)] {
             let _ = writeln!(out, "locator_physician_json_lookups_total{{result=\"{result}\"}} {n}");
         }
-        let gauges: [(&str, &str, f64); 11] = [
+        let (compressed_bytes, compressed_answers) = state.compressed.usage();
+        let gauges: [(&str, &str, f64); 13] = [
+            (
+                "locator_compressed_answers_bytes",
+                "Memory the compressed answers kept for reuse hold, in bytes (answers and their tags).",
+                compressed_bytes as f64,
+            ),
+            (
+                "locator_compressed_answers",
+                "Compressed answers kept for reuse, one per entity tag and coding.",
+                compressed_answers as f64,
+            ),
             (
                 "locator_physician_json_bytes",
                 "Memory the cache of physicians' JSON holds, in bytes (JSON and bookkeeping).",

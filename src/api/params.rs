@@ -23,8 +23,11 @@
 //! Cross-parameter checks are the handler's: it adds them to [`Faults`] and
 //! calls [`Faults::finish`].
 
+use std::any::TypeId;
+use std::collections::HashMap;
 use std::fmt;
 use std::future::{Ready, ready};
+use std::sync::{LazyLock, PoisonError, RwLock};
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
@@ -94,12 +97,26 @@ impl Faults {
     }
 }
 
-impl<P: DeserializeOwned + IntoParams> Query<P> {
+/// The names `P` declares, read from its `IntoParams` on first use and kept:
+/// that builds every parameter's OpenAPI description, schema and example,
+/// which for the search cost more than the search itself. One leaked list
+/// per parameter type, a handful in all.
+fn declared<P: IntoParams + 'static>() -> &'static [String] {
+    static DECLARED: LazyLock<RwLock<HashMap<TypeId, &'static [String]>>> = LazyLock::new(Default::default);
+    let id = TypeId::of::<P>();
+    if let Some(names) = DECLARED.read().unwrap_or_else(PoisonError::into_inner).get(&id) {
+        return names;
+    }
+    let names: Vec<String> =
+        P::into_params(|| Some(ParameterIn::Query)).into_iter().map(|p| p.name).collect();
+    DECLARED.write().unwrap_or_else(PoisonError::into_inner).entry(id).or_insert_with(|| names.leak())
+}
+
+impl<P: DeserializeOwned + IntoParams + 'static> Query<P> {
     /// Decodes `query` (percent and `+` decoding), refuses names that `P` does
     /// not declare, and deserializes the rest into `P`, collecting faults.
     pub fn parse(query: &str) -> Result<Self, Error> {
-        let allowed: Vec<String> =
-            P::into_params(|| Some(ParameterIn::Query)).into_iter().map(|p| p.name).collect();
+        let allowed = declared::<P>();
         let mut faults = Faults::default();
         let mut pairs = Vec::new();
         for (name, value) in form_urlencoded::parse(query.as_bytes()) {
@@ -114,7 +131,7 @@ impl<P: DeserializeOwned + IntoParams> Query<P> {
                 faults.reject(&name, message);
             }
         }
-        faults.given = allowed.into_iter().filter(|a| pairs.iter().any(|(n, _)| n == a)).collect();
+        faults.given = allowed.iter().filter(|a| pairs.iter().any(|(n, _)| n == *a)).cloned().collect();
         // serde stops at the first error; record it, leave out what caused it
         // (the parameter, or one element of a repeatable one) and go again, so
         // a bad `Option` is `None` and a bad element is left out.
@@ -140,7 +157,7 @@ impl<P: DeserializeOwned + IntoParams> Query<P> {
     }
 }
 
-impl<P: DeserializeOwned + IntoParams> FromRequest for Query<P> {
+impl<P: DeserializeOwned + IntoParams + 'static> FromRequest for Query<P> {
     type Error = Error;
     type Future = Ready<Result<Self, Error>>;
 
@@ -395,7 +412,7 @@ mod tests {
     }
 
     /// The faults of `query`, as (parameter, message) pairs, and the value.
-    fn parse<P: DeserializeOwned + IntoParams>(query: &str) -> (Option<P>, Vec<(String, String)>) {
+    fn parse<P: DeserializeOwned + IntoParams + 'static>(query: &str) -> (Option<P>, Vec<(String, String)>) {
         let (value, errors) = match Query::<P>::parse(query) {
             Ok(Query(value, faults)) => (Some(value), faults.errors),
             Err(Error::InvalidParams(errors)) => (None, errors),

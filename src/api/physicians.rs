@@ -244,6 +244,13 @@ struct SearchRequest {
     view: View,
 }
 
+impl SearchRequest {
+    /// The page it asks for from `snapshot`.
+    fn page<'a>(&self, snapshot: &'a Snapshot) -> Page<'a> {
+        snapshot.search(&self.query, self.limit, self.after.as_ref(), self.include_total, self.beyond)
+    }
+}
+
 /// The GeoJSON media type.
 const GEO_JSON: &str = "application/geo+json";
 
@@ -393,13 +400,7 @@ fn search_page(
     json: &JsonCache,
 ) -> Result<HttpResponse, Error> {
     let unit = request.query.near.map(|(_, r)| r.unit()).unwrap_or_default();
-    let page = snapshot.search(
-        &request.query,
-        request.limit,
-        request.after.as_ref(),
-        request.include_total,
-        request.beyond,
-    );
+    let page = request.page(snapshot);
     if request.geojson {
         return geojson_page(request, &page, unit);
     }
@@ -689,13 +690,7 @@ mod tests {
             let Ok(mut request) = check_search(params, faults, "") else { continue };
             // This page and up to two after it, through the cursor.
             for _ in 0..3 {
-                let page = snapshot.search(
-                    &request.query,
-                    request.limit,
-                    request.after.as_ref(),
-                    request.include_total,
-                    request.beyond,
-                );
+                let page = request.page(&snapshot);
                 let expected = answer(&request, &page, &snapshot, &views);
                 for cache in &caches {
                     for _ in 0..2 {

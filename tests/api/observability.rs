@@ -169,6 +169,13 @@ async fn a_kept_compressed_answer_follows_the_directory(backend: Backend) {
     let before = gzipped().await;
     assert_eq!(before.header("content-encoding"), Some("gzip"));
     assert_eq!(gzipped().await.raw, before.raw, "kept, the same bytes");
+    let metrics = app.get("/metrics").await.body.as_str().unwrap().to_owned();
+    let gauge = |name: &str| -> f64 {
+        let line = metrics.lines().find(|l| l.starts_with(&format!("{name} ")));
+        line.unwrap_or_else(|| panic!("{name}: {metrics}")).rsplit(' ').next().unwrap().parse().unwrap()
+    };
+    assert!(gauge("locator_compressed_answers") >= 1.0, "{metrics}");
+    assert!(gauge("locator_compressed_answers_bytes") >= before.raw.len() as f64, "{metrics}");
 
     let mut body = app.ok(&format!("/v1/physicians/{npi}")).await;
     body["accepting_new_patients"] = serde_json::json!(!body["accepting_new_patients"].as_bool().unwrap());
@@ -177,6 +184,33 @@ async fn a_kept_compressed_answer_follows_the_directory(backend: Backend) {
     assert_ne!(after.header("etag"), before.header("etag"));
     assert_eq!(decoded("gzip", &after.raw), app.get(&uri).await.raw, "the new answer, not the kept one");
     assert_ne!(decoded("gzip", &after.raw), decoded("gzip", &before.raw));
+}
+
+/// Two searches that a 64-bit FNV-1a of the normalised request, the entity
+/// tag before, could not tell apart: a client chose the radius's digits (a
+/// rho search over them found these). The compressed answers are kept by tag,
+/// so with the old tag the second search got the first one's bytes.
+async fn searches_with_a_crafted_collision_keep_their_own_answers(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let radii = ["50.05488826226844191063", "50.04375758361041390339"];
+    let old_tag = |radius: &str| {
+        let normalised = format!(
+            "/v1/physicians|[(\"lat\", \"34.0500\"), (\"lng\", \"-118.2400\"), (\"radius\", \"{radius}\")]|application/json"
+        );
+        physician_locator::search::cursor::fnv1a(normalised.as_bytes())
+    };
+    assert_eq!(old_tag(radii[0]), old_tag(radii[1]), "the pair collides under the old tag");
+    let uris = radii.map(|radius| format!("/v1/physicians?lat=34.0500&lng=-118.2400&radius={radius}"));
+    let gzipped =
+        |uri: &str| app.request(TestRequest::get().uri(uri).insert_header(("Accept-Encoding", "gzip")));
+    let first = gzipped(&uris[0]).await;
+    assert_eq!(first.header("content-encoding"), Some("gzip"), "kept: over 1 KiB and tagged");
+    let second = gzipped(&uris[1]).await;
+    assert_ne!(first.header("etag"), second.header("etag"));
+    let plain = app.get(&uris[1]).await;
+    assert_eq!(plain.status, 200);
+    assert_eq!(decoded("gzip", &second.raw), plain.raw, "its own answer, not the first one's");
+    assert_ne!(decoded("gzip", &second.raw), decoded("gzip", &first.raw));
 }
 
 async fn small_answers_and_304s_go_unencoded(backend: Backend) {
@@ -203,6 +237,11 @@ async fn small_answers_and_304s_go_unencoded(backend: Backend) {
         .await;
     assert_eq!(reply.status, 304);
     assert!(reply.header("content-encoding").is_none());
+    let vary: Vec<&str> = reply.headers.get_all("vary").filter_map(|v| v.to_str().ok()).collect();
+    assert!(
+        vary.iter().any(|v| v.eq_ignore_ascii_case("accept-encoding")) && vary.contains(&"Accept"),
+        "a 304 carries its 200's Vary: {vary:?}"
+    );
 }
 
 async fn every_answer_carries_security_headers_and_no_server_banner(backend: Backend) {
@@ -238,5 +277,6 @@ both_backends!(
     every_answer_has_a_request_id,
     answers_are_compressed_as_the_client_accepts,
     small_answers_and_304s_go_unencoded,
+    searches_with_a_crafted_collision_keep_their_own_answers,
     a_kept_compressed_answer_follows_the_directory,
 );
