@@ -5,11 +5,14 @@
 # 64 connections over loopback). Prints each side's median requests/s and the
 # ratio, all from one run on one machine. Both log at RUST_LOG (default info,
 # as served: an access-log line per request). ENCODING=browser sends a
-# browser's Accept-Encoding (default: none, so identity). Any answer that is
-# not 2xx stops it before it prints a figure.
+# browser's Accept-Encoding (default: none, so identity). VIEW=summary (or
+# full) drives searches only, from points of the seeded directory with
+# benches/search.lua's filter mix, in that view. Any answer that is not 2xx
+# stops it before it prints a figure.
 #
 #   benches/ab.sh b5ad0da                  # ROUNDS=3 DURATION=20s
 #   ENCODING=browser benches/ab.sh HEAD~1
+#   VIEW=summary benches/ab.sh HEAD~1
 #   BASE_BIN=a HEAD_BIN=b benches/ab.sh LABEL   # two builds at hand, none made
 #
 # Needs wrk, curl and python3. The base is built in a git worktree under
@@ -39,8 +42,13 @@ else
   git worktree remove --force "$WORK/base-src"
   cargo build --release --quiet # the working tree's binary back in place
 fi
-python3 benches/paths.py data/directory.csv "$WORK/paths.txt"
-export PATHS="$WORK/paths.txt"
+if [ -n "${VIEW:-}" ]; then
+  python3 benches/points.py data/directory.csv "$WORK/points.txt"
+  export POINTS="$WORK/points.txt" VIEW
+else
+  python3 benches/paths.py data/directory.csv "$WORK/paths.txt"
+  export PATHS="$WORK/paths.txt"
+fi
 
 # Serves with binary $1 on port $2 from a fresh directory; prints its pid.
 start() {
@@ -61,7 +69,7 @@ base_pid=$(start base 8201)
 head_pid=$(start head 8202)
 trap 'kill $base_pid $head_pid 2>/dev/null || true' EXIT
 
-echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg); Accept-Encoding: ${ENCODING:-none}; base $BASE ($(git log -1 --format=%s "$BASE" 2>/dev/null | cut -c1-60))"
+echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg); Accept-Encoding: ${ENCODING:-none}; ${VIEW:+view=$VIEW searches; }base $BASE ($(git log -1 --format=%s "$BASE" 2>/dev/null | cut -c1-60))"
 header=()
 [ "${ENCODING:-}" = browser ] && header=(-H "Accept-Encoding: $BROWSER_ACCEPT_ENCODING")
 for side in base head; do : >"$WORK/rates-$side"; done
