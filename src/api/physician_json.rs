@@ -23,7 +23,7 @@ use serde_json::value::{RawValue, to_raw_value};
 
 use super::dto::PhysicianView;
 use crate::directory::Physician;
-use crate::search::{Pin, Snapshot};
+use crate::search::{Hit, Pin};
 
 /// A physician in an answer: their view to write, or the JSON written from it
 /// for an earlier answer (the same bytes). The view is boxed: a page's
@@ -102,8 +102,18 @@ impl JsonCache {
         JsonCache { shards: (0..shards).map(|_| Mutex::default()).collect(), shard_budget: budget / SHARDS }
     }
 
-    /// `physician`, a record of `snapshot`, as an answer shows them.
-    pub fn physician<'a>(&self, snapshot: &Snapshot, physician: &'a Physician) -> PhysicianJson<'a> {
+    /// A search result's physician as an answer shows them.
+    pub fn hit<'a>(&self, hit: &Hit<'a>) -> PhysicianJson<'a> {
+        self.physician(hit.physician, || Some(hit.pin()))
+    }
+
+    /// `physician` as an answer shows them; `pin` pins their record (if it is
+    /// a snapshot's), called only when new JSON is to be kept.
+    pub fn physician<'a>(
+        &self,
+        physician: &'a Physician,
+        pin: impl FnOnce() -> Option<Pin>,
+    ) -> PhysicianJson<'a> {
         let address = std::ptr::from_ref(physician) as usize;
         let Some(shard) = self.shard(address) else {
             return PhysicianJson::View(Box::new(physician.into()));
@@ -117,7 +127,7 @@ impl JsonCache {
             return PhysicianJson::View(Box::new(view));
         };
         let json: Arc<RawValue> = json.into();
-        if let Some(pin) = snapshot.pin(physician) {
+        if let Some(pin) = pin() {
             lock(shard).keep(address, json.clone(), pin, self.shard_budget);
         }
         PhysicianJson::Written(json)
@@ -200,6 +210,7 @@ impl Shard {
 mod tests {
     use super::*;
     use crate::directory::formats::csv;
+    use crate::search::Snapshot;
 
     fn written(json: PhysicianJson<'_>) -> String {
         serde_json::to_string(&json).unwrap()
@@ -218,7 +229,7 @@ mod tests {
         for round in 0..3 {
             for p in &seed {
                 let p = snapshot.physician(p.npi).unwrap();
-                assert_eq!(written(cache.physician(&snapshot, p)), view(p));
+                assert_eq!(written(cache.physician(p, || snapshot.pin(p))), view(p));
                 let usage = cache.usage();
                 assert!(usage.bytes <= budget, "round {round}: {usage:?}");
             }
@@ -236,14 +247,15 @@ mod tests {
         let before = Snapshot::build(1, seed.clone());
         let cache = JsonCache::new(64 << 20);
         let npi = seed[10].npi;
-        let old = written(cache.physician(&before, before.physician(npi).unwrap()));
+        let old_record = before.physician(npi).unwrap();
+        let old = written(cache.physician(old_record, || before.pin(old_record)));
         let mut changed = seed[10].clone();
         changed.family_name = "Changed".into();
         let after = before.with_changes(2, &[npi], vec![changed]);
         drop(before);
         let fresh = after.physician(npi).unwrap();
-        assert_eq!(written(cache.physician(&after, fresh)), view(fresh));
-        assert_ne!(written(cache.physician(&after, fresh)), old);
+        assert_eq!(written(cache.physician(fresh, || after.pin(fresh))), view(fresh));
+        assert_ne!(written(cache.physician(fresh, || after.pin(fresh))), old);
         // The old record is no snapshot's, so the hand drops it at its first pass.
         let kept = cache.shards.iter().map(|s| lock(s).ring.iter().filter(|k| !k.pin.is_held()).count());
         assert_eq!(kept.sum::<usize>(), 1);
@@ -255,7 +267,7 @@ mod tests {
         let snapshot = Snapshot::build(1, seed.clone());
         let cache = JsonCache::new(0);
         let p = snapshot.physician(seed[0].npi).unwrap();
-        assert!(matches!(cache.physician(&snapshot, p), PhysicianJson::View(_)));
+        assert!(matches!(cache.physician(p, || snapshot.pin(p)), PhysicianJson::View(_)));
         assert_eq!(cache.usage().physicians, 0);
     }
 }

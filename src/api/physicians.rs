@@ -407,22 +407,22 @@ fn search_page(
     if request.view == View::Summary {
         return summary_page(request, &page, unit);
     }
-    let response = full_response(request, &page, unit, |p| json.physician(snapshot, p));
+    let response = full_response(request, &page, unit, |hit| json.hit(hit));
     let shown = response.results.len() + response.beyond_radius.as_ref().map_or(0, Vec::len);
     dto::json(StatusCode::OK, &response, 2048 * shown)
 }
 
-/// The page as the full view, each physician as `physician` writes them.
+/// The page as the full view, each hit's physician as `physician` writes them.
 fn full_response<'a>(
     request: &SearchRequest,
     page: &Page<'a>,
     unit: Unit,
-    physician: impl Fn(&'a Physician) -> PhysicianJson<'a>,
+    physician: impl Fn(&Hit<'a>) -> PhysicianJson<'a>,
 ) -> SearchResponse<'a> {
     let results = |hits: &[Hit<'a>]| -> Vec<SearchResult<'a>> {
         hits.iter()
             .map(|hit| SearchResult {
-                physician: physician(hit.physician),
+                physician: physician(hit),
                 distance: hit.nearest.map(|(_, metres)| metres / unit.metres()),
                 nearest_location_id: hit.nearest.map(|(l, _)| l.id(hit.physician.npi)),
             })
@@ -542,7 +542,11 @@ pub async fn detail(
         .physician(npi)
         .ok_or_else(|| Error::NotFound(format!("no physician with NPI {npi} in the directory")))?;
     caching::cacheable(&req, state.cache_max_age(), snapshot.version(), "application/json", || {
-        dto::json(StatusCode::OK, &state.physician_json().physician(&snapshot, physician), 2048)
+        dto::json(
+            StatusCode::OK,
+            &state.physician_json().physician(physician, || snapshot.pin(physician)),
+            2048,
+        )
     })
 }
 
@@ -670,9 +674,9 @@ mod tests {
     }
 
     /// The answer's bytes, each physician as `json` writes them.
-    fn answer(request: &SearchRequest, page: &Page<'_>, snapshot: &Snapshot, json: &JsonCache) -> Vec<u8> {
+    fn answer(request: &SearchRequest, page: &Page<'_>, json: &JsonCache) -> Vec<u8> {
         let unit = request.query.near.map(|(_, r)| r.unit()).unwrap_or_default();
-        serde_json::to_vec(&full_response(request, page, unit, |p| json.physician(snapshot, p))).unwrap()
+        serde_json::to_vec(&full_response(request, page, unit, |hit| json.hit(hit))).unwrap()
     }
 
     #[test]
@@ -691,10 +695,10 @@ mod tests {
             // This page and up to two after it, through the cursor.
             for _ in 0..3 {
                 let page = request.page(&snapshot);
-                let expected = answer(&request, &page, &snapshot, &views);
+                let expected = answer(&request, &page, &views);
                 for cache in &caches {
                     for _ in 0..2 {
-                        assert!(answer(&request, &page, &snapshot, cache) == expected, "{text}");
+                        assert!(answer(&request, &page, cache) == expected, "{text}");
                     }
                 }
                 answers += 1;

@@ -278,7 +278,7 @@ pub(super) struct Source<'a> {
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Found<'a> {
     pub point: [f32; 3],
-    pub entry: &'a Entry,
+    pub entry: &'a Arc<Entry>,
     pub traits: Traits,
     pub location: u8,
 }
@@ -289,7 +289,7 @@ impl<'a> Found<'a> {
     }
 
     fn spot(s: &Spot, entries: &'a [Arc<Entry>]) -> Self {
-        let entry = &*entries[s.entry as usize];
+        let entry = &entries[s.entry as usize];
         Found { point: s.point, entry, traits: entry.traits, location: s.location }
     }
 }

@@ -12,10 +12,11 @@
 
 use std::cmp::Ordering;
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use super::cursor::{Cursor, Position, fnv1a};
 use super::index::{self, Found, Traits};
-use super::snapshot::{Entry, Snapshot};
+use super::snapshot::{Entry, Pin, Snapshot};
 use crate::directory::{Location, Physician};
 use crate::domain::geo::{MEAN_EARTH_RADIUS_M, SPHERE_SLACK, sphere_m_from_chord2};
 use crate::domain::vocabulary::{ConditionKind, ServiceKind, SpecialtyKind, TermSet};
@@ -267,6 +268,23 @@ impl Disc {
 pub struct Hit<'a> {
     pub physician: &'a Physician,
     pub nearest: Option<(&'a Location, f64)>,
+    entry: &'a Arc<Entry>,
+}
+
+impl Hit<'_> {
+    fn new(entry: &Arc<Entry>, nearest: Option<(u8, f64)>) -> Hit<'_> {
+        let physician = &entry.physician;
+        Hit {
+            physician,
+            nearest: nearest.map(|(l, metres)| (&physician.locations[usize::from(l)], metres)),
+            entry,
+        }
+    }
+
+    /// A pin on the physician's record, with no lookup: the walk holds it.
+    pub fn pin(&self) -> Pin {
+        Pin::of(self.entry)
+    }
 }
 
 /// One page of results.
@@ -323,10 +341,7 @@ impl Snapshot {
             fingerprint: query.fingerprint(),
             position: Position::Distance { metres: disc.ruler.exact(last.0), npi: last.2.physician.npi },
         });
-        let mut ranked = ranked.into_iter().map(|(d, l, entry)| {
-            let physician = &entry.physician;
-            Hit { physician, nearest: Some((&physician.locations[usize::from(l)], d.metres())) }
-        });
+        let mut ranked = ranked.into_iter().map(|(d, l, entry)| Hit::new(entry, Some((l, d.metres()))));
         let hits: Vec<Hit<'_>> = ranked.by_ref().take(inside.min(limit)).collect();
         let beyond = if more { Vec::new() } else { ranked.take(beyond).collect() };
         Page { total, hits, next, beyond: Some(beyond) }
@@ -348,8 +363,8 @@ impl Snapshot {
         take: usize,
         cursor: Option<(f64, Npi)>,
         until: f64,
-    ) -> Vec<(Distance, u8, &'s Entry)> {
-        let mut page: Vec<(Distance, u8, &Entry)> = Vec::with_capacity(take + 1);
+    ) -> Vec<(Distance, u8, &'s Arc<Entry>)> {
+        let mut page: Vec<(Distance, u8, &Arc<Entry>)> = Vec::with_capacity(take + 1);
         for slot in index::nearest(sources, disc.stored_centre) {
             let d2 = chord2(slot.point, disc.centre);
             let s = sphere_m_from_chord2(d2);
@@ -401,9 +416,8 @@ impl Snapshot {
         after: Option<&Position>,
         count: bool,
     ) -> Page<'_> {
-        let matches = |entry: &&std::sync::Arc<Entry>| {
-            matcher.accepts(entry) && matcher.locations(entry).next().is_some()
-        };
+        let matches =
+            |entry: &&Arc<Entry>| matcher.accepts(entry) && matcher.locations(entry).next().is_some();
         let start = match after {
             Some(Position::Name { family, given, npi }) => {
                 self.by_name.partition_point(|e| e.name_key() <= (family.as_str(), given.as_str(), *npi))
@@ -411,8 +425,8 @@ impl Snapshot {
             _ => 0,
         };
         let total = count.then(|| self.by_name.iter().filter(matches).count());
-        let mut page: Vec<&Entry> =
-            self.by_name[start..].iter().filter(matches).map(|e| &**e).take(limit + 1).collect();
+        let mut page: Vec<&Arc<Entry>> =
+            self.by_name[start..].iter().filter(matches).take(limit + 1).collect();
         let more = page.len() > limit;
         page.truncate(limit);
         let next = page.last().filter(|_| more).map(|entry| {
@@ -422,7 +436,7 @@ impl Snapshot {
                 position: Position::Name { family: family.to_owned(), given: given.to_owned(), npi },
             }
         });
-        let hits = page.into_iter().map(|entry| Hit { physician: &entry.physician, nearest: None }).collect();
+        let hits = page.into_iter().map(|entry| Hit::new(entry, None)).collect();
         Page { total, hits, next, beyond: None }
     }
 }

@@ -81,6 +81,10 @@ impl Pin {
     /// its two reference counts.
     pub const RETAINED_BYTES: usize = size_of::<Entry>() + 2 * size_of::<usize>();
 
+    pub(super) fn of(entry: &Arc<Entry>) -> Self {
+        Pin(Arc::downgrade(entry))
+    }
+
     /// Whether some snapshot still holds the record.
     pub fn is_held(&self) -> bool {
         self.0.strong_count() > 0
@@ -252,7 +256,7 @@ impl Snapshot {
     pub fn pin(&self, physician: &Physician) -> Option<Pin> {
         let at = self.entries.binary_search_by(|e| e.physician.npi.cmp(&physician.npi)).ok()?;
         let entry = &self.entries[at];
-        std::ptr::eq(&entry.physician, physician).then(|| Pin(Arc::downgrade(entry)))
+        std::ptr::eq(&entry.physician, physician).then(|| Pin::of(entry))
     }
 
     /// Whether the directory is demonstration data: every physician in it is
