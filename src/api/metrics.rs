@@ -112,7 +112,7 @@ impl Metrics {
             &mut out,
             "locator_physician_json_lookups_total",
             "counter",
-            "Physicians' JSON looked up in the cache, by whether it was kept (hit) or written afresh (miss).",
+            "Physicians' and summary locations' JSON looked up in the cache, by whether it was kept (hit) or written afresh (miss).",
         );
         for (result, n) in [("hit", json.hits), ("miss", json.misses)] {
             let _ = writeln!(out, "locator_physician_json_lookups_total{{result=\"{result}\"}} {n}");
@@ -131,13 +131,13 @@ impl Metrics {
             ),
             (
                 "locator_physician_json_bytes",
-                "Memory the cache of physicians' JSON holds, in bytes (JSON and bookkeeping).",
+                "Memory the cache of written JSON (physicians, summary locations) holds, in bytes (JSON and bookkeeping).",
                 json.bytes as f64,
             ),
             (
-                "locator_physician_json_physicians",
-                "Physicians whose JSON the cache holds.",
-                json.physicians as f64,
+                "locator_physician_json_entries",
+                "Written parts the cache holds: physicians (full view) and locations (summary view).",
+                json.entries as f64,
             ),
             ("locator_db_pool_size", "Connections the database pool keeps at most.", f64::from(pool.size)),
             ("locator_db_pool_open", "Connections the database pool holds open.", f64::from(pool.open)),

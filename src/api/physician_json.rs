@@ -1,16 +1,18 @@
-//! Each physician's JSON, written once and kept for the answers that follow.
+//! Each physician's JSON (and each location's, as a summary shows it),
+//! written once and kept for the answers that follow.
 //!
 //! A search answer is twenty physicians with every location, some 25 KB of
 //! JSON, and escaping and copying those strings afresh cost more than the
 //! search. A physician's JSON does not depend on the query (the distance and
 //! the nearest location are beside it), so it is written on a physician's
-//! first appearance and copied after that.
+//! first appearance and copied after that; so is a summary's location.
 //!
-//! The cache is keyed by the address of the physician's record in the
-//! snapshot and holds a [`Pin`] on that record: records are never changed in
-//! place (a changed physician is a new record, at another address), and the
-//! pin keeps the address from being reused, so a key can never name another
-//! physician, or an old version of this one. Memory stays within a budget
+//! The cache is keyed by the address of the part (the physician's record in
+//! the snapshot, or a location within it) and holds a [`Pin`] on the
+//! physician's record: records are never changed in place (a changed
+//! physician is a new record, at another address), and the pin keeps the
+//! address from being reused, so a key can never name another physician, or
+//! an old version of this one. Memory stays within a budget
 //! whatever the traffic (a crawler walking every NPI only cycles it), and the
 //! budget is split among shards, each under its own lock, so the workers
 //! rarely wait on one another.
@@ -22,22 +24,26 @@ use serde::{Serialize, Serializer};
 use serde_json::value::{RawValue, to_raw_value};
 
 use super::dto::PhysicianView;
-use crate::directory::Physician;
+use super::summary::LocationSummary;
+use crate::directory::{Location, Physician};
 use crate::search::{Hit, Pin};
 
-/// A physician in an answer: their view to write, or the JSON written from it
-/// for an earlier answer (the same bytes). The view is boxed: a page's
-/// results would otherwise each take its 224 bytes.
-pub enum PhysicianJson<'a> {
-    View(Box<PhysicianView<'a>>),
-    Written(Arc<RawValue>),
+/// A part of an answer: its view to write, or the JSON written from it for
+/// an earlier answer (the same bytes). The view is boxed: a page's results
+/// would otherwise each take a physician view's 224 bytes.
+pub enum Fragment<V> {
+    View(Box<V>),
+    Json(Arc<RawValue>),
 }
 
-impl Serialize for PhysicianJson<'_> {
+/// A physician in a full answer.
+pub type PhysicianJson<'a> = Fragment<PhysicianView<'a>>;
+
+impl<V: Serialize> Serialize for Fragment<V> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
-            PhysicianJson::View(view) => view.serialize(serializer),
-            PhysicianJson::Written(json) => json.serialize(serializer),
+            Fragment::View(view) => view.serialize(serializer),
+            Fragment::Json(json) => json.serialize(serializer),
         }
     }
 }
@@ -89,7 +95,7 @@ fn cost(json: &RawValue) -> usize {
 #[derive(Debug)]
 pub struct Usage {
     pub bytes: usize,
-    pub physicians: usize,
+    pub entries: usize,
     pub hits: u64,
     pub misses: u64,
 }
@@ -114,23 +120,41 @@ impl JsonCache {
         physician: &'a Physician,
         pin: impl FnOnce() -> Option<Pin>,
     ) -> PhysicianJson<'a> {
-        let address = std::ptr::from_ref(physician) as usize;
+        self.written(physician, pin, || PhysicianView::from(physician))
+    }
+
+    /// `location`, one of the hit's physician's, as a summary shows it. Kept
+    /// beside the physicians, by the location's own address: it lives in the
+    /// physician's record, so their pin keeps it too.
+    pub fn location<'a>(&self, hit: &Hit<'a>, location: &'a Location) -> Fragment<LocationSummary<'a>> {
+        self.written(location, || Some(hit.pin()), || LocationSummary::new(hit.physician, location))
+    }
+
+    /// The JSON of `view()` for `part` (of the record `pin` pins): kept, or
+    /// written now and kept; the view itself without a budget, or if it
+    /// fails to serialize (the answer's own serialization then reports it).
+    fn written<T, V: Serialize>(
+        &self,
+        part: &T,
+        pin: impl FnOnce() -> Option<Pin>,
+        view: impl FnOnce() -> V,
+    ) -> Fragment<V> {
+        let address = std::ptr::from_ref(part) as usize;
         let Some(shard) = self.shard(address) else {
-            return PhysicianJson::View(Box::new(physician.into()));
+            return Fragment::View(Box::new(view()));
         };
         if let Some(json) = lock(shard).get(address) {
-            return PhysicianJson::Written(json);
+            return Fragment::Json(json);
         }
-        let view = PhysicianView::from(physician);
+        let view = view();
         let Ok(json) = to_raw_value(&view) else {
-            // Let the answer's own serialization report it.
-            return PhysicianJson::View(Box::new(view));
+            return Fragment::View(Box::new(view));
         };
         let json: Arc<RawValue> = json.into();
         if let Some(pin) = pin() {
             lock(shard).keep(address, json.clone(), pin, self.shard_budget);
         }
-        PhysicianJson::Written(json)
+        Fragment::Json(json)
     }
 
     fn shard(&self, address: usize) -> Option<&Mutex<Shard>> {
@@ -141,11 +165,11 @@ impl JsonCache {
     }
 
     pub fn usage(&self) -> Usage {
-        let mut usage = Usage { bytes: 0, physicians: 0, hits: 0, misses: 0 };
+        let mut usage = Usage { bytes: 0, entries: 0, hits: 0, misses: 0 };
         for shard in &self.shards {
             let shard = lock(shard);
             usage.bytes += shard.bytes;
-            usage.physicians += shard.ring.len();
+            usage.entries += shard.ring.len();
             usage.hits += shard.hits;
             usage.misses += shard.misses;
         }
@@ -267,7 +291,7 @@ mod tests {
         let snapshot = Snapshot::build(1, seed.clone());
         let cache = JsonCache::new(0);
         let p = snapshot.physician(seed[0].npi).unwrap();
-        assert!(matches!(cache.physician(p, || snapshot.pin(p)), PhysicianJson::View(_)));
-        assert_eq!(cache.usage().physicians, 0);
+        assert!(matches!(cache.physician(p, || snapshot.pin(p)), Fragment::View(_)));
+        assert_eq!(cache.usage().entries, 0);
     }
 }

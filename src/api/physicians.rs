@@ -12,8 +12,8 @@ use utoipa::{IntoParams, ToSchema};
 use super::dto::{self, PhysicianView};
 use super::geojson::{self, FeatureCollection, FeatureCollectionType};
 use super::params::{Faults, NoParams, Query};
-use super::physician_json::{JsonCache, PhysicianJson};
-use super::summary::{PhysicianSummary, SearchAnswer, SearchSummaryResponse};
+use super::physician_json::{Fragment, JsonCache, PhysicianJson};
+use super::summary::{LocationSummary, PhysicianSummary, SearchAnswer, SearchSummaryResponse};
 use super::{AppState, caching, location};
 use crate::directory::{Location, Physician};
 use crate::domain::text::fold;
@@ -405,7 +405,9 @@ fn search_page(
         return geojson_page(request, &page, unit);
     }
     if request.view == View::Summary {
-        return summary_page(request, &page, unit);
+        let response = summary_response(request, &page, unit, |hit, l| json.location(hit, l))?;
+        let shown = response.results.len() + response.beyond_radius.as_ref().map_or(0, Vec::len);
+        return dto::json(StatusCode::OK, &response, 512 * shown);
     }
     let response = full_response(request, &page, unit, |hit| json.hit(hit));
     let shown = response.results.len() + response.beyond_radius.as_ref().map_or(0, Vec::len);
@@ -484,8 +486,13 @@ fn matching_locations<'a>(
 
 /// The page in the summary view: each result at the location the search
 /// reports (the nearest matching; without an origin, the first matching, as
-/// GeoJSON's first feature of it).
-fn summary_page<'a>(request: &SearchRequest, page: &Page<'a>, unit: Unit) -> Result<HttpResponse, Error> {
+/// GeoJSON's first feature of it), as `written` writes it.
+fn summary_response<'a>(
+    request: &SearchRequest,
+    page: &Page<'a>,
+    unit: Unit,
+    written: impl Fn(&Hit<'a>, &'a Location) -> Fragment<LocationSummary<'a>>,
+) -> Result<SearchSummaryResponse<'a>, Error> {
     let results = |hits: &[Hit<'a>]| -> Result<Vec<PhysicianSummary<'a>>, Error> {
         hits.iter()
             .map(|hit| {
@@ -502,20 +509,18 @@ fn summary_page<'a>(request: &SearchRequest, page: &Page<'a>, unit: Unit) -> Res
                         (location, None)
                     }
                 };
-                Ok(PhysicianSummary::new(hit.physician, location, distance))
+                Ok(PhysicianSummary::new(hit.physician, written(hit, location), distance))
             })
             .collect()
     };
-    let response = SearchSummaryResponse {
+    Ok(SearchSummaryResponse {
         origin: request.origin.clone(),
         radius: request.query.near.map(|(_, r)| RadiusView { value: r.value(), unit: r.unit() }),
         total: page.total,
         results: results(&page.hits)?,
         next_cursor: page.next.as_ref().map(Cursor::encode),
         beyond_radius: page.beyond.as_deref().map(results).transpose()?,
-    };
-    let shown = response.results.len() + response.beyond_radius.as_ref().map_or(0, Vec::len);
-    dto::json(StatusCode::OK, &response, 512 * shown)
+    })
 }
 
 /// One physician with every practice location.
@@ -673,14 +678,17 @@ mod tests {
         form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish()
     }
 
-    /// The answer's bytes, each physician as `json` writes them.
-    fn answer(request: &SearchRequest, page: &Page<'_>, json: &JsonCache) -> Vec<u8> {
+    /// The answer's bytes in both views, each physician and each summary's
+    /// location as `json` writes them.
+    fn answer(request: &SearchRequest, page: &Page<'_>, json: &JsonCache) -> [Vec<u8>; 2] {
         let unit = request.query.near.map(|(_, r)| r.unit()).unwrap_or_default();
-        serde_json::to_vec(&full_response(request, page, unit, |hit| json.hit(hit))).unwrap()
+        let full = full_response(request, page, unit, |hit| json.hit(hit));
+        let summary = summary_response(request, page, unit, |hit, l| json.location(hit, l)).unwrap();
+        [serde_json::to_vec(&full).unwrap(), serde_json::to_vec(&summary).unwrap()]
     }
 
     #[test]
-    fn kept_json_answers_the_bytes_the_views_write() {
+    fn kept_json_answers_the_bytes_the_views_write_in_both_views() {
         let physicians = directory();
         let snapshot = Snapshot::build(1, physicians.clone());
         let views = JsonCache::new(0);
@@ -702,13 +710,14 @@ mod tests {
                     }
                 }
                 answers += 1;
-                pages_with_escapes += usize::from(expected.windows(2).any(|w| w[0] == b'\\'));
+                let escaped = |bytes: &Vec<u8>| bytes.windows(2).any(|w| w[0] == b'\\');
+                pages_with_escapes += usize::from(expected.iter().all(escaped));
                 let Some(next) = page.next.as_ref() else { break };
                 request.after = Some(next.position.clone());
             }
         }
         let [all, few] = caches.map(|c| c.usage());
-        assert!(all.hits > 0 && few.hits > 0 && few.physicians < all.physicians, "{few:?} {all:?}");
+        assert!(all.hits > 0 && few.hits > 0 && few.entries < all.entries, "{few:?} {all:?}");
         assert!(pages_with_escapes > 100, "only {pages_with_escapes} pages had escapes");
     }
 }

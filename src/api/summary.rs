@@ -5,8 +5,9 @@
 //! the search reports, and the physician in brief. `GET /v1/physicians/{npi}`
 //! has the rest when a result is opened.
 //!
-//! Like the full view, it borrows from the snapshot and writes the specialty
-//! from JSON serialised once.
+//! Like the full view, it borrows from the snapshot, writes the specialty
+//! from JSON serialised once, and copies each location's JSON from the cache
+//! of written parts (`physician_json`) after its first answer.
 
 use serde::Serialize;
 use utoipa::openapi::schema::{AnyOfBuilder, Schema};
@@ -14,6 +15,7 @@ use utoipa::openapi::{Ref, RefOr};
 use utoipa::{PartialSchema, ToSchema};
 
 use super::dto::{Address, PrimarySpecialtyView, display_name};
+use super::physician_json::Fragment;
 use super::physicians::{RadiusView, SearchResponse};
 use crate::directory::{Location, Physician};
 use crate::domain::{GeocodePrecision, Npi};
@@ -34,7 +36,8 @@ pub struct PhysicianSummary<'a> {
     /// With an origin, the nearest location that matches the filters (the
     /// full view's `nearest_location_id`); without, the first that offers a
     /// `service` asked for, or the first of all.
-    pub location: LocationSummary<'a>,
+    #[schema(value_type = LocationSummary)]
+    pub location: Fragment<LocationSummary<'a>>,
     /// Geodesic distance (WGS84) from the origin to `location`, in the
     /// request's unit, unrounded; null without an origin.
     #[schema(example = 1.8342)]
@@ -63,24 +66,37 @@ pub struct LocationSummary<'a> {
 }
 
 impl<'a> PhysicianSummary<'a> {
-    /// `physician` at `location`, `distance` away in the request's unit.
-    pub fn new(physician: &'a Physician, location: &'a Location, distance: Option<f64>) -> Self {
+    /// `physician` at one of their locations (as [`LocationSummary::new`]
+    /// writes it), `distance` away in the request's unit.
+    pub fn new(
+        physician: &'a Physician,
+        location: Fragment<LocationSummary<'a>>,
+        distance: Option<f64>,
+    ) -> Self {
         PhysicianSummary {
             npi: physician.npi,
             display_name: display_name(physician),
             primary_specialty: PrimarySpecialtyView::of(physician),
             accepting_new_patients: physician.accepting_new_patients,
             telehealth: physician.telehealth,
-            location: LocationSummary {
-                id: location.id(physician.npi),
-                practice_name: &location.practice_name,
-                address: Address::of(location),
-                phone: location.phone.as_str(),
-                lat: location.point.lat(),
-                lng: location.point.lng(),
-                geocode_precision: location.precision,
-            },
+            location,
             distance,
+        }
+    }
+}
+
+impl<'a> LocationSummary<'a> {
+    /// `location`, one of `physician`'s. It depends on no query, so its JSON
+    /// is kept (`physician_json`) and copied into later answers.
+    pub fn new(physician: &Physician, location: &'a Location) -> Self {
+        LocationSummary {
+            id: location.id(physician.npi),
+            practice_name: &location.practice_name,
+            address: Address::of(location),
+            phone: location.phone.as_str(),
+            lat: location.point.lat(),
+            lng: location.point.lng(),
+            geocode_precision: location.precision,
         }
     }
 }
