@@ -38,19 +38,14 @@ fn etag(version: i64, req: &HttpRequest, variant: &str) -> String {
 }
 
 /// Whether `If-None-Match` names `tag` (weak comparison: `W/` ignored on
-/// both sides) or is `*`.
+/// both sides) or is `*` (the whole field: in a list it is no tag).
 fn matches(req: &HttpRequest, tag: &str) -> bool {
     fn opaque(tag: &str) -> &str {
         tag.strip_prefix("W/").unwrap_or(tag)
     }
-    req.headers()
-        .get_all(header::IF_NONE_MATCH)
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|candidate| {
-            let candidate = candidate.trim();
-            candidate == "*" || opaque(candidate) == opaque(tag)
-        })
+    req.headers().get_all(header::IF_NONE_MATCH).filter_map(|v| v.to_str().ok()).any(|field| {
+        field.trim() == "*" || field.split(',').any(|candidate| opaque(candidate.trim()) == opaque(tag))
+    })
 }
 
 /// Answers `req` with 304 when the client holds the current answer, otherwise

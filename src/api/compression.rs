@@ -53,6 +53,10 @@ const OFFERED: [(ContentEncoding, Encoding); 2] =
 /// The memory the compressed answers kept may take.
 const KEPT_BYTES: usize = 16 << 20;
 
+/// What keeping an answer costs besides its bytes and its tag's: the map's
+/// slot, the key's and the shared buffer's headers, with the map's slack.
+const KEPT_OVERHEAD: usize = 160;
+
 /// Compresses the answer to `req` if its client accepts brotli or gzip and
 /// the answer is text of some size, held in memory.
 pub async fn compress(
@@ -134,19 +138,23 @@ fn encode(
     };
     let tag = head.headers.get(header::ETAG).filter(|_| head.status.is_success()).cloned();
     let key = tag.as_ref().zip(kept);
-    let found = key.and_then(|(tag, kept)| kept.get(tag, coding));
-    let encoded = match (found, coding) {
-        (Some(encoded), _) => encoded,
-        (None, ContentEncoding::Brotli) => brotli(&bytes),
-        (None, ContentEncoding::Gzip) => gzip(&bytes),
-        _ => return bytes.boxed(),
+    let encoded = match key.and_then(|(tag, kept)| kept.get(tag, coding)) {
+        Some(encoded) => encoded,
+        None => {
+            let encoded = match coding {
+                ContentEncoding::Brotli => brotli(&bytes),
+                ContentEncoding::Gzip => gzip(&bytes),
+                _ => return bytes.boxed(),
+            };
+            if encoded.len() >= bytes.len() {
+                return bytes.boxed();
+            }
+            if let Some((tag, kept)) = key {
+                kept.keep(tag, coding, &encoded);
+            }
+            encoded
+        }
     };
-    if encoded.len() >= bytes.len() {
-        return bytes.boxed();
-    }
-    if let Some((tag, kept)) = key {
-        kept.keep(tag, coding, &encoded);
-    }
     head.headers.insert(header::CONTENT_ENCODING, coding.to_header_value());
     head.headers.remove(header::CONTENT_LENGTH);
     encoded.boxed()
@@ -164,7 +172,7 @@ fn brotli(bytes: &[u8]) -> Bytes {
     };
     let mut out = Vec::with_capacity(bytes.len() / 4);
     brotli::BrotliCompress(&mut &bytes[..], &mut out, &params).expect("writing to memory does not fail");
-    out.into()
+    exact(out)
 }
 
 /// Gzip at its fastest level.
@@ -172,11 +180,18 @@ fn gzip(bytes: &[u8]) -> Bytes {
     let mut encoder =
         flate2::write::GzEncoder::new(Vec::with_capacity(bytes.len() / 4), flate2::Compression::fast());
     encoder.write_all(bytes).expect("writing to memory does not fail");
-    encoder.finish().expect("writing to memory does not fail").into()
+    exact(encoder.finish().expect("writing to memory does not fail"))
+}
+
+/// `out` in an allocation of its length: `Bytes` keeps a `Vec`'s whole
+/// capacity, which [`Compressed`] would otherwise hold without counting.
+fn exact(out: Vec<u8>) -> Bytes {
+    Bytes::from(out.into_boxed_slice())
 }
 
 /// Compressed answers by entity tag and coding, at most [`KEPT_BYTES`] in
-/// all. Sharded, so that workers rarely wait on one another; a full shard
+/// all. Not in `/metrics`: whether a count grows would tell anyone whether
+/// another had asked a search before them. Sharded, so that workers rarely wait on one another; a full shard
 /// makes room by dropping whatever its map yields first (the answers of a
 /// superseded directory version are never asked for again and go in time).
 pub struct Compressed {
@@ -206,21 +221,13 @@ impl Compressed {
         self.shards[at].lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// What is kept: bytes (answers and their keys) and answers, for `/metrics`.
-    pub fn usage(&self) -> (usize, usize) {
-        self.shards.iter().fold((0, 0), |(bytes, answers), shard| {
-            let shard = shard.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            (bytes + shard.bytes, answers + shard.answers.len())
-        })
-    }
-
     fn get(&self, tag: &HeaderValue, coding: ContentEncoding) -> Option<Bytes> {
         self.shard(tag).answers.get(&(tag.clone(), coding)).cloned()
     }
 
     fn keep(&self, tag: &HeaderValue, coding: ContentEncoding, encoded: &Bytes) {
         let budget = KEPT_BYTES / SHARDS;
-        let size = encoded.len() + tag.len();
+        let size = encoded.len() + tag.len() + KEPT_OVERHEAD;
         if size > budget {
             return;
         }
@@ -228,11 +235,11 @@ impl Compressed {
         while shard.bytes + size > budget {
             let Some(first) = shard.answers.keys().next().cloned() else { break };
             if let Some(dropped) = shard.answers.remove(&first) {
-                shard.bytes -= dropped.len() + first.0.len();
+                shard.bytes -= dropped.len() + first.0.len() + KEPT_OVERHEAD;
             }
         }
         if let Some(replaced) = shard.answers.insert((tag.clone(), coding), encoded.clone()) {
-            shard.bytes -= replaced.len() + tag.len();
+            shard.bytes -= replaced.len() + tag.len() + KEPT_OVERHEAD;
         }
         shard.bytes += size;
     }

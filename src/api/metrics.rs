@@ -107,38 +107,7 @@ impl Metrics {
             "Database checkouts that found every pooled connection in use (an estimate: the pool looked full just before).",
         );
         let _ = writeln!(out, "locator_db_pool_waits_total {}", pool.waits);
-        let json = state.physician_json().usage();
-        header(
-            &mut out,
-            "locator_physician_json_lookups_total",
-            "counter",
-            "Physicians' and summary locations' JSON looked up in the cache, by whether it was kept (hit) or written afresh (miss).",
-        );
-        for (result, n) in [("hit", json.hits), ("miss", json.misses)] {
-            let _ = writeln!(out, "locator_physician_json_lookups_total{{result=\"{result}\"}} {n}");
-        }
-        let (compressed_bytes, compressed_answers) = state.compressed.usage();
-        let gauges: [(&str, &str, f64); 13] = [
-            (
-                "locator_compressed_answers_bytes",
-                "Memory the compressed answers kept for reuse hold, in bytes (answers and their tags).",
-                compressed_bytes as f64,
-            ),
-            (
-                "locator_compressed_answers",
-                "Compressed answers kept for reuse, one per entity tag and coding.",
-                compressed_answers as f64,
-            ),
-            (
-                "locator_physician_json_bytes",
-                "Memory the cache of written JSON (physicians, summary locations) holds, in bytes (JSON and bookkeeping).",
-                json.bytes as f64,
-            ),
-            (
-                "locator_physician_json_entries",
-                "Written parts the cache holds: physicians (full view) and locations (summary view).",
-                json.entries as f64,
-            ),
+        let gauges: [(&str, &str, f64); 9] = [
             ("locator_db_pool_size", "Connections the database pool keeps at most.", f64::from(pool.size)),
             ("locator_db_pool_open", "Connections the database pool holds open.", f64::from(pool.open)),
             ("locator_db_pool_in_use", "Pooled database connections in use.", f64::from(pool.in_use)),

@@ -27,6 +27,11 @@ async fn a_repeated_search_gets_304_and_the_tag_follows_the_request(backend: Bac
     assert_eq!(listed.status, 304, "a strong or listed tag matches too (weak comparison)");
     let stale = app.request(TestRequest::get().uri(uri).insert_header(("If-None-Match", "\"0-0\""))).await;
     assert_eq!(stale.status, 200);
+    let any = app.request(TestRequest::get().uri(uri).insert_header(("If-None-Match", " * "))).await;
+    assert_eq!(any.status, 304, "* alone matches any current answer");
+    let listed_any =
+        app.request(TestRequest::get().uri(uri).insert_header(("If-None-Match", "\"0-0\", *"))).await;
+    assert_eq!(listed_any.status, 200, "* in a list is no tag (RFC 9110 13.1.2)");
 
     let reordered = app.get("/v1/physicians?limit=5&specialty=neurology&zip=10001").await;
     assert_eq!(reordered.header("etag"), Some(tag.as_str()), "parameter order does not matter");
