@@ -38,14 +38,21 @@ fn etag(version: i64, req: &HttpRequest, variant: &str) -> String {
 }
 
 /// Whether `If-None-Match` names `tag` (weak comparison: `W/` ignored on
-/// both sides) or is `*` (the whole field: in a list it is no tag).
+/// both sides) or is `*` (the whole field, over all its lines: in a list it
+/// is no tag).
 fn matches(req: &HttpRequest, tag: &str) -> bool {
     fn opaque(tag: &str) -> &str {
         tag.strip_prefix("W/").unwrap_or(tag)
     }
-    req.headers().get_all(header::IF_NONE_MATCH).filter_map(|v| v.to_str().ok()).any(|field| {
-        field.trim() == "*" || field.split(',').any(|candidate| opaque(candidate.trim()) == opaque(tag))
-    })
+    let listed: Vec<&str> = req
+        .headers()
+        .get_all(header::IF_NONE_MATCH)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|candidate| !candidate.is_empty())
+        .collect();
+    listed == ["*"] || listed.iter().any(|candidate| opaque(candidate) == opaque(tag))
 }
 
 /// Answers `req` with 304 when the client holds the current answer, otherwise

@@ -16,13 +16,14 @@
 //! An answer with an entity tag is the same bytes for every request with
 //! that tag (the tag names the directory version and the normalised query),
 //! so its compressed bytes are kept in [`Compressed`], within a memory
-//! budget: a popular search is compressed once per directory version, not
-//! once per patient.
+//! budget and for the answer's max-age: a popular search is compressed once
+//! a minute (by default), not once per patient.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
 use std::io::Write;
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use actix_web::Error;
 use actix_web::body::{BodySize, BoxBody, MessageBody};
@@ -66,8 +67,21 @@ pub async fn compress(
     let coding = chosen(&req);
     let state = req.app_data::<Data<AppState>>().cloned();
     let response = next.call(req).await?;
-    let kept = state.as_ref().map(|state| &state.compressed);
+    let kept = state.as_ref().map(|state| Kept {
+        answers: &state.compressed,
+        fresh_for: Duration::from_secs(state.cache_max_age().into()),
+    });
     Ok(response.map_body(|head, body| encode(head, body, coding, kept)))
+}
+
+/// The compressed answers kept, and how long one may be reused: as long as
+/// the answer's `Cache-Control` lets any cache reuse it, so that how fast a
+/// search comes back tells no more about others' searches than a shared
+/// cache in front of the server would.
+#[derive(Clone, Copy)]
+struct Kept<'a> {
+    answers: &'a Compressed,
+    fresh_for: Duration,
 }
 
 /// The coding the request asks for: of those offered, the one with the
@@ -118,7 +132,7 @@ fn encode(
     head: &mut ResponseHead,
     body: impl MessageBody + 'static,
     coding: ContentEncoding,
-    kept: Option<&Compressed>,
+    kept: Option<Kept<'_>>,
 ) -> BoxBody {
     if head.status == StatusCode::NOT_MODIFIED {
         // A 304 carries the `Vary` of the answer it stands for (RFC 9110
@@ -138,7 +152,7 @@ fn encode(
     };
     let tag = head.headers.get(header::ETAG).filter(|_| head.status.is_success()).cloned();
     let key = tag.as_ref().zip(kept);
-    let encoded = match key.and_then(|(tag, kept)| kept.get(tag, coding)) {
+    let encoded = match key.and_then(|(tag, kept)| kept.answers.get(tag, coding, kept.fresh_for)) {
         Some(encoded) => encoded,
         None => {
             let encoded = match coding {
@@ -150,7 +164,7 @@ fn encode(
                 return bytes.boxed();
             }
             if let Some((tag, kept)) = key {
-                kept.keep(tag, coding, &encoded);
+                kept.answers.keep(tag, coding, &encoded);
             }
             encoded
         }
@@ -203,7 +217,8 @@ const SHARDS: usize = 16;
 
 #[derive(Default)]
 struct Shard {
-    answers: HashMap<(HeaderValue, ContentEncoding), Bytes>,
+    /// With when each was kept.
+    answers: HashMap<(HeaderValue, ContentEncoding), (Bytes, Instant)>,
     bytes: usize,
 }
 
@@ -221,8 +236,12 @@ impl Compressed {
         self.shards[at].lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn get(&self, tag: &HeaderValue, coding: ContentEncoding) -> Option<Bytes> {
-        self.shard(tag).answers.get(&(tag.clone(), coding)).cloned()
+    /// The answer kept for `tag` in `coding`, if kept less than `fresh_for`
+    /// ago (an older one is replaced when the answer is kept again).
+    fn get(&self, tag: &HeaderValue, coding: ContentEncoding, fresh_for: Duration) -> Option<Bytes> {
+        let shard = self.shard(tag);
+        let (answer, kept_at) = shard.answers.get(&(tag.clone(), coding))?;
+        (kept_at.elapsed() < fresh_for).then(|| answer.clone())
     }
 
     fn keep(&self, tag: &HeaderValue, coding: ContentEncoding, encoded: &Bytes) {
@@ -234,13 +253,36 @@ impl Compressed {
         let mut shard = self.shard(tag);
         while shard.bytes + size > budget {
             let Some(first) = shard.answers.keys().next().cloned() else { break };
-            if let Some(dropped) = shard.answers.remove(&first) {
+            if let Some((dropped, _)) = shard.answers.remove(&first) {
                 shard.bytes -= dropped.len() + first.0.len() + KEPT_OVERHEAD;
             }
         }
-        if let Some(replaced) = shard.answers.insert((tag.clone(), coding), encoded.clone()) {
+        if let Some((replaced, _)) =
+            shard.answers.insert((tag.clone(), coding), (encoded.clone(), Instant::now()))
+        {
             shard.bytes -= replaced.len() + tag.len() + KEPT_OVERHEAD;
         }
         shard.bytes += size;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_kept_answer_is_reused_only_while_fresh() {
+        let kept = Compressed::default();
+        let tag = HeaderValue::from_static("W/\"1-ab\"");
+        let answer = Bytes::from_static(b"compressed");
+        kept.keep(&tag, ContentEncoding::Gzip, &answer);
+        let minute = Duration::from_secs(60);
+        assert_eq!(kept.get(&tag, ContentEncoding::Gzip, minute), Some(answer.clone()));
+        assert_eq!(kept.get(&tag, ContentEncoding::Brotli, minute), None, "per coding");
+        assert_eq!(kept.get(&tag, ContentEncoding::Gzip, Duration::ZERO), None, "max-age=0 reuses nothing");
+        // Kept again once stale: replaced, counted once.
+        kept.keep(&tag, ContentEncoding::Gzip, &answer);
+        let bytes: usize = kept.shards.iter().map(|s| s.lock().unwrap().bytes).sum();
+        assert_eq!(bytes, answer.len() + tag.len() + KEPT_OVERHEAD);
     }
 }
