@@ -205,9 +205,10 @@ fn exact(out: Vec<u8>) -> Bytes {
 
 /// Compressed answers by entity tag and coding, at most [`KEPT_BYTES`] in
 /// all. Not in `/metrics`: whether a count grows would tell anyone whether
-/// another had asked a search before them. Sharded, so that workers rarely wait on one another; a full shard
-/// makes room by dropping whatever its map yields first (the answers of a
-/// superseded directory version are never asked for again and go in time).
+/// another had asked a search before them. Sharded, so that workers rarely
+/// wait on one another; a full shard makes room by dropping whatever its map
+/// yields first (the answers of a superseded directory version are never
+/// asked for again and go in time).
 pub struct Compressed {
     shards: [Mutex<Shard>; SHARDS],
     hasher: RandomState,

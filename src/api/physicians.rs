@@ -404,13 +404,13 @@ fn search_page(
     if request.geojson {
         return geojson_page(request, &page, unit);
     }
+    // Each hit is one result, on the page or beyond the radius.
+    let shown = page.hits.len() + page.beyond.as_ref().map_or(0, Vec::len);
     if request.view == View::Summary {
         let response = summary_response(request, &page, unit, |hit, l| json.location(hit, l))?;
-        let shown = response.results.len() + response.beyond_radius.as_ref().map_or(0, Vec::len);
         return dto::json(StatusCode::OK, &response, 512 * shown);
     }
     let response = full_response(request, &page, unit, |hit| json.hit(hit));
-    let shown = response.results.len() + response.beyond_radius.as_ref().map_or(0, Vec::len);
     dto::json(StatusCode::OK, &response, 2048 * shown)
 }
 
