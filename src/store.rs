@@ -36,9 +36,9 @@ impl Store {
     /// Loads the directory and builds the first snapshot (blocking).
     pub fn open(database: Database) -> Result<Self, Error> {
         let started = Instant::now();
-        let (version, physicians) = database.load()?;
+        let (head, physicians) = database.load()?;
         let loaded = started.elapsed();
-        let snapshot = ArcSwap::from_pointee(Snapshot::build(version, physicians));
+        let snapshot = ArcSwap::from_pointee(Snapshot::build(head, physicians));
         tracing::info!(
             "directory loaded in {loaded:.2?}, snapshot built in {:.2?}",
             started.elapsed() - loaded
@@ -72,24 +72,27 @@ impl Store {
         Ok(written)
     }
 
-    /// Brings the snapshot up to the directory's version (blocking): only the
+    /// Brings the snapshot up to the directory's head (blocking): only the
     /// physicians changed since are reloaded, the rest of the snapshot is
-    /// shared. Refreshes take turns; and a snapshot never replaces a newer
-    /// one, so they cannot go back in time. Returns the version served.
+    /// shared; unless the directory is no longer the history the snapshot
+    /// came from (a restore, a copied file), when everything is. Refreshes
+    /// take turns; and a snapshot never replaces a newer one, so they cannot
+    /// go back in time. Returns the version served.
     pub fn refresh(&self) -> Result<i64, Error> {
         let _turn = self.refreshing.lock().unwrap_or_else(|p| p.into_inner());
         let current = self.current();
         let started = Instant::now();
-        let next = match self.database.update_since(current.version())? {
+        let next = match self.database.update_since(current.head())? {
             Update::Current => return Ok(current.version()),
-            Update::Full { version, physicians } => Snapshot::build(version, physicians),
-            Update::Partial { version, changed, fresh } => current.with_changes(version, &changed, fresh),
+            Update::Full { head, physicians } => Snapshot::build(head, physicians),
+            Update::Partial { head, changed, fresh } => current.with_changes(head, &changed, fresh),
         };
         let next = Arc::new(next);
         tracing::info!("snapshot {} -> {} in {:.2?}", current.version(), next.version(), started.elapsed());
         // A concurrent refresh may have installed a newer snapshot meanwhile:
         // keep it. But if the snapshot is still the one this refresh started
-        // from, the database is the truth, even behind it (a restore).
+        // from, the database is the truth, even behind it or beside it (a
+        // restore).
         self.snapshot.rcu(|now| {
             if Arc::ptr_eq(now, &current) || now.version() <= next.version() {
                 next.clone()
@@ -118,12 +121,13 @@ impl Store {
             .expect("spawn the snapshot refresh thread");
     }
 
-    /// One poll: refresh if the directory moved, and record whether the
-    /// snapshot could follow it.
+    /// One poll: refresh if the directory's head moved (its version, or
+    /// with a restore only its stamp), and record whether the snapshot could
+    /// follow it.
     fn poll(&self) {
-        let fault = match self.database.version() {
+        let fault = match self.database.head() {
             Err(e) => Some(format!("the directory of record is unreachable: {e}")),
-            Ok(version) if version == self.current().version() => None,
+            Ok(head) if head == *self.current().head() => None,
             Ok(_) => self.refresh().err().map(cannot_follow),
         };
         self.record(fault);

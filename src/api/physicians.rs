@@ -388,7 +388,7 @@ fn answer_search(
 ) -> Result<HttpResponse, Error> {
     let snapshot = state.snapshot();
     let variant = if request.geojson { GEO_JSON } else { "application/json" };
-    caching::cacheable(req, state.cache_max_age(), snapshot.version(), variant, || {
+    caching::cacheable(req, state.cache_max_age(), snapshot.head(), variant, || {
         search_page(&snapshot, request, state.physician_json())
     })
 }
@@ -546,7 +546,7 @@ pub async fn detail(
     let physician = snapshot
         .physician(npi)
         .ok_or_else(|| Error::NotFound(format!("no physician with NPI {npi} in the directory")))?;
-    caching::cacheable(&req, state.cache_max_age(), snapshot.version(), "application/json", || {
+    caching::cacheable(&req, state.cache_max_age(), snapshot.head(), "application/json", || {
         dto::json(
             StatusCode::OK,
             &state.physician_json().physician(physician, || snapshot.pin(physician)),

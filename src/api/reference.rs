@@ -81,7 +81,7 @@ pub async fn specialties(
     _none: NoParams,
 ) -> Result<HttpResponse, Error> {
     let snapshot = state.snapshot();
-    caching::cacheable(&req, state.cache_max_age(), snapshot.version(), "application/json", || {
+    caching::cacheable(&req, state.cache_max_age(), snapshot.head(), "application/json", || {
         Ok(HttpResponse::Ok().json(specialty_list(&snapshot)))
     })
 }
@@ -119,7 +119,7 @@ pub async fn conditions(
     _none: NoParams,
 ) -> Result<HttpResponse, Error> {
     let snapshot = state.snapshot();
-    caching::cacheable(&req, state.cache_max_age(), snapshot.version(), "application/json", || {
+    caching::cacheable(&req, state.cache_max_age(), snapshot.head(), "application/json", || {
         Ok(HttpResponse::Ok().json(term_list(snapshot.condition_counts())))
     })
 }
@@ -141,7 +141,7 @@ pub async fn services(
     _none: NoParams,
 ) -> Result<HttpResponse, Error> {
     let snapshot = state.snapshot();
-    caching::cacheable(&req, state.cache_max_age(), snapshot.version(), "application/json", || {
+    caching::cacheable(&req, state.cache_max_age(), snapshot.head(), "application/json", || {
         Ok(HttpResponse::Ok().json(term_list(snapshot.service_counts())))
     })
 }
@@ -185,7 +185,7 @@ pub async fn directory(
 ) -> Result<HttpResponse, Error> {
     let snapshot = state.snapshot();
     let fictional = snapshot.is_fictional();
-    caching::cacheable(&req, state.cache_max_age(), snapshot.version(), "application/json", || {
+    caching::cacheable(&req, state.cache_max_age(), snapshot.head(), "application/json", || {
         Ok(HttpResponse::Ok().json(DirectoryInfo {
             version: snapshot.version(),
             physicians: snapshot.physician_count(),

@@ -21,7 +21,7 @@ use diesel::prelude::*;
 use diesel::sqlite::SqliteConnection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
-use crate::directory::Physician;
+use crate::directory::{Head, Physician};
 use crate::domain::Npi;
 use crate::error::Error;
 
@@ -333,39 +333,43 @@ impl Database {
         }
     }
 
-    /// Every physician with their locations, and the version they are at.
-    pub fn load(&self) -> Result<(i64, Vec<Physician>), Error> {
+    /// Every physician with their locations, and the head they are at.
+    pub fn load(&self) -> Result<(Head, Vec<Physician>), Error> {
         let mut conn = self.connect()?;
         conn.transaction(|conn| {
             queries::read_one_state(conn)?;
-            let version = queries::version(conn)?;
-            Ok((version, queries::load_all(conn)?))
+            let head = queries::head(conn)?;
+            Ok((head, queries::load_all(conn)?))
         })
     }
 
-    /// What a snapshot at version `after` needs to reach the directory's
-    /// current version, read consistently: the version first, then the changes
-    /// up to it (rows read may be newer still; the next update re-applies them).
-    pub fn update_since(&self, after: i64) -> Result<Update, Error> {
+    /// What a snapshot at `from` needs to reach the directory's current head,
+    /// read consistently: the head first, then the changes up to it (rows
+    /// read may be newer still; the next update re-applies them).
+    ///
+    /// Changes are followed only from a version this history made: if the
+    /// database went back (a restore), or the snapshot's version was made by
+    /// another write than the one this history records (a restore written
+    /// past, a copied file, another database), everything is reloaded.
+    pub fn update_since(&self, from: &Head) -> Result<Update, Error> {
         let mut conn = self.connect()?;
         conn.transaction(|conn| {
             queries::read_one_state(conn)?;
-            let version = queries::version(conn)?;
-            if version == after {
+            let head = queries::head(conn)?;
+            if head == *from {
                 return Ok(Update::Current);
             }
-            let changes = if version < after {
-                // The database went back (a restore): start again from it.
-                queries::Changes::Everything
+            let same_history = head.version > from.version
+                && queries::stamp_of(conn, from.version)?.is_some_and(|stamp| stamp == from.stamp);
+            let changes = if same_history {
+                queries::changes_between(conn, from.version, head.version)?
             } else {
-                queries::changes_between(conn, after, version)?
+                queries::Changes::Everything
             };
             Ok(match changes {
-                queries::Changes::Everything => {
-                    Update::Full { version, physicians: queries::load_all(conn)? }
-                }
+                queries::Changes::Everything => Update::Full { head, physicians: queries::load_all(conn)? },
                 queries::Changes::Listed(npis) => Update::Partial {
-                    version,
+                    head,
                     fresh: queries::load_some(conn, &npis)?,
                     changed: npis.iter().filter_map(|n| Npi::parse(n).ok()).collect(),
                 },
@@ -373,9 +377,14 @@ impl Database {
         })
     }
 
-    /// The directory version: 0 until the first write. Cheap enough to poll.
+    /// The directory version: 0 until the first write.
     pub fn version(&self) -> Result<i64, Error> {
         Ok(queries::version(&mut *self.connect()?)?)
+    }
+
+    /// The directory's head. Cheap enough to poll.
+    pub fn head(&self) -> Result<Head, Error> {
+        Ok(queries::head(&mut *self.connect()?)?)
     }
 }
 
@@ -461,10 +470,10 @@ pub enum Update {
     /// It is.
     Current,
     /// Rebuild from every physician.
-    Full { version: i64, physicians: Vec<Physician> },
+    Full { head: Head, physicians: Vec<Physician> },
     /// Replace the `changed` physicians by those of them in `fresh` (the others
     /// were removed).
-    Partial { version: i64, changed: Vec<Npi>, fresh: Vec<Physician> },
+    Partial { head: Head, changed: Vec<Npi>, fresh: Vec<Physician> },
 }
 
 /// A table's name, as the catalogue queries list them.

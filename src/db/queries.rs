@@ -8,8 +8,10 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::models::{LocationRow, NewAuditEntry, PhysicianRow};
-use super::schema::{audit_log, directory_changes, directory_version, locations, physicians};
-use crate::directory::Physician;
+use super::schema::{
+    audit_log, directory_changes, directory_stamps, directory_version, locations, physicians,
+};
+use crate::directory::{Head, Physician};
 use crate::error::Error;
 
 /// Rows per statement: well under SQLite's 32,766 and PostgreSQL's 65,535 bind
@@ -20,22 +22,57 @@ pub fn version(conn: &mut DbConnection) -> QueryResult<i64> {
     directory_version::table.select(directory_version::version).first(conn)
 }
 
+/// The directory's version and the stamp of the write that made it.
+pub fn head(conn: &mut DbConnection) -> QueryResult<Head> {
+    let (version, stamp) = directory_version::table
+        .select((directory_version::version, directory_version::stamp))
+        .first(conn)?;
+    Ok(Head { version, stamp })
+}
+
+/// The stamp version `version` was made with, if the history has it.
+pub fn stamp_of(conn: &mut DbConnection, version: i64) -> QueryResult<Option<String>> {
+    directory_stamps::table
+        .filter(directory_stamps::version.eq(version))
+        .select(directory_stamps::stamp)
+        .first(conn)
+        .optional()
+}
+
+/// 128 random bits, in hex: a write's stamp. Drawn from the operating
+/// system, so no two databases, nor two histories of one, share one.
+fn new_stamp() -> Result<String, Error> {
+    let mut bits = [0u8; 16];
+    getrandom::fill(&mut bits)
+        .map_err(|e| Error::Internal(format!("no randomness for a version stamp: {e}")))?;
+    Ok(bits.iter().map(|b| format!("{b:02x}")).collect())
+}
+
 /// Above this many changed physicians a version is recorded as "reload
 /// everything": listing them would cost more than the reload saves.
 const MAX_LISTED_CHANGES: usize = 50_000;
 /// The `directory_changes` entry that means every physician may have changed.
 const EVERYTHING: &str = "*";
 
-/// Ends a write: bumps the directory version and records which physicians it
-/// changed (every write does both, in its transaction). Returns the new version.
-pub fn commit_version(conn: &mut DbConnection, changed: &[String]) -> QueryResult<i64> {
+/// Ends a write: bumps the directory version under a new stamp and records
+/// which physicians it changed (every write does all three, in its
+/// transaction). Returns the new version.
+pub fn commit_version(conn: &mut DbConnection, changed: &[String]) -> Result<i64, Error> {
+    let stamp = new_stamp()?;
     diesel::update(directory_version::table)
         .set((
             directory_version::version.eq(directory_version::version + 1),
             directory_version::updated_at.eq(crate::clock::now_rfc3339()),
+            directory_version::stamp.eq(&stamp),
         ))
         .execute(conn)?;
     let version = version(conn)?;
+    // A history restored apart from the version row may hold this number
+    // already, made by another write: that stamp is no longer the truth.
+    diesel::delete(directory_stamps::table.filter(directory_stamps::version.ge(version))).execute(conn)?;
+    diesel::insert_into(directory_stamps::table)
+        .values((directory_stamps::version.eq(version), directory_stamps::stamp.eq(&stamp)))
+        .execute(conn)?;
     let everything = [EVERYTHING.to_owned()];
     let listed = if changed.len() > MAX_LISTED_CHANGES { &everything[..] } else { changed };
     for chunk in listed.chunks(CHUNK) {

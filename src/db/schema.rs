@@ -40,6 +40,14 @@ diesel::table! {
         id -> Integer,
         version -> BigInt,
         updated_at -> Text,
+        stamp -> Text,
+    }
+}
+
+diesel::table! {
+    directory_stamps (version) {
+        version -> BigInt,
+        stamp -> Text,
     }
 }
 

@@ -8,7 +8,10 @@
 //! from its input form.
 
 pub mod formats;
+mod head;
 pub mod input;
+
+pub use self::head::Head;
 
 use self::input::{LIST_SEPARATOR, LocationInput, PhysicianInput};
 use crate::domain::{

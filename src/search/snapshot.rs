@@ -5,7 +5,7 @@ use std::sync::{Arc, Weak};
 use std::time::SystemTime;
 
 use super::index::{Indexes, Traits};
-use crate::directory::Physician;
+use crate::directory::{Head, Physician};
 use crate::domain::text::fold;
 use crate::domain::vocabulary::{Kind, ServiceKind, Term, TermSet};
 use crate::domain::{Condition, Npi, Service, Specialty};
@@ -139,7 +139,7 @@ const PATCH_LIMIT: usize = 10;
 /// One version of the directory, with its indexes. Built once, then shared
 /// read-only by every request until a newer one replaces it.
 pub struct Snapshot {
-    version: i64,
+    head: Head,
     built_at: SystemTime,
     /// Sorted by NPI.
     pub(super) entries: Vec<Arc<Entry>>,
@@ -150,12 +150,12 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    /// Indexes a directory. `version` is the database's directory version.
+    /// Indexes a directory, at the database's `head`.
     ///
     /// The independent steps (folding names, ordering by name, the spatial
     /// trees) run on two threads: a million physicians take seconds, and the
     /// machines this runs on have at least two cores.
-    pub fn build(version: i64, mut physicians: Vec<Physician>) -> Self {
+    pub fn build(head: impl Into<Head>, mut physicians: Vec<Physician>) -> Self {
         let second_half = physicians.split_off(physicians.len() / 2);
         let mut entries: Vec<Arc<Entry>> = std::thread::scope(|scope| {
             let second = scope.spawn(|| second_half.into_iter().map(Entry::new).collect::<Vec<_>>());
@@ -165,10 +165,10 @@ impl Snapshot {
         });
         entries.sort_by_key(|e| e.physician.npi);
         entries.dedup_by_key(|e| e.physician.npi);
-        Snapshot::index(version, entries)
+        Snapshot::index(head.into(), entries)
     }
 
-    fn index(version: i64, entries: Vec<Arc<Entry>>) -> Self {
+    fn index(head: Head, entries: Vec<Arc<Entry>>) -> Self {
         let mut counts = Counts::new();
         for e in &entries {
             counts.tally(&e.physician, true);
@@ -182,14 +182,15 @@ impl Snapshot {
             let indexes = Indexes::build(&entries, &counts);
             (by_name.join().expect("sorting does not panic"), indexes)
         });
-        Snapshot { version, built_at: SystemTime::now(), entries, by_name, indexes, counts }
+        Snapshot { head, built_at: SystemTime::now(), entries, by_name, indexes, counts }
     }
 
     /// The next version: this one with the physicians named in `changed`
     /// replaced by those of them in `fresh`, the rest of `changed` removed.
     /// Unchanged entries are shared, not copied or re-folded, and for a small
     /// change the name order and the spatial index are patched, not rebuilt.
-    pub fn with_changes(&self, version: i64, changed: &[Npi], fresh: Vec<Physician>) -> Self {
+    pub fn with_changes(&self, head: impl Into<Head>, changed: &[Npi], fresh: Vec<Physician>) -> Self {
+        let head = head.into();
         let changed: HashSet<Npi> = changed.iter().copied().chain(fresh.iter().map(|p| p.npi)).collect();
         let mut fresh: Vec<Arc<Entry>> = fresh.into_iter().map(Entry::new).collect();
         fresh.sort_by_key(|e| e.physician.npi);
@@ -206,7 +207,7 @@ impl Snapshot {
         }
         entries.extend(incoming.cloned());
         if changed.len() * PATCH_LIMIT > self.entries.len() {
-            return Snapshot::index(version, entries);
+            return Snapshot::index(head, entries);
         }
 
         let mut by_name: Vec<Arc<Entry>> =
@@ -223,11 +224,16 @@ impl Snapshot {
         for entry in &fresh {
             counts.tally(&entry.physician, true);
         }
-        Snapshot { version, built_at: SystemTime::now(), entries, by_name, indexes, counts }
+        Snapshot { head, built_at: SystemTime::now(), entries, by_name, indexes, counts }
     }
 
     pub fn version(&self) -> i64 {
-        self.version
+        self.head.version
+    }
+
+    /// The directory's state it was built from: what answers are tagged by.
+    pub fn head(&self) -> &Head {
+        &self.head
     }
 
     pub fn built_at(&self) -> SystemTime {

@@ -28,6 +28,19 @@ pub fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
 
 /// A plain HTTP/1.1 request with extra header lines and a body.
 pub fn http(port: u16, method: &str, path: &str, headers: &[&str], body: &str) -> Option<(u16, String)> {
+    let (status, _, body) = http_raw(port, method, path, headers, body)?;
+    Some((status, String::from_utf8(body).ok()?))
+}
+
+/// [`http`], returning the status, the head's text and the body's bytes as
+/// sent (compressed, if they were).
+pub fn http_raw(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[&str],
+    body: &str,
+) -> Option<(u16, String, Vec<u8>)> {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
     stream.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
     let extra: String = headers.iter().map(|h| format!("{h}\r\n")).collect();
@@ -37,11 +50,12 @@ pub fn http(port: u16, method: &str, path: &str, headers: &[&str], body: &str) -
         body.len()
     )
     .ok()?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).ok()?;
-    let status = response.split(' ').nth(1)?.parse().ok()?;
-    let body = response.split_once("\r\n\r\n")?.1.to_owned();
-    Some((status, body))
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).ok()?;
+    let end = response.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = String::from_utf8(response[..end].to_vec()).ok()?;
+    let status = head.split(' ').nth(1)?.parse().ok()?;
+    Some((status, head, response[end + 4..].to_vec()))
 }
 
 fn wait_ready(port: u16, server: &mut Server) {

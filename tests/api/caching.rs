@@ -1,9 +1,20 @@
-//! HTTP caching: ETag from the directory version and the normalised request,
-//! Cache-Control, 304 on a matching If-None-Match.
+//! HTTP caching: ETag from the directory's head (version and stamp) and the
+//! normalised request, Cache-Control, 304 on a matching If-None-Match; and no
+//! answer of a replaced history served after a restore.
 
+use std::io::Read;
+use std::time::{Duration, Instant};
+
+use actix_web::http::Method;
 use actix_web::test::TestRequest;
+use serde_json::{Value, json};
 
-use crate::helpers::{Backend, assert_problem, both_backends, spawn_app};
+use physician_locator::db::{Database, DatabaseUrl, Outcome, queries};
+
+use crate::binary::{http, http_raw, serve};
+use crate::helpers::{
+    ADMIN_TOKEN, Backend, TestApp, assert_problem, both_backends, restore_backup, spawn_app, take_backup,
+};
 
 async fn a_repeated_search_gets_304_and_the_tag_follows_the_request(backend: Backend) {
     let app = spawn_app(backend).await;
@@ -74,7 +85,130 @@ async fn detail_and_vocabularies_are_cacheable(backend: Backend) {
     assert!(missing.header("etag").is_none());
 }
 
+/// The search the restore tests ask, as a browser does: gzip.
+const SEARCH: &str = "/v1/physicians?zip=60601&limit=5";
+
+fn gunzip(bytes: &[u8]) -> String {
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(bytes).read_to_string(&mut text).expect("gzip");
+    text
+}
+
+/// The search's tag and decompressed body, from the app.
+async fn gzipped(app: &TestApp, if_none_match: Option<&str>) -> (u16, String, String) {
+    let mut request = TestRequest::get().uri(SEARCH).insert_header(("Accept-Encoding", "gzip"));
+    if let Some(tag) = if_none_match {
+        request = request.insert_header(("If-None-Match", tag));
+    }
+    let reply = app.request(request).await;
+    let body = if reply.status == 200 { gunzip(&reply.raw) } else { String::new() };
+    (reply.status, reply.header("etag").unwrap_or_default().to_owned(), body)
+}
+
+/// Finding 1 of the second outside review: a restore takes the directory
+/// back to version 1, and another instance writes version 2 again with other
+/// content. This instance, which served the first version 2, learns of it
+/// only by polling; the version number it sees is the one it has. It must
+/// still follow, and no tag or kept compressed answer of the first version 2
+/// may be served again.
+async fn a_restored_directory_never_replays_old_answers(backend: Backend) {
+    let app = spawn_app(backend).await;
+    take_backup(&mut app.db.connect().unwrap());
+    let mut physician = app.ok(SEARCH).await["results"][0]["physician"].clone();
+    let npi = physician["npi"].as_str().unwrap().to_owned();
+    physician["family_name"] = json!("BeforeRestore");
+    let put = TestRequest::default()
+        .method(Method::PUT)
+        .uri(&format!("/v1/admin/physicians/{npi}"))
+        .insert_header(("Authorization", format!("Bearer {ADMIN_TOKEN}")))
+        .insert_header(("Content-Type", "application/json"))
+        .set_payload(physician.to_string());
+    assert_eq!(app.request(put).await.status, 200);
+    let (_, before_tag, before) = gzipped(&app, None).await;
+    assert!(before.contains("BeforeRestore"), "{before}");
+    assert!(before_tag.starts_with("W/\"2-"), "{before_tag}");
+
+    restore_backup(&mut app.db.connect().unwrap());
+    let mut other = app.physicians.iter().find(|p| p.npi.to_string() == npi).unwrap().clone();
+    other.family_name = "AfterRestore".into();
+    let written = app
+        .db
+        .write("another instance", |conn| {
+            queries::replace(conn, std::slice::from_ref(&other))?;
+            Ok(Outcome::Changed {
+                value: (),
+                action: "put".into(),
+                npi: Some(npi.clone()),
+                changed: vec![npi.clone()],
+            })
+        })
+        .unwrap();
+    assert_eq!(written.version, 2, "the version number comes back");
+
+    let started = Instant::now();
+    while app.ok(&format!("/v1/physicians/{npi}")).await["family_name"] != "AfterRestore" {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the snapshot never followed the restored directory"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (status, after_tag, after) = gzipped(&app, None).await;
+    assert_eq!(status, 200);
+    assert!(after.contains("AfterRestore") && !after.contains("BeforeRestore"), "{after}");
+    assert!(after_tag.starts_with("W/\"2-"), "{after_tag}");
+    assert_ne!(after_tag, before_tag, "a tag is never reused for other content");
+    let (status, _, revalidated) = gzipped(&app, Some(&before_tag)).await;
+    assert_eq!(status, 200, "the old tag no longer matches");
+    assert!(revalidated.contains("AfterRestore"), "{revalidated}");
+}
+
 both_backends!(
     a_repeated_search_gets_304_and_the_tag_follows_the_request,
-    detail_and_vocabularies_are_cacheable
+    detail_and_vocabularies_are_cacheable,
+    a_restored_directory_never_replays_old_answers
 );
+
+/// Finding 1 through the real binary, as the review reproduced it: a
+/// restore under a serving instance, then a write through it.
+#[test]
+fn a_restored_database_file_never_replays_old_answers_from_the_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    let tokens = format!("tests:{ADMIN_TOKEN}");
+    let (_server, port) = serve(dir.path(), &[("LOCATOR_ADMIN_TOKENS", &tokens)]);
+    let file = dir.path().join("physician-locator.sqlite3");
+    let database = Database::new(DatabaseUrl::Sqlite(file));
+    take_backup(&mut database.connect().unwrap());
+
+    let (status, page) = http(port, "GET", SEARCH, &[], "").unwrap();
+    assert_eq!(status, 200, "{page}");
+    let mut physician = serde_json::from_str::<Value>(&page).unwrap()["results"][0]["physician"].clone();
+    let path = format!("/v1/admin/physicians/{}", physician["npi"].as_str().unwrap());
+    let auth = format!("Authorization: Bearer {ADMIN_TOKEN}");
+    let put = |physician: &Value| {
+        let reply =
+            http(port, "PUT", &path, &[&auth, "Content-Type: application/json"], &physician.to_string());
+        assert_eq!(reply.map(|(status, _)| status), Some(200));
+    };
+    let search = |if_none_match: &str| {
+        let (status, head, body) =
+            http_raw(port, "GET", SEARCH, &["Accept-Encoding: gzip", if_none_match], "").unwrap();
+        let tag = head.lines().find_map(|l| l.strip_prefix("etag: ")).unwrap_or_default().to_owned();
+        (status, tag, if status == 200 { gunzip(&body) } else { String::new() })
+    };
+
+    physician["family_name"] = json!("BeforeRestore");
+    put(&physician);
+    let (_, before_tag, before) = search("X-Nothing: 0");
+    assert!(before.contains("BeforeRestore"), "{before}");
+
+    restore_backup(&mut database.connect().unwrap());
+    physician["family_name"] = json!("AfterRestore");
+    put(&physician);
+    let (status, after_tag, after) = search("X-Nothing: 0");
+    assert_eq!(status, 200);
+    assert!(after.contains("AfterRestore") && !after.contains("BeforeRestore"), "{after}");
+    assert_ne!(after_tag, before_tag, "a tag is never reused for other content");
+    let (status, _, _) = search(&format!("If-None-Match: {before_tag}"));
+    assert_eq!(status, 200, "the old tag no longer matches");
+}

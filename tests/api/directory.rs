@@ -44,9 +44,9 @@ async fn the_seed_covers_the_country_and_is_fictional(backend: Backend) {
 
 async fn loading_the_seed_again_changes_nothing(backend: Backend) {
     let app = spawn_app(backend).await;
-    let (version, before) = app.db.load().unwrap();
+    let (head, before) = app.db.load().unwrap();
     // A second start: migrations are applied, the seed is not reloaded.
-    assert_eq!(app.db.prepare().unwrap(), version);
+    assert_eq!(app.db.prepare().unwrap(), head.version);
     // Upserting the same records again leaves the same directory.
     let mut conn = app.db.connect().unwrap();
     let seed = csv::read(db::SEED_CSV.as_bytes()).unwrap();
@@ -56,7 +56,7 @@ async fn loading_the_seed_again_changes_nothing(backend: Backend) {
             db::queries::commit_version(c, &[])
         })
         .unwrap();
-    assert_eq!(bumped, version + 1);
+    assert_eq!(bumped, head.version + 1);
     let (_, after) = app.db.load().unwrap();
     assert_eq!(before, after);
 }

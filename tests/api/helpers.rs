@@ -276,3 +276,33 @@ impl Lcg {
         (self.unit() * n as f64) as usize % n
     }
 }
+
+/// The directory's tables, parents first.
+const TABLES: [&str; 6] =
+    ["physicians", "locations", "directory_version", "directory_changes", "directory_stamps", "audit_log"];
+
+/// Keeps a copy of every table beside it, as a dump would: what
+/// [`restore_backup`] brings back.
+pub fn take_backup(conn: &mut physician_locator::db::DbConnection) {
+    for table in TABLES {
+        diesel::sql_query(format!("CREATE TABLE backup_{table} AS SELECT * FROM {table}"))
+            .execute(conn)
+            .unwrap();
+    }
+}
+
+/// Puts every table back as [`take_backup`] found it, in one transaction,
+/// behind the service's back: a restore (`pg_restore --clean`, a copied
+/// SQLite file) as an operator does it.
+pub fn restore_backup(conn: &mut physician_locator::db::DbConnection) {
+    conn.transaction(|conn| {
+        for table in TABLES.iter().rev() {
+            diesel::sql_query(format!("DELETE FROM {table}")).execute(conn)?;
+        }
+        for table in TABLES {
+            diesel::sql_query(format!("INSERT INTO {table} SELECT * FROM backup_{table}")).execute(conn)?;
+        }
+        diesel::QueryResult::Ok(())
+    })
+    .unwrap();
+}

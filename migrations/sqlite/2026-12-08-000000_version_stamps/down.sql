@@ -1,0 +1,2 @@
+DROP TABLE directory_stamps;
+ALTER TABLE directory_version DROP COLUMN stamp;
