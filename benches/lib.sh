@@ -7,7 +7,8 @@ BROWSER_ACCEPT_ENCODING="gzip, deflate, br, zstd"
 # A measured server's limits, set explicitly: the default anonymous limit
 # would answer most of a benchmark with 429, and a figure of 429s measures
 # nothing. Use as `env "${BENCH_LIMITS[@]}" physician-locator serve ...`.
-BENCH_LIMITS=(LOCATOR_ANONYMOUS_RPM=4000000000)
+# No metrics listener: two measured servers may run at once (benches/ab.sh).
+BENCH_LIMITS=(LOCATOR_ANONYMOUS_RPM=4000000000 LOCATOR_METRICS_BIND=)
 
 # Exits unless every named tool is installed.
 require() {

@@ -33,6 +33,8 @@ pub struct Settings {
     /// Memory kept for physicians' JSON, in bytes (0 keeps none).
     pub physician_json_bytes: usize,
     pub bind: String,
+    /// Where `/metrics` is served, apart from the API (`None`: nowhere).
+    pub metrics_bind: Option<String>,
     /// Time a client has to send its request headers.
     pub request_timeout: Duration,
     /// Time in-flight requests get after SIGTERM or SIGINT.
@@ -53,6 +55,7 @@ impl Settings {
             max_body_bytes: api::admin::MAX_IMPORT_BYTES,
             physician_json_bytes: api::DEFAULT_PHYSICIAN_JSON_MIB as usize * 1024 * 1024,
             bind: "127.0.0.1:8080".into(),
+            metrics_bind: None,
             request_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(10),
         }
@@ -62,6 +65,7 @@ impl Settings {
 pub struct Application {
     state: web::Data<AppState>,
     bind: String,
+    metrics_bind: Option<String>,
     request_timeout: Duration,
     shutdown_grace: Duration,
 }
@@ -88,6 +92,7 @@ impl Application {
         Ok(Application {
             state: web::Data::new(state),
             bind: settings.bind,
+            metrics_bind: settings.metrics_bind,
             request_timeout: settings.request_timeout,
             shutdown_grace: settings.shutdown_grace,
         })
@@ -98,17 +103,41 @@ impl Application {
     }
 
     /// Listens and serves until SIGTERM or SIGINT (then refuses new
-    /// connections and lets in-flight requests finish within the grace).
+    /// connections and lets in-flight requests finish within the grace): the
+    /// API on its address, `/metrics` on its own, if any.
     pub async fn run(self) -> Result<(), Error> {
         let state = self.state;
+        let metrics = match &self.metrics_bind {
+            Some(bind) => {
+                let state = state.clone();
+                let server = HttpServer::new(move || api::metrics::app(state.clone()))
+                    .workers(1)
+                    .client_request_timeout(self.request_timeout)
+                    .shutdown_timeout(self.shutdown_grace.as_secs())
+                    .bind(bind)
+                    .map_err(|e| cannot_listen(bind, "--metrics-bind", e))?;
+                tracing::info!("metrics on http://{bind}/metrics");
+                Some(server.run())
+            }
+            None => None,
+        };
         let server = HttpServer::new(move || api::app(state.clone()))
             .client_request_timeout(self.request_timeout)
             .client_disconnect_timeout(Duration::from_secs(2))
             .keep_alive(Duration::from_secs(30))
             .shutdown_timeout(self.shutdown_grace.as_secs())
             .bind(&self.bind)
-            .map_err(|e| Error::Config(format!("cannot listen on {}: {e}", self.bind)))?;
+            .map_err(|e| cannot_listen(&self.bind, "--bind", e))?;
         tracing::info!("listening on http://{}", self.bind);
-        server.run().await.map_err(|e| Error::Internal(e.to_string()))
+        let api = server.run();
+        let served = match metrics {
+            Some(metrics) => futures_util::future::try_join(api, metrics).await.map(drop),
+            None => api.await,
+        };
+        served.map_err(|e| Error::Internal(e.to_string()))
     }
+}
+
+fn cannot_listen(bind: &str, flag: &str, e: std::io::Error) -> Error {
+    Error::Config(format!("cannot listen on {bind} ({flag}): {e}"))
 }

@@ -62,6 +62,10 @@ pub struct ServeArgs {
     /// Address and port to listen on.
     #[arg(long, env = "LOCATOR_BIND", default_value = "127.0.0.1:8080")]
     pub bind: String,
+    /// Address and port of the `/metrics` listener, apart from the API's so
+    /// that only the operator's network reaches it (empty: no metrics).
+    #[arg(long, env = "LOCATOR_METRICS_BIND", default_value = "127.0.0.1:9090")]
+    pub metrics_bind: String,
     /// Admin API tokens as `name:token` pairs, comma-separated (each token at
     /// least 16 characters). Without any, the admin API is off.
     #[arg(long, env = "LOCATOR_ADMIN_TOKENS", hide_env_values = true)]
@@ -149,6 +153,7 @@ impl ServeArgs {
             max_body_bytes: self.max_body_mib as usize * 1024 * 1024,
             physician_json_bytes: self.physician_json_mib as usize * 1024 * 1024,
             bind: self.bind.clone(),
+            metrics_bind: Some(self.metrics_bind.clone()).filter(|bind| !bind.is_empty()),
             request_timeout: Duration::from_secs(self.request_timeout_secs),
             shutdown_grace: Duration::from_secs(self.shutdown_grace_secs),
             ..Settings::new(&self.database.database_url)

@@ -24,7 +24,7 @@ pub struct Store {
     /// Why the snapshot could not follow the directory of record at the last
     /// attempt, if it could not: searches go on from the snapshot, `/readyz`
     /// says degraded, and the next poll tries again.
-    fault: Mutex<Option<String>>,
+    fault: Mutex<Option<Fault>>,
     /// One refresh at a time: after a burst of writes, each writer's refresh
     /// would otherwise reload the same changes at once, on a pooled
     /// connection each, and starve the pool. The ones that wait find the
@@ -67,7 +67,7 @@ impl Store {
     ) -> Result<Written<T>, Error> {
         let written = self.database.write(actor, job)?;
         if written.changed {
-            self.record(self.refresh().err().map(cannot_follow));
+            self.record(self.refresh().err().map(Fault::cannot_follow));
         }
         Ok(written)
     }
@@ -126,14 +126,14 @@ impl Store {
     /// follow it.
     fn poll(&self) {
         let fault = match self.database.head() {
-            Err(e) => Some(format!("the directory of record is unreachable: {e}")),
+            Err(e) => Some(Fault { what: UNREACHABLE, cause: e.to_string() }),
             Ok(head) if head == *self.current().head() => None,
-            Ok(_) => self.refresh().err().map(cannot_follow),
+            Ok(_) => self.refresh().err().map(Fault::cannot_follow),
         };
         self.record(fault);
     }
 
-    fn record(&self, fault: Option<String>) {
+    fn record(&self, fault: Option<Fault>) {
         let mut recorded = self.fault.lock().unwrap_or_else(|p| p.into_inner());
         match (&*recorded, &fault) {
             (None, Some(e)) => tracing::warn!("serving the snapshot as it is: {e}"),
@@ -144,11 +144,37 @@ impl Store {
     }
 
     /// Why the snapshot could not follow the directory at the last attempt.
-    pub fn fault(&self) -> Option<String> {
+    pub fn fault(&self) -> Option<Fault> {
         self.fault.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 }
 
-fn cannot_follow(e: Error) -> String {
-    format!("the snapshot cannot follow the directory of record: {e}")
+const UNREACHABLE: &str = "the directory of record is unreachable";
+const CANNOT_FOLLOW: &str = "the snapshot cannot follow the directory of record";
+
+/// Why the snapshot cannot follow the directory of record: what may be said
+/// to anyone, and the cause, for the operator's log only (a database's
+/// address, user and server messages are nobody else's business).
+#[derive(Clone, Debug)]
+pub struct Fault {
+    what: &'static str,
+    cause: String,
+}
+
+impl Fault {
+    fn cannot_follow(cause: Error) -> Self {
+        Fault { what: CANNOT_FOLLOW, cause: cause.to_string() }
+    }
+
+    /// What went wrong, without its cause.
+    pub fn public(&self) -> &'static str {
+        self.what
+    }
+}
+
+/// The whole of it, cause included: for the log.
+impl std::fmt::Display for Fault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.what, self.cause)
+    }
 }

@@ -59,8 +59,11 @@ pub async fn healthz(_none: NoParams) -> Result<HttpResponse, Error> {
 pub async fn readyz(state: web::Data<AppState>, _none: NoParams) -> Result<HttpResponse, Error> {
     let snapshot = state.snapshot();
     if let Some(fault) = state.store().fault() {
+        // The cause (a database's address, user, server message) went to
+        // the log when the fault began; the world learns only what failed.
         return Err(Error::Degraded(format!(
-            "degraded: {fault}; searches are answered from snapshot version {}",
+            "degraded: {}; searches are answered from snapshot version {}",
+            fault.public(),
             snapshot.version()
         )));
     }

@@ -4,16 +4,24 @@
 //!
 //! Labels hold route *patterns* (`/v1/physicians/{npi}`), never a path or a
 //! query, so no label can locate a patient and their number stays bounded.
+//!
+//! They are served on a listener of their own (`--metrics-bind`), not the
+//! API's: what they count (partners refused, networks calling, failed admin
+//! logins, the database pool) is the operator's business, so only a
+//! network the operator chooses reaches it.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use actix_web::{HttpResponse, get, web};
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::{ErrorHandlers, from_fn};
+use actix_web::{App, HttpResponse, get, web};
 
-use super::AppState;
 use super::params::NoParams;
+use super::{AppState, security};
 use crate::error::Error;
 
 /// Upper bounds of the latency buckets, in seconds.
@@ -157,18 +165,31 @@ fn escape(value: &str) -> String {
 
 /// Prometheus metrics: requests and latency per route, rate-limit refusals
 /// per partner, the snapshot's size, version and age.
-#[utoipa::path(
-    tag = "operations",
-    params(NoParams),
-    responses(
-        (status = 200, description = "Prometheus text format 0.0.4", content_type = "text/plain; version=0.0.4"),
-    )
-)]
 #[get("/metrics")]
-pub async fn metrics(state: web::Data<AppState>, _none: NoParams) -> Result<HttpResponse, Error> {
+async fn metrics(state: web::Data<AppState>, _none: NoParams) -> Result<HttpResponse, Error> {
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(state.metrics().render(&state)))
+}
+
+/// The metrics listener's application: `/metrics`, and problem+json for
+/// anything else, under the same security headers as the API.
+pub fn app(
+    state: web::Data<AppState>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(state)
+        .service(metrics)
+        .wrap(ErrorHandlers::new().default_handler(super::bare_errors_as_problems))
+        .wrap(from_fn(security::secure))
 }
 
 #[cfg(test)]

@@ -31,6 +31,7 @@ mod unread;
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
+use std::time::Duration;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
@@ -92,7 +93,10 @@ impl AppState {
             metrics: Metrics::default(),
             max_body_bytes: admin::MAX_IMPORT_BYTES,
             compressed: compression::Compressed::default(),
-            physician_json: JsonCache::new(DEFAULT_PHYSICIAN_JSON_MIB as usize * 1024 * 1024),
+            physician_json: JsonCache::new(
+                DEFAULT_PHYSICIAN_JSON_MIB as usize * 1024 * 1024,
+                Duration::from_secs(DEFAULT_CACHE_MAX_AGE.into()),
+            ),
         }
     }
 
@@ -109,9 +113,12 @@ impl AppState {
         &self.admin
     }
 
-    /// Sets how long read answers may be reused (`Cache-Control: max-age`).
+    /// Sets how long read answers may be reused (`Cache-Control: max-age`),
+    /// and so the parts of them kept (see `physician_json`).
     pub fn with_cache_max_age(self, seconds: u32) -> Self {
-        AppState { cache_max_age: seconds, ..self }
+        let physician_json =
+            JsonCache::new(self.physician_json.budget(), Duration::from_secs(seconds.into()));
+        AppState { cache_max_age: seconds, physician_json, ..self }
     }
 
     pub fn cache_max_age(&self) -> u32 {
@@ -131,7 +138,8 @@ impl AppState {
 
     /// Sets the memory kept for physicians' JSON, in bytes (0 keeps none).
     pub fn with_physician_json_bytes(self, budget: usize) -> Self {
-        AppState { physician_json: JsonCache::new(budget), ..self }
+        let fresh_for = Duration::from_secs(self.cache_max_age.into());
+        AppState { physician_json: JsonCache::new(budget, fresh_for), ..self }
     }
 
     pub fn physician_json(&self) -> &JsonCache {
@@ -174,7 +182,7 @@ Healthcare integrators: the same directory is served as HL7 FHIR R4 (Da Vinci PD
 with an exact, ordered `near` search and a distance on every match; its CapabilityStatement is \
 `GET /fhir/metadata`.",
         license(name = "MIT", identifier = "MIT"),
-        version = "1.0.0",
+        version = "2.0.0",
     ),
     tags(
         (name = "physicians", description = "Search the directory and read one physician"),
@@ -242,7 +250,6 @@ where
         )
         .service(health::healthz)
         .service(health::readyz)
-        .service(metrics::metrics)
         .service(embed::page)
         .service(embed::script)
         .service(embed::style)

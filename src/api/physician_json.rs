@@ -16,9 +16,17 @@
 //! whatever the traffic (a crawler walking every NPI only cycles it), and the
 //! budget is split among shards, each under its own lock, so the workers
 //! rarely wait on one another.
+//!
+//! What is kept tells how fast an answer comes back: a search near a place
+//! someone searched recently is faster. So a kept part is reused only for
+//! the answers' max-age after it was written, as the compressed answers are
+//! (see `compression`): how fast a search comes back tells no more about
+//! others' searches than a shared cache in front of the server would, which
+//! keeps the answer itself that long.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use serde::{Serialize, Serializer};
 use serde_json::value::{RawValue, to_raw_value};
@@ -61,6 +69,8 @@ pub struct JsonCache {
     shards: Box<[Mutex<Shard>]>,
     /// Each shard's part of the budget, in bytes.
     shard_budget: usize,
+    /// How long after it was written a part is reused.
+    fresh_for: Duration,
 }
 
 /// A part of the cache: the kept JSON in a ring that a clock hand sweeps to
@@ -80,6 +90,9 @@ struct Kept {
     address: usize,
     json: Arc<RawValue>,
     pin: Pin,
+    /// When it was written: past the cache's `fresh_for`, it is dropped
+    /// rather than reused.
+    written_at: Instant,
     /// Asked for since the hand last passed.
     referenced: bool,
 }
@@ -99,11 +112,21 @@ pub struct Usage {
 }
 
 impl JsonCache {
-    /// A cache of at most about `budget` bytes; 0 keeps nothing, and every
-    /// answer is written from the views, as it was before this cache.
-    pub fn new(budget: usize) -> Self {
+    /// A cache of at most about `budget` bytes, each part reused for
+    /// `fresh_for` after it was written; a budget of 0 keeps nothing, and
+    /// every answer is written from the views, as it was before this cache.
+    pub fn new(budget: usize, fresh_for: Duration) -> Self {
         let shards = if budget == 0 { 0 } else { SHARDS };
-        JsonCache { shards: (0..shards).map(|_| Mutex::default()).collect(), shard_budget: budget / SHARDS }
+        JsonCache {
+            shards: (0..shards).map(|_| Mutex::default()).collect(),
+            shard_budget: budget / SHARDS,
+            fresh_for,
+        }
+    }
+
+    /// The memory it may take, in bytes.
+    pub fn budget(&self) -> usize {
+        self.shard_budget * self.shards.len()
     }
 
     /// A search result's physician as an answer shows them.
@@ -141,7 +164,7 @@ impl JsonCache {
         let Some(shard) = self.shard(address) else {
             return Fragment::View(Box::new(view()));
         };
-        if let Some(json) = lock(shard).get(address) {
+        if let Some(json) = lock(shard).get(address, self.fresh_for) {
             return Fragment::Json(json);
         }
         let view = view();
@@ -181,9 +204,15 @@ fn lock(shard: &Mutex<Shard>) -> std::sync::MutexGuard<'_, Shard> {
 }
 
 impl Shard {
-    fn get(&mut self, address: usize) -> Option<Arc<RawValue>> {
+    /// The JSON kept for `address`, if written within `fresh_for`; older,
+    /// it is dropped, to be written and kept afresh.
+    fn get(&mut self, address: usize, fresh_for: Duration) -> Option<Arc<RawValue>> {
         let &slot = self.slots.get(&address)?;
         let kept = &mut self.ring[slot];
+        if kept.written_at.elapsed() > fresh_for {
+            self.drop_slot(slot);
+            return None;
+        }
         kept.referenced = true;
         Some(kept.json.clone())
     }
@@ -208,7 +237,7 @@ impl Shard {
             }
         }
         self.slots.insert(address, self.ring.len());
-        self.ring.push(Kept { address, json, pin, referenced: false });
+        self.ring.push(Kept { address, json, pin, written_at: Instant::now(), referenced: false });
         self.bytes += cost;
     }
 
@@ -233,6 +262,8 @@ mod tests {
         serde_json::to_string(&json).unwrap()
     }
 
+    const MINUTE: Duration = Duration::from_secs(60);
+
     fn view(p: &Physician) -> String {
         serde_json::to_string(&PhysicianView::from(p)).unwrap()
     }
@@ -242,7 +273,7 @@ mod tests {
         let seed = csv::read(crate::db::SEED_CSV.as_bytes()).unwrap();
         let snapshot = Snapshot::build(1, seed.clone());
         let budget = 256 << 10;
-        let cache = JsonCache::new(budget);
+        let cache = JsonCache::new(budget, MINUTE);
         for round in 0..3 {
             for p in &seed {
                 let p = snapshot.physician(p.npi).unwrap();
@@ -261,7 +292,7 @@ mod tests {
     fn a_changed_physician_is_written_afresh() {
         let seed = csv::read(crate::db::SEED_CSV.as_bytes()).unwrap();
         let before = Snapshot::build(1, seed.clone());
-        let cache = JsonCache::new(64 << 20);
+        let cache = JsonCache::new(64 << 20, MINUTE);
         let npi = seed[10].npi;
         let old_record = before.physician(npi).unwrap();
         let old = written(cache.physician(old_record, || before.pin(old_record)));
@@ -281,9 +312,37 @@ mod tests {
     fn no_budget_writes_the_views() {
         let seed = csv::read(crate::db::SEED_CSV.as_bytes()).unwrap();
         let snapshot = Snapshot::build(1, seed.clone());
-        let cache = JsonCache::new(0);
+        let cache = JsonCache::new(0, MINUTE);
         let p = snapshot.physician(seed[0].npi).unwrap();
         assert!(matches!(cache.physician(p, || snapshot.pin(p)), Fragment::View(_)));
         assert_eq!(cache.usage().entries, 0);
+    }
+
+    /// Finding 7 of the second outside review: a part kept past the
+    /// max-age is written afresh, not reused, so that how fast it comes
+    /// back tells nothing of a search made longer ago.
+    #[test]
+    fn a_part_is_reused_only_within_the_max_age() {
+        let seed = csv::read(crate::db::SEED_CSV.as_bytes()).unwrap();
+        let snapshot = Snapshot::build(1, seed.clone());
+        let cache = JsonCache::new(64 << 20, MINUTE);
+        let p = snapshot.physician(seed[3].npi).unwrap();
+        let first = cache.physician(p, || snapshot.pin(p));
+        let Fragment::Json(first) = first else { panic!("written and kept") };
+        let address = std::ptr::from_ref(p) as usize;
+        let shard = cache.shard(address).unwrap();
+        let Fragment::Json(again) = cache.physician(p, || snapshot.pin(p)) else { panic!("kept") };
+        assert!(Arc::ptr_eq(&first, &again), "within the max-age, the kept JSON is reused");
+
+        // Written just over a minute ago.
+        let slot = lock(shard).slots[&address];
+        let long_ago = Instant::now().checked_sub(MINUTE + Duration::from_secs(1)).unwrap();
+        lock(shard).ring[slot].written_at = long_ago;
+        let Fragment::Json(later) = cache.physician(p, || snapshot.pin(p)) else { panic!("kept again") };
+        assert!(!Arc::ptr_eq(&first, &later), "past the max-age, it is written afresh");
+        assert_eq!(later.get(), first.get());
+        let slot = lock(shard).slots[&address];
+        assert!(lock(shard).ring[slot].written_at > long_ago, "and kept from now");
+        assert_eq!(cache.usage().entries, 1);
     }
 }

@@ -560,6 +560,7 @@ mod tests {
     use super::*;
     use crate::directory::formats::csv;
     use crate::search::Snapshot;
+    use std::time::Duration;
 
     /// A small deterministic generator (xorshift64*), so a failure replays.
     struct Rng(u64);
@@ -691,9 +692,12 @@ mod tests {
     fn kept_json_answers_the_bytes_the_views_write_in_both_views() {
         let physicians = directory();
         let snapshot = Snapshot::build(1, physicians.clone());
-        let views = JsonCache::new(0);
+        let views = JsonCache::new(0, Duration::from_secs(60));
         // One that keeps everything, one that keeps a few and drops often.
-        let caches = [JsonCache::new(64 << 20), JsonCache::new(64 << 10)];
+        let caches = [
+            JsonCache::new(64 << 20, Duration::from_secs(60)),
+            JsonCache::new(64 << 10, Duration::from_secs(60)),
+        ];
         let mut rng = Rng(0x5EED_F00D);
         let (mut answers, mut pages_with_escapes) = (0, 0);
         while answers < 1200 {

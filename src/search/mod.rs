@@ -1,6 +1,7 @@
 //! The search engine: an immutable [`Snapshot`] of the directory with its
 //! spatial index, and the queries it answers. No HTTP, no database.
 
+mod candidate;
 pub mod cursor;
 mod index;
 mod packed;
@@ -8,6 +9,7 @@ mod places;
 mod query;
 mod snapshot;
 
+pub use self::candidate::Candidate;
 pub use self::cursor::{Cursor, CursorError, Position};
 pub use self::places::{Near, Place, PlaceKey, PlaceQuery, Places};
 pub use self::query::{Filters, Hit, Page, SearchQuery};

@@ -7,6 +7,7 @@
 
 use std::cmp::Ordering;
 
+use super::candidate::Candidate;
 use super::cursor::Position;
 use super::index;
 use super::query::{Disc, Matcher, chord2};
@@ -25,12 +26,12 @@ pub struct Near {
 }
 
 /// A search of practice locations: the physician filters, an optional
-/// origin, and a further test on each (physician, location) pair, for what the
+/// origin, and a further test on each physician at a location, for what the
 /// filters do not say (identifiers, addresses, dates).
 pub struct PlaceQuery<'q> {
     pub near: Option<Near>,
     pub filters: Filters,
-    pub keep: &'q dyn Fn(&Physician, &Location) -> bool,
+    pub keep: &'q dyn Fn(&Candidate<'_>) -> bool,
 }
 
 /// The sort key of a place: its distance (0 without an origin), then NPI and
@@ -122,10 +123,10 @@ impl Snapshot {
         Places { total, places, more }
     }
 
-    /// The physicians in NPI order from `first` on.
-    pub fn physicians_from(&self, first: Option<Npi>) -> impl Iterator<Item = &Physician> {
+    /// The physicians in NPI order from `first` on, each at no location.
+    pub fn physicians_from(&self, first: Option<Npi>) -> impl Iterator<Item = Candidate<'_>> {
         let start = first.map_or(0, |npi| self.entries.partition_point(|e| e.physician.npi < npi));
-        self.entries[start..].iter().map(|e| &e.physician)
+        self.entries[start..].iter().map(|e| Candidate::new(e, None))
     }
 
     /// The first `limit + 1` places after `after` nearest first: the index
@@ -156,7 +157,7 @@ impl Snapshot {
             }
             let (entry, at) = (slot.entry, slot.location);
             let location = &entry.physician.locations[usize::from(at)];
-            if !matcher.accepts_slot(&slot) || !(query.keep)(&entry.physician, location) {
+            if !matcher.accepts_slot(&slot) || !(query.keep)(&Candidate::new(entry, Some(usize::from(at)))) {
                 continue;
             }
             let metres = near.origin.geodesic_m(location.point);
@@ -186,8 +187,9 @@ impl Snapshot {
             .iter()
             .filter(|entry| matcher.accepts(entry))
             .flat_map(|entry| (0u8..).zip(&entry.physician.locations).map(move |(at, l)| (&**entry, at, l)))
-            .filter(|(entry, _, location)| {
-                matcher.accepts_location(location) && (query.keep)(&entry.physician, location)
+            .filter(|(entry, at, location)| {
+                matcher.accepts_location(location)
+                    && (query.keep)(&Candidate::new(entry, Some(usize::from(*at))))
             })
             .map(|(entry, at, location)| {
                 (PlaceKey { metres: 0.0, npi: entry.physician.npi, ordinal: location.ordinal }, entry, at)
@@ -204,8 +206,12 @@ impl Snapshot {
                 .entries
                 .iter()
                 .filter(|entry| matcher.accepts(entry))
-                .flat_map(|entry| entry.physician.locations.iter().map(move |l| (&entry.physician, l)))
-                .filter(|(p, l)| matcher.accepts_location(l) && (query.keep)(p, l))
+                .flat_map(|entry| {
+                    entry.physician.locations.iter().enumerate().map(move |(at, l)| (&**entry, at, l))
+                })
+                .filter(|(entry, at, l)| {
+                    matcher.accepts_location(l) && (query.keep)(&Candidate::new(entry, Some(*at)))
+                })
                 .count();
         };
         let disc = Disc::around(near.origin, near.within_m.unwrap_or(f64::INFINITY));
@@ -216,7 +222,7 @@ impl Snapshot {
                 let physician = &slot.entry.physician;
                 let location = &physician.locations[usize::from(slot.location)];
                 matcher.accepts_slot(slot)
-                    && (query.keep)(physician, location)
+                    && (query.keep)(&Candidate::new(slot.entry, Some(usize::from(slot.location))))
                     && (sphere_m_from_chord2(chord2(slot.point, disc.centre)) <= disc.sure_inside
                         || near.origin.geodesic_m(location.point) <= disc.radius_m)
             })

@@ -10,34 +10,51 @@ use crate::domain::text::fold;
 use crate::domain::vocabulary::{Kind, ServiceKind, Term, TermSet};
 use crate::domain::{Condition, Npi, Service, Specialty};
 
-/// Name keys precomputed for matching and ordering: the folded "given
-/// family", what `q` matches against, whose two parts are the list order's
-/// keys. One allocation, not three: a million of them add up.
+/// Text keys precomputed for matching and ordering, folded (case and
+/// accents): the "given family" name, what `q` matches against, whose two
+/// parts are the list order's keys; then each location's city, for the
+/// FHIR address search. Folded once per record, not per request; and in one
+/// allocation, not one per key: a million of them add up.
 #[derive(Debug)]
 pub(super) struct Names {
-    full: Box<str>,
-    /// Where the given name ends (the space before the family name). A `u32`
-    /// keeps an entry within mimalloc's 224-byte size class.
+    /// `given family`, then `\ncity` per location (no text in the directory
+    /// holds a control character).
+    text: Box<str>,
+    /// Where the given name ends (the space before the family name), and
+    /// where the family name does. `u32`s keep an entry within mimalloc's
+    /// 224-byte size class.
     given_end: u32,
+    name_end: u32,
 }
 
 impl Names {
-    fn new(given: &str, family: &str) -> Self {
-        let given = fold(given);
-        let given_end = u32::try_from(given.len()).expect("names are far shorter than 4 GB");
-        Names { given_end, full: format!("{given} {}", fold(family)).into() }
+    fn new(physician: &Physician) -> Self {
+        let given = fold(&physician.given_name);
+        let mut text = format!("{given} {}", fold(&physician.family_name));
+        let offset = |at: usize| u32::try_from(at).expect("a record is far shorter than 4 GB");
+        let (given_end, name_end) = (offset(given.len()), offset(text.len()));
+        for location in &physician.locations {
+            text.push('\n');
+            text.push_str(&fold(&location.city));
+        }
+        Names { text: text.into(), given_end, name_end }
     }
 
     pub fn full(&self) -> &str {
-        &self.full
+        &self.text[..self.name_end as usize]
     }
 
-    fn given(&self) -> &str {
-        &self.full[..self.given_end as usize]
+    pub fn given(&self) -> &str {
+        &self.text[..self.given_end as usize]
     }
 
-    fn family(&self) -> &str {
-        &self.full[self.given_end as usize + 1..]
+    pub fn family(&self) -> &str {
+        &self.text[self.given_end as usize + 1..self.name_end as usize]
+    }
+
+    /// The folded city of the physician's location at index `at`.
+    pub fn city(&self, at: usize) -> Option<&str> {
+        self.text[self.name_end as usize..].split('\n').nth(at + 1)
     }
 }
 
@@ -52,7 +69,7 @@ pub(super) struct Entry {
 
 impl Entry {
     fn new(physician: Physician) -> Arc<Self> {
-        let names = Names::new(&physician.given_name, &physician.family_name);
+        let names = Names::new(&physician);
         let traits = Traits {
             specialties: physician.specialties.iter().copied().collect(),
             conditions: physician.conditions.iter().copied().collect(),

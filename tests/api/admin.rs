@@ -151,7 +151,7 @@ async fn a_changed_physician_is_never_served_stale(backend: Backend) {
     assert_eq!(app.ok(&detail).await, body);
     assert_eq!(shown(&app.ok(&search).await).unwrap()["physician"], body);
 
-    let metrics = app.get("/metrics").await.body.as_str().unwrap().to_owned();
+    let metrics = app.metrics().await;
     assert!(!metrics.contains("physician_json"), "what is kept would tell who was searched for: {metrics}");
 }
 

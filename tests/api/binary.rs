@@ -78,6 +78,7 @@ pub fn run(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> (bool,
         .args(args)
         .env_remove("DATABASE_URL")
         .env_remove("LOCATOR_BIND")
+        .env("LOCATOR_METRICS_BIND", "")
         .envs(env.iter().copied())
         .current_dir(dir)
         .stdin(Stdio::null())
@@ -99,6 +100,8 @@ pub fn serve_logging_to(dir: &std::path::Path, env: &[(&str, &str)], log: impl I
         Command::new(BIN)
             .env_remove("DATABASE_URL")
             .env("LOCATOR_BIND", format!("127.0.0.1:{port}"))
+            // No metrics listener unless a test asks: tests run at once.
+            .env("LOCATOR_METRICS_BIND", "")
             .envs(env.iter().copied())
             .current_dir(dir)
             .stdin(Stdio::null())
@@ -126,6 +129,26 @@ fn serves_from_any_directory_with_the_default_database_file() {
         run(dir.path(), &["serve", "--bind", &bind, "--database-url", "sqlite://other.sqlite3"], &[]);
     assert!(!ok);
     assert!(stderr.contains(&format!("cannot listen on {bind}")), "{stderr}");
+}
+
+/// Finding 6 of the second outside review: `/metrics` (partners refused,
+/// networks calling, failed admin logins) is served only on the operator's
+/// listener, never on the API's.
+#[test]
+fn metrics_are_served_on_their_own_listener_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let metrics_port = free_port();
+    let bind = format!("127.0.0.1:{metrics_port}");
+    let (_server, port) = serve(dir.path(), &[("LOCATOR_METRICS_BIND", &bind)]);
+    assert_eq!(http_get(port, "/v1/specialties").unwrap().0, 200);
+    let (status, body) = http_get(port, "/metrics").unwrap();
+    assert_eq!(status, 404, "not on the API's listener: {body}");
+    assert!(body.contains("\"status\":404"), "problem+json: {body}");
+    let (status, text) = http_get(metrics_port, "/metrics").unwrap();
+    assert_eq!(status, 200, "{text}");
+    assert!(text.contains("locator_http_request_duration_seconds_count{route=\"/v1/specialties\""), "{text}");
+    let (status, body) = http_get(metrics_port, "/v1/specialties").unwrap();
+    assert_eq!(status, 404, "only metrics there: {body}");
 }
 
 #[test]

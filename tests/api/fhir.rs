@@ -5,6 +5,9 @@
 use geo::{Distance, Geodesic, Point};
 use serde_json::Value;
 
+use physician_locator::directory::Physician;
+use physician_locator::domain::text::fold;
+
 use crate::helpers::{Backend, Lcg, TestApp, spawn_app};
 
 const UNITS: [(&str, f64); 4] =
@@ -139,7 +142,7 @@ async fn roles_near_adak_page_without_gaps_and_agree_with_v1() {
 #[actix_web::test]
 async fn refusals_are_operation_outcomes() {
     let app = spawn_app(Backend::Sqlite).await;
-    let cases = [
+    let cases: [(&str, u16, &str); 22] = [
         ("/fhir/Location?color=blue", 400, "color"),
         ("/fhir/Location?_sort=near", 400, "_sort"),
         ("/fhir/Location?near=91%7C0", 400, "near"),
@@ -154,6 +157,15 @@ async fn refusals_are_operation_outcomes() {
         ("/fhir/PractitionerRole?_lastUpdated=yesterday", 400, "_lastUpdated"),
         ("/fhir/PractitionerRole?practitioner=Location/1", 400, "practitioner"),
         ("/fhir/Practitioner?name:contains=ada", 400, "name:contains"),
+        // Finding 2 of the second outside review: values are bounded.
+        (&format!("/fhir/Location?address-city={}", vec!["z"; 101].join(",")), 400, "address-city"),
+        (&format!("/fhir/Practitioner?name={}", "z".repeat(101)), 400, "name"),
+        (&format!("/fhir/Practitioner?{}", vec!["family=z"; 101].join("&")), 400, "family"),
+        (
+            &format!("/fhir/PractitionerRole?_id={}&practitioner=1", vec!["1-1"; 100].join(",")),
+            400,
+            "practitioner",
+        ),
         ("/fhir/Patient", 404, ""),
         ("/fhir/Practitioner/1234567890", 404, ""),
         ("/fhir/Location/2547347346-9", 404, ""),
@@ -166,6 +178,16 @@ async fn refusals_are_operation_outcomes() {
         if !parameter.is_empty() {
             assert_eq!(reply.body["issue"][0]["expression"][0], parameter, "{uri}");
         }
+    }
+    // At the bounds, accepted: 100 values, 100 characters (accents are one each).
+    let at_bounds = [
+        format!("/fhir/Location?address-city={}", vec!["z"; 100].join(",")),
+        format!("/fhir/Practitioner?name={}", urlencode(&"é".repeat(100))),
+        format!("/fhir/Practitioner?{}", vec!["family=z"; 100].join("&")),
+    ];
+    for uri in at_bounds {
+        let reply = app.get(&uri).await;
+        assert_eq!(reply.status, 200, "{uri}: {:?}", reply.body);
     }
     let post = app.request(actix_web::test::TestRequest::post().uri("/fhir/Location")).await;
     assert_eq!((post.status, post.body["resourceType"].as_str()), (405, Some("OperationOutcome")));
@@ -204,4 +226,83 @@ async fn a_practitioners_degree_is_valid_where_they_hold_a_license() {
         .collect();
     let want: Vec<&str> = physician.licensed_states.iter().map(|s| s.code()).collect();
     assert_eq!(states, want);
+}
+
+/// String parameters against an oracle that folds the stored text itself:
+/// names and cities match by folded prefix (case and accents aside), codes
+/// ignoring case, `:exact` as stored; a comma list is any of its values.
+/// The server compares with the keys its snapshot folded once.
+#[actix_web::test]
+async fn string_parameters_equal_a_folding_oracle() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let accented: Vec<&str> =
+        app.physicians.iter().map(|p| &*p.family_name).filter(|name| !name.is_ascii()).take(3).collect();
+    assert!(!accented.is_empty(), "the seed has accented names");
+    let first_chars = |text: &str, n: usize| text.chars().take(n).collect::<String>();
+    let mut names: Vec<String> = accented.iter().map(|n| first_chars(n, 3).to_uppercase()).collect();
+    names.push(first_chars(&fold(accented[0]), 2));
+    names.push(format!("{},{}", first_chars(accented[1], 2), first_chars(&app.physicians[0].given_name, 2)));
+    for value in &names {
+        let wanted: Vec<String> = value.split(',').map(fold).collect();
+        for parameter in ["name", "family", "given"] {
+            let texts = |p: &Physician| match parameter {
+                "name" => vec![p.given_name.clone(), p.family_name.clone()],
+                "family" => vec![p.family_name.clone()],
+                _ => vec![p.given_name.clone()],
+            };
+            let mut expected: Vec<String> = app
+                .physicians
+                .iter()
+                .filter(|p| texts(p).iter().any(|t| wanted.iter().any(|w| fold(t).starts_with(w.as_str()))))
+                .map(|p| p.npi.to_string())
+                .collect();
+            expected.sort();
+            let uri = format!("/fhir/Practitioner?{parameter}={}&_count=100", urlencode(value));
+            let found: Vec<String> = crawl(&app, &uri).await.into_iter().map(|(id, _, _)| id).collect();
+            assert_eq!(found, expected, "{uri}");
+        }
+    }
+
+    let city = &app.physicians[5].locations[0].city;
+    let state = app.physicians[5].locations[0].state.code();
+    let zip = app.physicians[5].locations[0].zip.as_str();
+    let cases: Vec<(&str, String)> = vec![
+        ("address-city", first_chars(city, 3).to_lowercase()),
+        ("address-city", first_chars(city, 4).to_uppercase()),
+        ("address-city:exact", city.to_string()),
+        ("address-city:exact", city.to_uppercase()),
+        ("address-state", state.to_lowercase()),
+        ("address-postalcode", first_chars(zip, 3)),
+        (
+            "address-city",
+            format!("{},{}", first_chars(city, 2), first_chars(&app.physicians[9].locations[0].city, 2)),
+        ),
+    ];
+    for (parameter, value) in cases {
+        let exact = parameter.ends_with(":exact");
+        let mut expected: Vec<String> = app
+            .physicians
+            .iter()
+            .flat_map(|p| p.locations.iter().map(move |l| (p, l)))
+            .filter(|(_, l)| {
+                let text = match parameter.trim_end_matches(":exact") {
+                    "address-city" => l.city.to_string(),
+                    "address-state" => l.state.code().to_owned(),
+                    _ => l.zip.as_str().to_owned(),
+                };
+                value.split(',').any(|v| if exact { text == v } else { fold(&text).starts_with(&fold(v)) })
+            })
+            .map(|(p, l)| l.id(p.npi))
+            .collect();
+        expected.sort();
+        let uri = format!("/fhir/Location?{parameter}={}&_count=100", urlencode(&value));
+        let mut found: Vec<String> = crawl(&app, &uri).await.into_iter().map(|(id, _, _)| id).collect();
+        found.sort();
+        assert!(!expected.is_empty() || parameter.ends_with(":exact"), "{uri}: the oracle finds something");
+        assert_eq!(found, expected, "{uri}");
+    }
+}
+
+fn urlencode(value: &str) -> String {
+    form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }

@@ -70,8 +70,7 @@ async fn a_partner_over_its_limit_gets_429_with_retry_after(backend: Backend) {
 
     // Other callers have buckets of their own.
     assert_eq!(app.get(SEARCH).await.status, 200, "anonymous callers are not the partner");
-    let metrics = app.get("/metrics").await.body;
-    let metrics = metrics.as_str().expect("text");
+    let metrics = app.metrics().await;
     assert!(metrics.contains("locator_rate_limited_total{partner=\"lems-foundation\"} 2"), "{metrics}");
 }
 
@@ -84,13 +83,13 @@ async fn anonymous_callers_are_limited_per_address(backend: Backend) {
     assert_problem(&refused, 429, None);
     assert_eq!(refused.header("retry-after"), Some("30"));
     assert_eq!(get([192, 0, 2, 2]).await.status, 200, "another address, another bucket");
-    // Probes, metrics and documentation are not limited.
-    for uri in ["/healthz", "/readyz", "/metrics", "/openapi.json"] {
+    // Probes and documentation are not limited.
+    for uri in ["/healthz", "/readyz", "/openapi.json"] {
         let reply = app.request(TestRequest::get().uri(uri).peer_addr(from([192, 0, 2, 1]))).await;
         assert_eq!(reply.status, 200, "{uri}");
     }
-    let metrics = app.get("/metrics").await.body;
-    assert!(metrics.as_str().unwrap().contains("locator_rate_limited_total{partner=\"anonymous\"} 1"));
+    let metrics = app.metrics().await;
+    assert!(metrics.contains("locator_rate_limited_total{partner=\"anonymous\"} 1"));
 }
 
 async fn an_unknown_key_is_401_naming_the_header(backend: Backend) {
@@ -249,9 +248,9 @@ async fn behind_a_trusted_proxy_each_client_has_its_own_bucket(backend: Backend)
     assert_problem(&forwarded, 429, None);
     assert_eq!(app.request(via([10, 0, 0, 1], ("Forwarded", "for=203.0.113.3"))).await.status, 200);
     // The addresses decide buckets, and appear nowhere in the metrics.
-    let metrics = app.get("/metrics").await.body;
+    let metrics = app.metrics().await;
     for address in ["203.0.113", "2001:db8", "10.0.0"] {
-        assert!(!metrics.as_str().unwrap().contains(address), "{address} in /metrics");
+        assert!(!metrics.contains(address), "{address} in /metrics");
     }
 }
 

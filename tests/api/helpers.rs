@@ -25,6 +25,8 @@ type Call = Box<dyn Fn(actix_http::Request) -> LocalBoxFuture<'static, ServiceRe
 
 pub struct TestApp {
     call: Call,
+    /// The metrics listener's application.
+    metrics: Call,
     pub db: Database,
     /// The directory as loaded from the database: the oracle's data.
     pub physicians: Vec<Physician>,
@@ -186,12 +188,17 @@ pub async fn spawn_app_configured(
     let state = application.state();
     let db = state.store().database().clone();
     let (_, physicians) = db.load().expect("load");
+    let metrics = Rc::new(test::init_service(api::metrics::app(state.clone())).await);
     let service = Rc::new(test::init_service(api::app(state)).await);
     let call: Call = Box::new(move |req| {
         let service = service.clone();
         Box::pin(async move { service.call(req).await.expect("service").map_into_boxed_body() })
     });
-    TestApp { call, db, physicians, _database: database }
+    let metrics: Call = Box::new(move |req| {
+        let metrics = metrics.clone();
+        Box::pin(async move { metrics.call(req).await.expect("service").map_into_boxed_body() })
+    });
+    TestApp { call, metrics, db, physicians, _database: database }
 }
 
 impl TestApp {
@@ -200,7 +207,18 @@ impl TestApp {
     }
 
     pub async fn request(&self, request: test::TestRequest) -> Reply {
-        let response = (self.call)(request.to_request()).await;
+        Self::reply((self.call)(request.to_request()).await).await
+    }
+
+    /// `/metrics`, from the metrics listener.
+    pub async fn metrics(&self) -> String {
+        let reply =
+            Self::reply((self.metrics)(test::TestRequest::get().uri("/metrics").to_request()).await).await;
+        assert_eq!(reply.status, 200, "{:?}", reply.body);
+        String::from_utf8(reply.raw).expect("text")
+    }
+
+    async fn reply(response: ServiceResponse<BoxBody>) -> Reply {
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let content_type =

@@ -2,7 +2,7 @@
 
 use actix_web::test::TestRequest;
 
-use crate::helpers::{Backend, both_backends, spawn_app};
+use crate::helpers::{Backend, assert_problem, both_backends, spawn_app};
 
 /// Checks `text` against the Prometheus text format 0.0.4 (every sample of a
 /// declared family, well-formed labels and values, cumulative buckets ending
@@ -62,10 +62,9 @@ async fn metrics_count_requests_per_route_and_status(backend: Backend) {
     let npi = app.physicians[0].npi;
     app.ok(&format!("/v1/physicians/{npi}")).await;
     app.get("/no/such/path?zip=10001").await;
-    let reply = app.get("/metrics").await;
-    assert_eq!(reply.status, 200);
-    assert!(reply.content_type.starts_with("text/plain; version=0.0.4"), "{}", reply.content_type);
-    let text = reply.body.as_str().expect("text").to_owned();
+    let text = app.metrics().await;
+    let on_the_api = app.get("/metrics").await;
+    assert_problem(&on_the_api, 404, None);
     let samples = parse_prometheus(&text);
     let value = |series: &str| samples.iter().find(|(s, _)| s == series).map(|(_, v)| *v);
     let search = "route=\"/v1/physicians\",method=\"GET\"";
@@ -169,7 +168,7 @@ async fn a_kept_compressed_answer_follows_the_directory(backend: Backend) {
     let before = gzipped().await;
     assert_eq!(before.header("content-encoding"), Some("gzip"));
     assert_eq!(gzipped().await.raw, before.raw, "kept, the same bytes");
-    let metrics = app.get("/metrics").await.body.as_str().unwrap().to_owned();
+    let metrics = app.metrics().await;
     assert!(!metrics.contains("compressed"), "what is kept would tell whether a search was asked: {metrics}");
 
     let mut body = app.ok(&format!("/v1/physicians/{npi}")).await;

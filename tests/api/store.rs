@@ -32,7 +32,7 @@ async fn changed(app: &TestApp, i: usize) -> Value {
 }
 
 async fn metric(app: &TestApp, name: &str) -> Option<f64> {
-    let text = app.get("/metrics").await.body.as_str().expect("text").to_owned();
+    let text = app.metrics().await;
     parse_prometheus(&text).into_iter().find(|(series, _)| series == name).map(|(_, value)| value)
 }
 

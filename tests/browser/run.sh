@@ -60,7 +60,7 @@ EOF
 (
     cd "$workdir"
     unset DATABASE_URL LOCATOR_NO_SEED LOCATOR_ADMIN_TOKENS LOCATOR_ADMIN_TOKENS_FILE
-    export LOCATOR_BIND="127.0.0.1:$port" LOCATOR_ANONYMOUS_RPM=100000 RUST_LOG=info
+    export LOCATOR_BIND="127.0.0.1:$port" LOCATOR_METRICS_BIND= LOCATOR_ANONYMOUS_RPM=100000 RUST_LOG=info
     export LOCATOR_PARTNERS_FILE="$workdir/partners.toml"
     exec "$bin" </dev/null >"$workdir/server.log" 2>&1
 ) &

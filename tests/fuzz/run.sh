@@ -35,7 +35,7 @@ cd "$here"
     --report junit --report-dir "$reports"
 
 echo "== /metrics through prometheus_client's parser"
-curl -sf "$url/metrics" | "$venv/bin/python" -c '
+curl -sf "$metrics_url/metrics" | "$venv/bin/python" -c '
 import sys
 from prometheus_client.parser import text_string_to_metric_families
 families = {f.name: f for f in text_string_to_metric_families(sys.stdin.read())}

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use super::params::{Criterion, Includes, SearchRequest, Searchable, Unit};
 use super::resources::{self, services};
 use crate::directory::{Location, Physician};
-use crate::search::{Cursor, Filters, PlaceKey, PlaceQuery, Snapshot};
+use crate::search::{Candidate, Cursor, Filters, PlaceKey, PlaceQuery, Snapshot};
 
 /// The canonical URL of the extension that carries a match's distance.
 const LOCATION_DISTANCE: &str = "http://hl7.org/fhir/StructureDefinition/location-distance";
@@ -95,12 +95,13 @@ impl Criterion {
 
 /// Practitioners in NPI order.
 fn practitioners(snapshot: &Snapshot, request: &SearchRequest) -> Matches {
-    let admits = |p: &&Physician| request.criteria.iter().all(|c| c.admits(p, None));
+    let admits = |c: &Candidate<'_>| request.criteria.iter().all(|criterion| criterion.admits(c));
     let after = request.after.map(|key| key.npi);
     let mut page: Vec<&Physician> = snapshot
         .physicians_from(after)
-        .filter(|p| after.is_none_or(|npi| p.npi > npi))
+        .filter(|c| after.is_none_or(|npi| c.physician().npi > npi))
         .filter(admits)
+        .map(|c| c.physician())
         .take(request.count + 1)
         .collect();
     let more = page.len() > request.count;
@@ -113,7 +114,7 @@ fn practitioners(snapshot: &Snapshot, request: &SearchRequest) -> Matches {
 
 /// Locations, or the roles practised at them, nearest first or in id order.
 fn places(snapshot: &Snapshot, resource: &str, request: &SearchRequest, base: &str) -> Matches {
-    let keep = |p: &Physician, l: &Location| request.criteria.iter().all(|c| c.admits(p, Some(l)));
+    let keep = |c: &Candidate<'_>| request.criteria.iter().all(|criterion| criterion.admits(c));
     let query = PlaceQuery {
         near: request.near.map(|(near, _)| near),
         filters: filters(&request.criteria),

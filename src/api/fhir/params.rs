@@ -11,11 +11,10 @@
 use crate::api::fhir::outcome::Outcome;
 use crate::api::fhir::resources::{Id, NPI_SYSTEM, NUCC_SYSTEM};
 use crate::api::fhir::vocabulary::CONDITIONS;
-use crate::directory::{Location, Physician};
 use crate::domain::text::fold;
 use crate::domain::{Condition, GeoPoint, Npi, Specialty};
 use crate::search::cursor::fnv1a;
-use crate::search::{Cursor, Near, PlaceKey};
+use crate::search::{Candidate, Cursor, Near, PlaceKey};
 
 /// A search parameter as the CapabilityStatement lists it.
 pub struct Declared {
@@ -110,6 +109,12 @@ pub const SEARCHABLE: [&Searchable; 3] = [&PRACTITIONER, &PRACTITIONER_ROLE, &LO
 const RESULT_PARAMS: [&str; 4] = ["_count", "_total", "_sort", "cursor"];
 pub const DEFAULT_COUNT: usize = 20;
 pub const MAX_COUNT: usize = 100;
+/// The most values one search takes, each of a comma-separated list
+/// counted (its cursor aside). Every value is a test run against every
+/// resource the search reaches, so this bounds what one request can cost.
+pub const MAX_VALUES: usize = 100;
+/// The longest value, in characters (a cursor aside), as `/v1`'s `q`.
+pub const MAX_VALUE_CHARS: usize = 100;
 
 /// A distance unit `near` accepts: its UCUM code, a label, metres in one.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -162,13 +167,37 @@ pub enum Criterion {
     Updated(Vec<(Prefix, String)>),
 }
 
-fn starts_word(text: &str, prefix: &str) -> bool {
-    fold(text).starts_with(prefix)
+impl Field {
+    /// The texts of a physician (at a location) this field names: as stored
+    /// for `:exact`, else folded (from the snapshot's keys; a code, which
+    /// folding would only lower-case, as it is).
+    fn texts<'s>(self, c: &Candidate<'s>, exact: bool) -> [Option<&'s str>; 2] {
+        let (p, l) = (c.physician(), c.location());
+        match self {
+            Field::Name if exact => [Some(&p.given_name), Some(&p.family_name)],
+            Field::Name => [Some(c.folded_given()), Some(c.folded_family())],
+            Field::Family => [Some(if exact { &p.family_name } else { c.folded_family() }), None],
+            Field::Given => [Some(if exact { &p.given_name } else { c.folded_given() }), None],
+            Field::City if exact => [l.map(|l| &*l.city), None],
+            Field::City => [c.folded_city(), None],
+            Field::State => [l.map(|l| l.state.code()), None],
+            Field::PostalCode => [l.map(|l| l.zip.as_str()), None],
+        }
+    }
+}
+
+/// Whether `text` starts with `prefix`, ASCII case aside (folded text is
+/// lower case already; a code is compared as folding would).
+fn starts_ignoring_case(text: &str, prefix: &str) -> bool {
+    text.get(..prefix.len()).is_some_and(|start| start.eq_ignore_ascii_case(prefix))
 }
 
 impl Criterion {
-    /// Whether a physician (at a location, for a location's resources) passes.
-    pub fn admits(&self, p: &Physician, l: Option<&Location>) -> bool {
+    /// Whether a physician (at a location, for a location's resources)
+    /// passes. Text is compared with the folded keys the snapshot keeps, so
+    /// nothing is folded per resource.
+    pub fn admits(&self, c: &Candidate<'_>) -> bool {
+        let (p, l) = (c.physician(), c.location());
         let at = |npi: Npi, ordinal: u8| p.npi == npi && l.is_some_and(|l| l.ordinal == ordinal);
         match self {
             Criterion::Physicians(npis) => npis.contains(&p.npi),
@@ -183,16 +212,9 @@ impl Criterion {
             Criterion::Conditions(wanted) => p.conditions.iter().any(|c| wanted.contains(c)),
             Criterion::Accepting(wanted) => wanted.contains(&p.accepting_new_patients),
             Criterion::Text { field, values, exact } => {
-                let texts: Vec<&str> = match (field, l) {
-                    (Field::Name, _) => vec![&p.given_name, &p.family_name],
-                    (Field::Family, _) => vec![&p.family_name],
-                    (Field::Given, _) => vec![&p.given_name],
-                    (Field::City, Some(l)) => vec![&l.city],
-                    (Field::State, Some(l)) => vec![l.state.code()],
-                    (Field::PostalCode, Some(l)) => vec![l.zip.as_str()],
-                    (_, None) => vec![],
-                };
-                values.iter().any(|v| texts.iter().any(|t| if *exact { t == v } else { starts_word(t, v) }))
+                let texts = field.texts(c, *exact);
+                let matches = |t: &str, v: &str| if *exact { t == v } else { starts_ignoring_case(t, v) };
+                values.iter().any(|v| texts.iter().flatten().any(|t| matches(t, v)))
             }
             Criterion::Updated(tests) => {
                 let date = p.last_updated.as_str();
@@ -270,6 +292,23 @@ pub fn parse(
     for name in RESULT_PARAMS.iter().chain(searchable.near.iter()) {
         if used.iter().filter(|(n, _)| n == name).count() > 1 {
             faults.push((name.to_string(), "given more than once; this parameter takes one value".into()));
+        }
+    }
+    let mut values = 0;
+    for (name, value) in used.iter().filter(|(name, _)| name != "cursor") {
+        if value.split(',').any(|v| v.chars().count() > MAX_VALUE_CHARS) {
+            faults.push((name.clone(), format!("a value is longer than {MAX_VALUE_CHARS} characters")));
+        }
+        let before = values;
+        values += value.split(',').count();
+        if before <= MAX_VALUES && values > MAX_VALUES {
+            faults.push((
+                name.clone(),
+                format!(
+                    "too many values: a search takes at most {MAX_VALUES}, each value of a comma-separated \
+                     list counted"
+                ),
+            ));
         }
     }
     let mut sort_near = false;
