@@ -13,6 +13,7 @@ mod contract;
 pub mod dto;
 pub mod embed;
 mod fhir;
+mod forwarded;
 mod gate;
 pub mod geojson;
 pub mod health;
