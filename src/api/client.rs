@@ -77,6 +77,12 @@ impl TrustedProxies {
         self.0.iter().any(|block| block.contains(address))
     }
 
+    /// Whether the request comes straight from a trusted proxy, whose
+    /// forwarding headers may then be read.
+    pub fn trusts_peer(&self, req: &HttpRequest) -> bool {
+        self.trusts(peer(req))
+    }
+
     /// The client's address. When `Forwarded` and `X-Forwarded-For` are both
     /// present and name different clients, one of them was written by the
     /// client itself, and which one cannot be told: the request is refused

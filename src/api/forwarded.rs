@@ -1,8 +1,9 @@
 //! The forwarding headers as proxies write them, read as bytes: the elements
 //! of `Forwarded` (RFC 7239) and the entries of the comma-separated
 //! `X-Forwarded-*` lists, each in order across the header's lines. Whom to
-//! believe is decided elsewhere ([`super::client`]); this only reads, and
-//! marks what cannot be read.
+//! believe is decided elsewhere ([`super::client`] for the client's address,
+//! [`super::public_url`] for the host and scheme); this only reads, and marks
+//! what cannot be read.
 //!
 //! Each entry is read on its own: a byte that is not ASCII, or a malformed
 //! pair, makes that entry unreadable and no other, so what a client writes on
