@@ -8,6 +8,7 @@ use actix_web::{HttpServer, web};
 
 use crate::api::auth::AdminTokens;
 use crate::api::partners::Access;
+use crate::api::public_url::{PublicBase, PublicUrl};
 use crate::api::{self, AppState};
 use crate::db::{Database, DatabaseUrl};
 use crate::error::Error;
@@ -35,6 +36,9 @@ pub struct Settings {
     pub bind: String,
     /// Where `/metrics` is served, apart from the API (`None`: nowhere).
     pub metrics_bind: Option<String>,
+    /// The base of the absolute URLs written (`--public-url`); without one,
+    /// what a trusted proxy forwards, else `http://{bind}`.
+    pub public_url: Option<PublicUrl>,
     /// Time a client has to send its request headers.
     pub request_timeout: Duration,
     /// Time in-flight requests get after SIGTERM or SIGINT.
@@ -56,6 +60,7 @@ impl Settings {
             physician_json_bytes: api::DEFAULT_PHYSICIAN_JSON_MIB as usize * 1024 * 1024,
             bind: "127.0.0.1:8080".into(),
             metrics_bind: None,
+            public_url: None,
             request_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(10),
         }
@@ -75,6 +80,7 @@ impl Application {
     /// first snapshot, starts watching for other instances' writes, and
     /// assembles the HTTP state. Blocking.
     pub fn build(settings: Settings) -> Result<Self, Error> {
+        let public = PublicBase::new(settings.public_url, &settings.bind).map_err(Error::Config)?;
         let database =
             Database::with_pool_size(DatabaseUrl::parse(&settings.database_url)?, settings.pool_size);
         if settings.seed {
@@ -84,7 +90,7 @@ impl Application {
         }
         let store = Arc::new(Store::open(database)?);
         store.watch(settings.poll_interval.max(Duration::from_millis(50)));
-        let state = AppState::new(store, settings.admin)
+        let state = AppState::new(store, settings.admin, public)
             .with_cache_max_age(settings.cache_max_age)
             .with_access(settings.access)
             .with_max_body_bytes(settings.max_body_bytes)

@@ -10,6 +10,7 @@ use std::time::Duration;
 use crate::api::auth::AdminTokens;
 use crate::api::client::TrustedProxies;
 use crate::api::partners::{Access, Origins};
+use crate::api::public_url::PublicUrl;
 use crate::application::Settings;
 use crate::error::Error;
 
@@ -97,11 +98,20 @@ pub struct ServeArgs {
     #[arg(long, env = "LOCATOR_CORS_ORIGINS", default_value = "", value_parser = Origins::parse_list)]
     pub cors_origins: Origins,
     /// Reverse proxies whose `Forwarded` / `X-Forwarded-For` headers name the
-    /// client (for rate limits), as comma-separated CIDR blocks or addresses,
-    /// e.g. `10.0.0.0/8,::1`. From any other peer those headers are ignored.
-    /// Default: none.
+    /// client (for rate limits), and whose forwarded host and scheme are the
+    /// public URL when `--public-url` is not set, as comma-separated CIDR
+    /// blocks or addresses, e.g. `10.0.0.0/8,::1`. From any other peer those
+    /// headers are ignored. Default: none.
     #[arg(long, env = "LOCATOR_TRUSTED_PROXIES", default_value = "", value_parser = TrustedProxies::parse)]
     pub trusted_proxies: TrustedProxies,
+    /// The URL clients reach this service at, e.g. `https://locator.example.org`
+    /// (http or https, a host, maybe a path; no user, query or fragment): the
+    /// base of every absolute URL written (FHIR links) and the origin of the
+    /// widget. Request headers never change it. Default: what a trusted proxy
+    /// forwards (`Forwarded` host/proto, `X-Forwarded-Host`/`-Proto`), else
+    /// `http://{--bind}`.
+    #[arg(long, env = "LOCATOR_PUBLIC_URL", value_parser = PublicUrl::parse)]
+    pub public_url: Option<PublicUrl>,
     /// The largest request body read (an admin import), in MiB; larger
     /// bodies get 413. Larger files go through the `import` command.
     #[arg(long, env = "LOCATOR_MAX_BODY_MIB", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=4096))]
@@ -154,6 +164,7 @@ impl ServeArgs {
             physician_json_bytes: self.physician_json_mib as usize * 1024 * 1024,
             bind: self.bind.clone(),
             metrics_bind: Some(self.metrics_bind.clone()).filter(|bind| !bind.is_empty()),
+            public_url: self.public_url.clone(),
             request_timeout: Duration::from_secs(self.request_timeout_secs),
             shutdown_grace: Duration::from_secs(self.shutdown_grace_secs),
             ..Settings::new(&self.database.database_url)

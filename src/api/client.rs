@@ -6,7 +6,9 @@
 //! it heard from; everything left of the last trusted proxy's entry was
 //! written by the client and proves nothing. So the chain is read from the
 //! right, skipping trusted proxies, and the first address that is not one is
-//! the client. From an untrusted peer the headers are ignored altogether:
+//! the client; each hop is read on its own, as bytes ([`super::forwarded`]),
+//! so a byte a client writes spoils its own hop, never the one its proxy
+//! appended. From an untrusted peer the headers are ignored altogether:
 //! nobody gets a fresh rate-limit bucket by sending one.
 //!
 //! Addresses decide buckets only: they are never logged nor used as metric
@@ -15,11 +17,10 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use actix_web::HttpRequest;
-use actix_web::http::header::{FORWARDED, HeaderName};
+use actix_web::http::header::X_FORWARDED_FOR;
 
+use super::forwarded;
 use crate::error::Error;
-
-const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 
 /// An address block, `192.0.2.0/24` or `2001:db8::/32`; a bare address is a
 /// block of one.
@@ -76,19 +77,29 @@ impl TrustedProxies {
         self.0.iter().any(|block| block.contains(address))
     }
 
+    /// Whether the request comes straight from a trusted proxy, whose
+    /// forwarding headers may then be read.
+    pub fn trusts_peer(&self, req: &HttpRequest) -> bool {
+        self.trusts(peer(req))
+    }
+
     /// The client's address. When `Forwarded` and `X-Forwarded-For` are both
     /// present and name different clients, one of them was written by the
     /// client itself, and which one cannot be told: the request is refused
     /// (counting it as the proxy's own would hand every such client the
     /// proxy's bucket, and let it lock the proxy out of the admin API).
     pub fn client_address(&self, req: &HttpRequest) -> Result<IpAddr, Error> {
-        let peer = req.peer_addr().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip().to_canonical());
+        let peer = peer(req);
         if !self.trusts(peer) {
             return Ok(peer);
         }
-        let forwarded = self.forwarded_client(req, &FORWARDED, peer, forwarded_for);
-        let x_forwarded = self.forwarded_client(req, &X_FORWARDED_FOR, peer, x_forwarded_for);
-        match (forwarded, x_forwarded) {
+        let headers = req.headers();
+        let forwarded = forwarded::forwarded(headers)
+            .into_iter()
+            .map(|element| element.as_ref().and_then(|e| e.get("for")).and_then(node_address));
+        let x_forwarded =
+            forwarded::entries(headers, &X_FORWARDED_FOR).into_iter().map(|e| e.and_then(node_address));
+        match (self.forwarded_client(peer, forwarded), self.forwarded_client(peer, x_forwarded)) {
             (Some(a), Some(b)) if a != b => Err(Error::param(
                 "Forwarded",
                 "names another client than X-Forwarded-For: the proxy writes one of them; send neither",
@@ -98,24 +109,23 @@ impl TrustedProxies {
         }
     }
 
-    /// The client as the `name` header's chain of hops tells it, if the
-    /// request has that header: the right-most hop that is not a trusted
-    /// proxy. A hop that is no address (`unknown`, an obfuscated name, a
-    /// malformed entry) ends the walk: no hop left of it can be trusted,
-    /// and the last trusted one stands for the client.
+    /// The client as a header's chain of hops (left to right, each read on
+    /// its own: [`forwarded`]) tells it, if the request has that header: the
+    /// right-most hop that is not a trusted proxy. A hop that is no address
+    /// (`unknown`, an obfuscated name, a malformed or unreadable entry) ends
+    /// the walk: no hop left of it can be trusted, and the last trusted one
+    /// stands for the client. Since each hop is read alone, what a client
+    /// wrote itself never hides the hop its proxy appended.
     fn forwarded_client(
         &self,
-        req: &HttpRequest,
-        name: &HeaderName,
         peer: IpAddr,
-        hops: fn(&str) -> Vec<Option<IpAddr>>,
+        hops: impl DoubleEndedIterator<Item = Option<IpAddr>> + ExactSizeIterator,
     ) -> Option<IpAddr> {
-        let values: Vec<&str> = req.headers().get_all(name).map(|v| v.to_str().unwrap_or("")).collect();
-        if values.is_empty() {
+        if hops.len() == 0 {
             return None;
         }
         let mut client = peer;
-        for hop in values.iter().flat_map(|v| hops(v)).rev() {
+        for hop in hops.rev() {
             let Some(address) = hop else { break };
             client = address;
             if !self.trusts(address) {
@@ -126,22 +136,9 @@ impl TrustedProxies {
     }
 }
 
-/// The `for=` node of each element of an RFC 7239 `Forwarded` value.
-fn forwarded_for(value: &str) -> Vec<Option<IpAddr>> {
-    value
-        .split(',')
-        .map(|element| {
-            element.split(';').find_map(|pair| {
-                let (key, node) = pair.split_once('=')?;
-                key.trim().eq_ignore_ascii_case("for").then(|| node_address(node.trim().trim_matches('"')))?
-            })
-        })
-        .collect()
-}
-
-/// The entries of an `X-Forwarded-For` value.
-fn x_forwarded_for(value: &str) -> Vec<Option<IpAddr>> {
-    value.split(',').map(|node| node_address(node.trim())).collect()
+/// The connection's peer (unspecified when the transport has none).
+fn peer(req: &HttpRequest) -> IpAddr {
+    req.peer_addr().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip().to_canonical())
 }
 
 /// An address as proxies write it: `192.0.2.1`, `192.0.2.1:4711`,
@@ -218,6 +215,23 @@ mod tests {
         // Several header lines are one list, in order.
         let two_lines = [("X-Forwarded-For", "203.0.113.7"), ("X-Forwarded-For", "10.0.0.2")];
         assert_eq!(client(proxies, "10.0.0.1", &two_lines), ip("203.0.113.7"));
+    }
+
+    #[test]
+    fn a_hop_that_is_no_text_costs_only_itself() {
+        let raw = |name, value: &[u8]| {
+            let req = TestRequest::default()
+                .peer_addr(std::net::SocketAddr::new(ip("10.0.0.1"), 5000))
+                .append_header((name, actix_web::http::header::HeaderValue::from_bytes(value).unwrap()));
+            TrustedProxies::parse("10.0.0.0/8").unwrap().client_address(&req.to_http_request()).unwrap()
+        };
+        // What the client wrote cannot be read; what the proxy appended can.
+        assert_eq!(raw("X-Forwarded-For", b"\x80\x81, 198.51.100.77"), ip("198.51.100.77"));
+        assert_eq!(raw("X-Forwarded-For", b"198.51.100.1\xff, 198.51.100.77, 10.0.0.2"), ip("198.51.100.77"));
+        assert_eq!(raw("Forwarded", b"for=\"\x80\", for=198.51.100.77"), ip("198.51.100.77"));
+        assert_eq!(raw("Forwarded", b"for=\"198.51.100.1, for=198.51.100.77"), ip("198.51.100.77"));
+        // An unreadable hop still ends the walk at the last trusted one.
+        assert_eq!(raw("X-Forwarded-For", b"198.51.100.77, \xe9, 10.0.0.2"), ip("10.0.0.2"));
     }
 
     #[test]

@@ -39,8 +39,11 @@ pub async fn gate(
     };
     let access = state.access();
     let origin = req.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    // A page on this same origin (the embedded widget) needs no CORS.
-    let origin = origin.filter(|o| !same_origin(&req, o));
+    // A page on this same origin (the embedded widget) needs no CORS. Which
+    // origin that is comes from configuration or a trusted proxy, never from
+    // what the client says (`Host`, a forwarding header): else any page could
+    // claim to be ours and spend a partner's key.
+    let origin = origin.filter(|o| !o.eq_ignore_ascii_case(state.public_url(req.request()).origin()));
 
     if req.method() == Method::OPTIONS && req.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD) {
         let response = preflight(origin.as_deref().filter(|o| access.any_allows(o)), &req);
@@ -74,12 +77,6 @@ pub async fn gate(
     rate_limit_headers(headers, decision);
     cors(headers, origin.as_deref(), origins);
     Ok(response)
-}
-
-/// Whether `origin` is the origin the request was sent to.
-fn same_origin(req: &ServiceRequest, origin: &str) -> bool {
-    let info = req.connection_info();
-    origin.eq_ignore_ascii_case(&format!("{}://{}", info.scheme(), info.host()))
 }
 
 /// The answer to a CORS preflight: 204 naming the origin when some caller may

@@ -13,6 +13,7 @@ mod contract;
 pub mod dto;
 pub mod embed;
 mod fhir;
+mod forwarded;
 mod gate;
 pub mod geojson;
 pub mod health;
@@ -23,6 +24,7 @@ pub mod params;
 pub mod partners;
 pub mod physician_json;
 pub mod physicians;
+pub mod public_url;
 mod rate_limit;
 pub mod reference;
 mod security;
@@ -49,6 +51,7 @@ use self::contract::Contract;
 use self::metrics::Metrics;
 use self::partners::Access;
 use self::physician_json::JsonCache;
+use self::public_url::{PublicBase, PublicUrl};
 use self::rate_limit::RateLimiter;
 use crate::error::{PROBLEM_JSON, ParamError, Problem};
 use crate::search::Snapshot;
@@ -70,6 +73,8 @@ pub struct AppState {
     /// Compressed answers, kept by entity tag.
     compressed: compression::Compressed,
     physician_json: JsonCache,
+    /// Where the service is reached, for the absolute URLs it writes.
+    public: PublicBase,
 }
 
 /// How long clients and proxies may reuse a read answer unless configured.
@@ -81,9 +86,9 @@ pub const DEFAULT_CACHE_MAX_AGE: u32 = 60;
 pub const DEFAULT_PHYSICIAN_JSON_MIB: u32 = 32;
 
 impl AppState {
-    /// The HTTP side of `store`, with the default policy: no partners, the
-    /// default limits.
-    pub fn new(store: Arc<Store>, admin: AdminTokens) -> Self {
+    /// The HTTP side of `store`, reached at `public`, with the default
+    /// policy: no partners, the default limits.
+    pub fn new(store: Arc<Store>, admin: AdminTokens, public: PublicBase) -> Self {
         AppState {
             store,
             admin,
@@ -97,6 +102,7 @@ impl AppState {
                 DEFAULT_PHYSICIAN_JSON_MIB as usize * 1024 * 1024,
                 Duration::from_secs(DEFAULT_CACHE_MAX_AGE.into()),
             ),
+            public,
         }
     }
 
@@ -144,6 +150,11 @@ impl AppState {
 
     pub fn physician_json(&self) -> &JsonCache {
         &self.physician_json
+    }
+
+    /// The public URL `req` was sent to (see [`public_url`]).
+    pub fn public_url(&self, req: &actix_web::HttpRequest) -> std::borrow::Cow<'_, PublicUrl> {
+        self.public.of(req, self.access.trusted_proxies())
     }
 
     pub fn access(&self) -> &Access {

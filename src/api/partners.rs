@@ -227,6 +227,11 @@ impl Access {
         self.trusted_proxies.client_address(req)
     }
 
+    /// The reverse proxies whose forwarding headers are believed.
+    pub fn trusted_proxies(&self) -> &TrustedProxies {
+        &self.trusted_proxies
+    }
+
     pub fn partners(&self) -> impl Iterator<Item = &Partner> {
         self.partners.iter()
     }

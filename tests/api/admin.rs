@@ -1,14 +1,16 @@
 //! The admin API: tokens, replace, delete, imports over HTTP, audit, versions.
 
 use actix_web::http::Method;
+use actix_web::http::header::HeaderValue;
 use actix_web::test::TestRequest;
 use diesel::prelude::*;
 use serde_json::{Value, json};
 
 use crate::helpers::{
     ADMIN_TOKEN, Backend, Reply, TestApp, assert_problem, both_backends, spawn_app, spawn_app_configured,
-    spawn_app_with,
+    spawn_app_with, unlimited,
 };
+use physician_locator::api::client::TrustedProxies;
 use physician_locator::application::Settings;
 use physician_locator::db::schema::audit_log;
 
@@ -91,6 +93,30 @@ async fn repeated_failed_authentications_lock_the_network_out(backend: Backend) 
     // Another network is not locked out, and the right token works there.
     assert_problem(&app.request(guess(2)).await, 401, None);
     assert_eq!(app.request(authorised(Method::DELETE, &uri, "").peer_addr(from(2))).await.status, 204);
+}
+
+async fn a_byte_a_client_forwards_never_locks_out_its_proxy(backend: Backend) {
+    let app = spawn_app_configured(backend, &format!("tests:{ADMIN_TOKEN}"), |settings| Settings {
+        access: unlimited().with_trusted_proxies(TrustedProxies::parse("10.0.0.0/8").unwrap()),
+        ..settings
+    })
+    .await;
+    let uri = format!("/v1/admin/physicians/{}", app.physicians[0].npi);
+    let proxy = std::net::SocketAddr::from(([10, 0, 0, 1], 40000));
+    // The client wrote two bytes that are no text; the proxy appended the
+    // client's address after them.
+    let forwarded = HeaderValue::from_bytes(b"\x80\x81, 198.51.100.77").unwrap();
+    for attempt in 1..=11 {
+        let guess = TestRequest::delete()
+            .uri(&uri)
+            .peer_addr(proxy)
+            .insert_header(("X-Forwarded-For", forwarded.clone()))
+            .insert_header(("Authorization", "Bearer guess-0123456789abc"));
+        assert_problem(&app.request(guess).await, if attempt <= 10 { 401 } else { 429 }, None);
+    }
+    // The client is locked out; the proxy's own address is not.
+    let right = app.request(authorised(Method::DELETE, &uri, "").peer_addr(proxy)).await;
+    assert_eq!(right.status, 204, "{:?}", right.body);
 }
 
 async fn a_physician_round_trips_through_put(backend: Backend) {
@@ -313,6 +339,7 @@ async fn an_oversized_or_headless_body_is_refused_whole(backend: Backend) {
 both_backends!(
     a_changed_physician_is_never_served_stale,
     repeated_failed_authentications_lock_the_network_out,
+    a_byte_a_client_forwards_never_locks_out_its_proxy,
     an_oversized_or_headless_body_is_refused_whole,
     tokens_are_required_and_checked,
     a_physician_round_trips_through_put,

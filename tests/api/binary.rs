@@ -282,3 +282,113 @@ fn a_partners_limit_holds_under_concurrent_load() {
         statuses.len()
     );
 }
+
+/// Every absolute URL a FHIR answer holds: links, `fullUrl`s, `implementation.url`.
+fn fhir_urls(port: u16, path: &str, headers: &[&str]) -> Vec<String> {
+    let (status, body) = http(port, "GET", path, headers, "").unwrap();
+    assert_eq!(status, 200, "{path}: {body}");
+    let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let mut urls: Vec<&serde_json::Value> =
+        body["link"].as_array().into_iter().flatten().map(|l| &l["url"]).collect();
+    urls.extend(body["entry"].as_array().into_iter().flatten().map(|e| &e["fullUrl"]));
+    urls.push(&body["implementation"]["url"]);
+    urls.into_iter().filter_map(|u| u.as_str()).map(str::to_owned).collect()
+}
+
+#[test]
+fn fhir_urls_and_the_origin_check_follow_the_public_url_not_the_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = "origin-partner-key-0123456789";
+    let hash: String =
+        <sha2::Sha256 as sha2::Digest>::digest(key).iter().map(|b| format!("{b:02x}")).collect();
+    let partners = format!(
+        "[[partner]]\nname = \"p\"\nkey_sha256 = \"{hash}\"\nrequests_per_minute = 1000\n\
+         allowed_origins = [\"https://partner.example\"]\n"
+    );
+    std::fs::write(dir.path().join("partners.toml"), partners).unwrap();
+    let hostile = [
+        "Forwarded: host=\"evil.example\";proto=javascript",
+        "X-Forwarded-Host: evil.example:1@attacker.example",
+        "X-Forwarded-Proto: javascript",
+    ];
+    let key_header = format!("X-Api-Key: {key}");
+    let from_evil = [
+        key_header.as_str(),
+        "Origin: https://evil.example",
+        "X-Forwarded-Host: evil.example",
+        "X-Forwarded-Proto: https",
+    ];
+    let evil_origin_status =
+        |port| http(port, "GET", "/v1/physicians?zip=10001&limit=1", &from_evil, "").unwrap().0;
+    let searches =
+        ["/fhir/metadata", "/fhir/Practitioner?_count=1", "/fhir/PractitionerRole?_count=2&condition=lems"];
+
+    // Without --public-url and from a peer not trusted: the bind address,
+    // whatever `Host` (here `localhost`) and the forwarding headers say.
+    let (server, port) = serve(dir.path(), &[("LOCATOR_PARTNERS_FILE", "partners.toml")]);
+    let bind = format!("http://127.0.0.1:{port}/fhir");
+    for path in searches {
+        let urls = fhir_urls(port, path, &hostile);
+        assert!(!urls.is_empty() && urls.iter().all(|u| u.starts_with(&bind)), "{path}: {urls:?}");
+    }
+    // The condition system is one fixed URI, whatever the host.
+    let canonical = "https://physician-locator.example/fhir/CodeSystem/conditions";
+    let total = |path: String| {
+        let (status, body) = http(port, "GET", &path, &hostile, "").unwrap();
+        assert_eq!(status, 200, "{path}: {body}");
+        serde_json::from_str::<serde_json::Value>(&body).unwrap()["total"].as_u64().unwrap()
+    };
+    let lems = total(format!("/fhir/PractitionerRole?condition={canonical}%7Clems&_total=accurate"));
+    assert!(lems > 0);
+    assert_eq!(lems, total("/fhir/PractitionerRole?condition=lems&_total=accurate".into()));
+    let by_host = format!("http://localhost:{port}/fhir/CodeSystem/conditions");
+    assert_eq!(total(format!("/fhir/PractitionerRole?condition={by_host}%7Clems&_total=accurate")), 0);
+    // A partner's key from another site that says it was sent there: 403.
+    assert_eq!(evil_origin_status(port), 403);
+    drop(server);
+
+    // With a public URL (from the environment), the public URL, even from a
+    // trusted proxy (here the test itself) that forwards another host.
+    let env = [
+        ("LOCATOR_PARTNERS_FILE", "partners.toml"),
+        ("LOCATOR_PUBLIC_URL", "https://Directory.Example.org/locator/"),
+        ("LOCATOR_TRUSTED_PROXIES", "127.0.0.1"),
+    ];
+    let (_server, port) = serve(dir.path(), &env);
+    for path in searches {
+        let urls = fhir_urls(port, path, &hostile);
+        let public = "https://directory.example.org/locator/fhir";
+        assert!(!urls.is_empty() && urls.iter().all(|u| u.starts_with(public)), "{path}: {urls:?}");
+    }
+    assert_eq!(evil_origin_status(port), 403);
+    let own = ["Origin: https://directory.example.org", &key_header];
+    assert_eq!(
+        http(port, "GET", "/v1/physicians?zip=10001&limit=1", &own, "").unwrap().0,
+        200,
+        "the widget's own origin"
+    );
+
+    // A public URL that is not one stops the server before it starts.
+    for bad in [
+        "ftp://directory.example.org",
+        "directory.example.org",
+        "https://user:secret@directory.example.org",
+        "https://evil.example:1@attacker.example",
+        "https://directory.example.org/?a=1",
+        "https://directory.example.org/#top",
+        "https://directory.example.org:99999",
+        "https://",
+    ] {
+        // (Were it accepted, the missing database would stop the server.)
+        let flag = ["serve", "--public-url", bad, "--database-url", "sqlite://missing/dir/x.sqlite3"];
+        let env = [("LOCATOR_PUBLIC_URL", bad)];
+        for (args, env) in [(&flag[..], &[][..]), (&[&flag[..1], &flag[3..]].concat()[..], &env[..])] {
+            let (ok, stderr) = run(dir.path(), args, env);
+            assert!(!ok, "{bad} accepted");
+            assert!(
+                stderr.contains("--public-url") && stderr.contains("is not a public URL"),
+                "{bad}: {stderr}"
+            );
+        }
+    }
+}

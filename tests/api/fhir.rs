@@ -5,10 +5,13 @@
 use geo::{Distance, Geodesic, Point};
 use serde_json::Value;
 
+use physician_locator::api::client::TrustedProxies;
+use physician_locator::api::public_url::PublicUrl;
+use physician_locator::application::Settings;
 use physician_locator::directory::Physician;
 use physician_locator::domain::text::fold;
 
-use crate::helpers::{Backend, Lcg, TestApp, spawn_app};
+use crate::helpers::{Backend, Lcg, TestApp, spawn_app, spawn_app_configured, unlimited};
 
 const UNITS: [(&str, f64); 4] =
     [("km", 1000.0), ("m", 1.0), ("[mi_i]", 1609.344), ("[mi_us]", 5280.0 * 1200.0 / 3937.0)];
@@ -305,4 +308,145 @@ async fn string_parameters_equal_a_folding_oracle() {
 
 fn urlencode(value: &str) -> String {
     form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+/// Every absolute URL of a FHIR answer: links, `fullUrl`s,
+/// `implementation.url`.
+fn absolute_urls(body: &Value) -> Vec<String> {
+    let mut urls: Vec<String> =
+        body["link"].as_array().into_iter().flatten().map(|l| l["url"].to_string()).collect();
+    urls.extend(body["entry"].as_array().into_iter().flatten().map(|e| e["fullUrl"].to_string()));
+    urls.extend(body["implementation"]["url"].as_str().map(str::to_owned));
+    urls.iter().map(|u| u.trim_matches('"').to_owned()).collect()
+}
+
+/// Headers a client sends to put its own host and scheme into our links.
+const HOSTILE: [(&str, &str); 4] = [
+    ("Host", "evil.example:1@attacker.example"),
+    ("Forwarded", "host=\"evil.example\";proto=javascript"),
+    ("X-Forwarded-Host", "evil.example"),
+    ("X-Forwarded-Proto", "javascript"),
+];
+
+async fn urls_of(app: &TestApp, peer: [u8; 4], headers: &[(&str, &str)]) -> Vec<String> {
+    let mut urls = Vec::new();
+    for uri in
+        ["/fhir/metadata", "/fhir/Practitioner?_count=1", "/fhir/PractitionerRole?_count=2&condition=lems"]
+    {
+        let mut request =
+            actix_web::test::TestRequest::get().uri(uri).peer_addr(std::net::SocketAddr::from((peer, 4000)));
+        for (name, value) in headers {
+            request = request.insert_header((*name, *value));
+        }
+        let reply = app.request(request).await;
+        assert_eq!(reply.status, 200, "{uri}: {:?}", reply.body);
+        urls.extend(absolute_urls(&reply.body));
+    }
+    assert!(urls.len() >= 6, "{urls:?}");
+    urls
+}
+
+#[actix_web::test]
+async fn fhir_urls_follow_the_public_url_never_the_requests_headers() {
+    let all_under = |urls: Vec<String>, base: &str| {
+        assert!(urls.iter().all(|u| u.starts_with(&format!("{base}/")) || *u == base), "{base}: {urls:?}");
+    };
+    // Without --public-url: the bind address, whatever the client says.
+    let app = spawn_app(Backend::Sqlite).await;
+    all_under(urls_of(&app, [203, 0, 113, 9], &HOSTILE).await, "http://127.0.0.1:8080/fhir");
+
+    // Configured: the public URL, even over a trusted proxy's word.
+    let configured = spawn_app_configured(Backend::Sqlite, "", |settings| Settings {
+        public_url: Some(PublicUrl::parse("https://Directory.Example.org:443/locator/").unwrap()),
+        access: unlimited().with_trusted_proxies(TrustedProxies::parse("10.0.0.0/8").unwrap()),
+        ..settings
+    })
+    .await;
+    let proxy = [("Forwarded", "for=203.0.113.9;host=evil.example;proto=https")];
+    all_under(
+        urls_of(&configured, [10, 0, 0, 1], &proxy).await,
+        "https://directory.example.org/locator/fhir",
+    );
+    all_under(
+        urls_of(&configured, [203, 0, 113, 9], &HOSTILE).await,
+        "https://directory.example.org/locator/fhir",
+    );
+
+    // Not configured: a trusted proxy's host and scheme, when valid; the
+    // same headers from anyone else, or invalid, change nothing.
+    let proxied = spawn_app_configured(Backend::Sqlite, "", |settings| Settings {
+        access: unlimited().with_trusted_proxies(TrustedProxies::parse("10.0.0.0/8").unwrap()),
+        ..settings
+    })
+    .await;
+    let forwarded = [("Forwarded", "for=203.0.113.9;host=\"Directory.Example.org\";proto=https")];
+    all_under(urls_of(&proxied, [10, 0, 0, 1], &forwarded).await, "https://directory.example.org/fhir");
+    let x_forwarded = [("X-Forwarded-Host", "directory.example.org:8443"), ("X-Forwarded-Proto", "https")];
+    all_under(
+        urls_of(&proxied, [10, 0, 0, 1], &x_forwarded).await,
+        "https://directory.example.org:8443/fhir",
+    );
+    all_under(urls_of(&proxied, [203, 0, 113, 9], &forwarded).await, "http://127.0.0.1:8080/fhir");
+    for bad in [
+        "host=\"evil.example\";proto=javascript",
+        "host=\"evil.example:1@attacker.example\"",
+        "host=directory.example.org, host=\"unclosed",
+    ] {
+        all_under(
+            urls_of(&proxied, [10, 0, 0, 1], &[("Forwarded", bad)]).await,
+            "http://127.0.0.1:8080/fhir",
+        );
+    }
+}
+
+/// `total` of a search that must succeed, sent with `headers`.
+async fn total(app: &TestApp, uri: &str, headers: &[(&str, &str)]) -> u64 {
+    let mut request = actix_web::test::TestRequest::get().uri(uri);
+    for (name, value) in headers {
+        request = request.insert_header((*name, *value));
+    }
+    let reply = app.request(request).await;
+    assert_eq!(reply.status, 200, "{uri}: {:?}", reply.body);
+    reply.body["total"].as_u64().unwrap()
+}
+
+#[actix_web::test]
+async fn our_code_systems_have_one_canonical_url_whatever_the_host() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let canonical = "https://physician-locator.example/fhir/CodeSystem/conditions";
+    let by_code = total(&app, "/fhir/PractitionerRole?condition=lems&_total=accurate", &[]).await;
+    assert!(by_code > 0);
+    for headers in [&[][..], &HOSTILE[..], &[("Host", "localhost:8301")][..]] {
+        let uri = format!("/fhir/PractitionerRole?condition={canonical}%7Clems&_total=accurate");
+        assert_eq!(total(&app, &uri, headers).await, by_code, "{headers:?}");
+        let mut request = actix_web::test::TestRequest::get().uri("/fhir/CodeSystem/conditions");
+        for (name, value) in headers {
+            request = request.insert_header((*name, *value));
+        }
+        assert_eq!(app.request(request).await.body["url"], canonical, "{headers:?}");
+    }
+    // The codings name the same system, and the extension a fixed URL.
+    let roles = app.get("/fhir/PractitionerRole?condition=lems&_count=1").await.body;
+    let extension = roles["entry"][0]["resource"]["extension"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        extension["url"],
+        "https://physician-locator.example/fhir/StructureDefinition/condition-expertise"
+    );
+    assert_eq!(extension["valueCodeableConcept"]["coding"][0]["system"], canonical);
+    // A system no one defined matches nothing, as any unknown system does;
+    // the address the server happens to be reached at is no system either.
+    for system in [
+        "http://localhost:8301/fhir/CodeSystem/conditions",
+        "http://127.0.0.1:8080/fhir/CodeSystem/conditions",
+    ] {
+        let uri = format!("/fhir/PractitionerRole?condition={system}%7Clems&_total=accurate");
+        assert_eq!(total(&app, &uri, &[]).await, 0, "{system}");
+    }
+    let parameter = app.get("/fhir/SearchParameter/practitionerrole-condition").await.body;
+    assert_eq!(
+        parameter["url"],
+        "https://physician-locator.example/fhir/SearchParameter/practitionerrole-condition"
+    );
+    let metadata = app.get("/fhir/metadata").await.body;
+    assert!(metadata.to_string().contains(&format!("\"definition\":{}", parameter["url"])));
 }

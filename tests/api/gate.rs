@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 
 use physician_locator::api::client::TrustedProxies;
 use physician_locator::api::partners::{Access, Origins};
+use physician_locator::api::public_url::PublicUrl;
 use physician_locator::application::Settings;
 
 use crate::helpers::{Backend, Reply, TestApp, assert_problem, both_backends, spawn_app_configured};
@@ -147,8 +148,9 @@ async fn cors_follows_the_callers_origins(backend: Backend) {
     let unknown = get(CLINIC_ORIGIN, Some("not-a-partner-key")).await;
     assert_eq!(unknown.status, 401);
     assert_eq!(unknown.header("access-control-allow-origin"), Some(CLINIC_ORIGIN));
-    // The widget's own origin is not cross-origin.
-    let same = get("http://localhost:8080", Some(PARTNER_KEY)).await;
+    // The widget's own origin (the public URL's; here the bind address's)
+    // is not cross-origin.
+    let same = get("http://127.0.0.1:8080", Some(PARTNER_KEY)).await;
     assert_eq!(same.status, 200, "{:?}", same.body);
     for reply in [&partner, &clinic, &unknown] {
         assert!(reply.header("access-control-allow-credentials").is_none(), "never credentials");
@@ -271,7 +273,57 @@ async fn forwarding_headers_from_an_untrusted_peer_change_nothing(backend: Backe
     assert_eq!(app.request(both("203.0.113.4")).await.status, 200, "agreeing headers name the client");
 }
 
+/// A partner's key from a page of `origin`, with `headers` saying where the
+/// request was sent, from `peer`.
+fn keyed_from(origin: &str, peer: [u8; 4], headers: &[(&'static str, &'static str)]) -> TestRequest {
+    let mut request = TestRequest::get()
+        .uri(SEARCH)
+        .peer_addr(from(peer))
+        .insert_header(("Origin", origin.to_owned()))
+        .insert_header(("X-Api-Key", PARTNER_KEY));
+    for header in headers {
+        request = request.insert_header(*header);
+    }
+    request
+}
+
+async fn the_origin_check_never_takes_the_requests_word_for_where_it_was_sent(backend: Backend) {
+    let evil = "https://evil.example";
+    let claims: [&[(&str, &str)]; 4] = [
+        &[("X-Forwarded-Host", "evil.example"), ("X-Forwarded-Proto", "https")],
+        &[("X-Forwarded-Host", "evil.example")],
+        &[("Forwarded", "host=\"evil.example\";proto=https")],
+        &[("Host", "evil.example")],
+    ];
+    let app = app(backend, 100, 100).await;
+    for claim in claims {
+        let reply = app.request(keyed_from(evil, [192, 0, 2, 1], claim)).await;
+        assert_problem(&reply, 403, Some("Origin"));
+        let reply = app.request(keyed_from("http://evil.example", [192, 0, 2, 1], claim)).await;
+        assert_problem(&reply, 403, Some("Origin"));
+    }
+    assert_eq!(app.request(keyed_from("http://127.0.0.1:8080", [192, 0, 2, 1], claims[0])).await.status, 200);
+
+    // Behind a trusted proxy with a public URL: the public URL's origin, the
+    // proxy's word or not.
+    let partners = Access::parse_partners(&partners_toml(100)).expect("partners");
+    let proxied = spawn_app_configured(backend, "", |settings| Settings {
+        access: Access::new(partners, NonZeroU32::new(100).expect("not zero"), Origins::Listed(Vec::new()))
+            .with_trusted_proxies(TrustedProxies::parse("10.0.0.0/8").expect("proxies")),
+        public_url: Some(PublicUrl::parse("https://directory.example.org").expect("public URL")),
+        ..settings
+    })
+    .await;
+    for claim in claims {
+        let reply = proxied.request(keyed_from(evil, [10, 0, 0, 1], claim)).await;
+        assert_problem(&reply, 403, Some("Origin"));
+        let reply = proxied.request(keyed_from("https://directory.example.org", [10, 0, 0, 1], claim)).await;
+        assert_eq!(reply.status, 200, "{claim:?}: {:?}", reply.body);
+    }
+}
+
 both_backends!(
+    the_origin_check_never_takes_the_requests_word_for_where_it_was_sent,
     every_spelling_of_a_public_route_passes_the_gate,
     behind_a_trusted_proxy_each_client_has_its_own_bucket,
     forwarding_headers_from_an_untrusted_peer_change_nothing,

@@ -29,7 +29,7 @@ pub fn search(snapshot: &Snapshot, searchable: &Searchable, request: &SearchRequ
     } else if searchable.resource == "Practitioner" {
         practitioners(snapshot, request)
     } else {
-        places(snapshot, searchable.resource, request, base)
+        places(snapshot, searchable.resource, request)
     };
     let unit = request.near.map(|(_, unit)| unit);
     let mut entries: Vec<Value> = matches
@@ -113,7 +113,7 @@ fn practitioners(snapshot: &Snapshot, request: &SearchRequest) -> Matches {
 }
 
 /// Locations, or the roles practised at them, nearest first or in id order.
-fn places(snapshot: &Snapshot, resource: &str, request: &SearchRequest, base: &str) -> Matches {
+fn places(snapshot: &Snapshot, resource: &str, request: &SearchRequest) -> Matches {
     let keep = |c: &Candidate<'_>| request.criteria.iter().all(|criterion| criterion.admits(c));
     let query = PlaceQuery {
         near: request.near.map(|(near, _)| near),
@@ -131,8 +131,8 @@ fn places(snapshot: &Snapshot, resource: &str, request: &SearchRequest, base: &s
             if resource == "Location" {
                 return (resources::location(p, l), place.metres);
             }
-            included.extend(includes(p, l, request.includes, base));
-            (resources::practitioner_role(p, l, base), place.metres)
+            included.extend(includes(p, l, request.includes));
+            (resources::practitioner_role(p, l), place.metres)
         })
         .collect();
     // A practitioner with several roles on the page is included once.
@@ -157,7 +157,7 @@ fn filters(criteria: &[Criterion]) -> Filters {
 }
 
 /// The resources a role's `_include`s add.
-fn includes(p: &Physician, l: &Location, includes: Includes, base: &str) -> Vec<Value> {
+fn includes(p: &Physician, l: &Location, includes: Includes) -> Vec<Value> {
     let mut out = Vec::new();
     if includes.practitioner {
         out.push(resources::practitioner(p));
@@ -169,7 +169,7 @@ fn includes(p: &Physician, l: &Location, includes: Includes, base: &str) -> Vec<
         out.push(resources::organization(p, l));
     }
     if includes.service {
-        out.extend(services(p, l).into_iter().map(|s| resources::healthcare_service(p, l, s, base)));
+        out.extend(services(p, l).into_iter().map(|s| resources::healthcare_service(p, l, s)));
     }
     out
 }

@@ -25,7 +25,7 @@ pub fn statement(base: &str) -> Value {
                 .map(|p| {
                     let mut param = json!({ "name": p.name, "type": p.kind, "documentation": p.doc });
                     if searchable.resource == PRACTITIONER_ROLE.resource && p.name == "condition" {
-                        param["definition"] = json!(condition_parameter_url(base));
+                        param["definition"] = json!(condition_parameter_url());
                     }
                     param
                 })

@@ -39,11 +39,12 @@ pub fn routes(config: &mut ServiceConfig) {
         .default_service(web::to(outcome::unrouted));
 }
 
-/// The FHIR base the request was sent to: fullUrls and our canonical URLs
-/// are under it.
-fn base(req: &HttpRequest) -> String {
-    let info = req.connection_info();
-    format!("{}://{}{SCOPE}", info.scheme(), info.host())
+/// The FHIR base the request was sent to, under the service's public URL
+/// (never the request's `Host`: [`crate::api::public_url`]): links and
+/// `fullUrl`s are under it. Our canonical URLs are not: they are fixed
+/// ([`vocabulary`]).
+fn base(state: &AppState, req: &HttpRequest) -> String {
+    state.public_url(req).join(SCOPE)
 }
 
 /// Whether the request asks for lenient handling of unknown parameters.
@@ -62,8 +63,8 @@ fn ok(resource: &Value) -> HttpResponse {
     response
 }
 
-async fn metadata(req: HttpRequest) -> HttpResponse {
-    ok(&capability::statement(&base(&req)))
+async fn metadata(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    ok(&capability::statement(&base(&state, &req)))
 }
 
 async fn search(
@@ -75,31 +76,26 @@ async fn search(
         .iter()
         .find(|s| s.resource == kind.as_str())
         .ok_or_else(|| Outcome::not_found(format!("{kind} is not searched here; see /fhir/metadata")))?;
-    let base = base(&req);
-    let request = params::parse(searchable, req.query_string(), lenient(&req), &base)?;
-    Ok(ok(&bundle::search(&state.snapshot(), searchable, &request, &base)))
+    let request = params::parse(searchable, req.query_string(), lenient(&req))?;
+    Ok(ok(&bundle::search(&state.snapshot(), searchable, &request, &base(&state, &req))))
 }
 
 async fn read(
     state: web::Data<AppState>,
-    req: HttpRequest,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, Outcome> {
     let (kind, id) = path.into_inner();
-    let base = base(&req);
     let missing = || Outcome::not_found(format!("no {kind} with id {id:?}"));
     let resource = match kind.as_str() {
-        "CodeSystem" => vocabulary::CODE_SYSTEMS.iter().find(|c| c.id == id).map(|c| c.resource(&base)),
-        "SearchParameter" => {
-            (id == vocabulary::CONDITION_PARAMETER).then(|| vocabulary::condition_parameter(&base))
-        }
-        _ => directory_resource(&state.snapshot(), &kind, &id, &base),
+        "CodeSystem" => vocabulary::CODE_SYSTEMS.iter().find(|c| c.id == id).map(|c| c.resource()),
+        "SearchParameter" => (id == vocabulary::CONDITION_PARAMETER).then(vocabulary::condition_parameter),
+        _ => directory_resource(&state.snapshot(), &kind, &id),
     };
     resource.map(|r| ok(&r)).ok_or_else(missing)
 }
 
 /// A directory record's resource by type and id.
-fn directory_resource(snapshot: &Snapshot, kind: &str, id: &str, base: &str) -> Option<Value> {
+fn directory_resource(snapshot: &Snapshot, kind: &str, id: &str) -> Option<Value> {
     let parsed = Id::parse(id)?;
     let (npi, ordinal) = match parsed {
         Id::Physician(npi) => (npi, None),
@@ -112,10 +108,10 @@ fn directory_resource(snapshot: &Snapshot, kind: &str, id: &str, base: &str) -> 
         ("Practitioner", Id::Physician(_), _) => Some(resources::practitioner(p)),
         ("Location", Id::Location(..), Some(l)) => Some(resources::location(p, l)),
         ("Organization", Id::Location(..), Some(l)) => Some(resources::organization(p, l)),
-        ("PractitionerRole", Id::Location(..), Some(l)) => Some(resources::practitioner_role(p, l, base)),
-        ("HealthcareService", Id::Service(_, _, service), Some(l)) => resources::services(p, l)
-            .contains(&service)
-            .then(|| resources::healthcare_service(p, l, service, base)),
+        ("PractitionerRole", Id::Location(..), Some(l)) => Some(resources::practitioner_role(p, l)),
+        ("HealthcareService", Id::Service(_, _, service), Some(l)) => {
+            resources::services(p, l).contains(&service).then(|| resources::healthcare_service(p, l, service))
+        }
         _ => None,
     }
 }

@@ -258,14 +258,8 @@ pub struct SearchRequest {
     pub fingerprint: u64,
 }
 
-/// Parses the query string of a search of `searchable`; `base` is the FHIR
-/// base, our code systems' home.
-pub fn parse(
-    searchable: &Searchable,
-    query: &str,
-    lenient: bool,
-    base: &str,
-) -> Result<SearchRequest, Outcome> {
+/// Parses the query string of a search of `searchable`.
+pub fn parse(searchable: &Searchable, query: &str, lenient: bool) -> Result<SearchRequest, Outcome> {
     let mut faults: Vec<(String, String)> = Vec::new();
     let mut used: Vec<(String, String)> = Vec::new();
     for (name, value) in form_urlencoded::parse(query.as_bytes()) {
@@ -340,7 +334,7 @@ pub fn parse(
                 Ok(near) => request.near = Some(near),
                 Err(message) => fault(message),
             },
-            _ => match criterion(searchable.resource, base_name, modifier.is_some(), value, base) {
+            _ => match criterion(searchable.resource, base_name, modifier.is_some(), value) {
                 Ok(criterion) => request.criteria.push(criterion),
                 Err(message) => fault(message),
             },
@@ -468,7 +462,7 @@ fn reference<'v>(value: &'v str, kind: &str) -> Result<&'v str, String> {
 }
 
 /// The criterion one occurrence of a parameter sets.
-fn criterion(resource: &str, name: &str, exact: bool, value: &str, base: &str) -> Result<Criterion, String> {
+fn criterion(resource: &str, name: &str, exact: bool, value: &str) -> Result<Criterion, String> {
     let values = value.split(',');
     let locations = |kind: &str| -> Result<Criterion, String> {
         let mut ids = Vec::new();
@@ -521,7 +515,7 @@ fn criterion(resource: &str, name: &str, exact: bool, value: &str, base: &str) -
                 .collect(),
         ),
         ("PractitionerRole", "condition") => {
-            let system = CONDITIONS.url(base);
+            let system = CONDITIONS.url();
             Criterion::Conditions(
                 values.filter_map(|v| token(v, &system)).filter_map(|c| Condition::parse(c).ok()).collect(),
             )

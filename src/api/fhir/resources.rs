@@ -173,7 +173,7 @@ pub fn organization(p: &Physician, l: &Location) -> Value {
     })
 }
 
-pub fn practitioner_role(p: &Physician, l: &Location, base: &str) -> Value {
+pub fn practitioner_role(p: &Physician, l: &Location) -> Value {
     let id = l.id(p.npi);
     let accepting = if p.accepting_new_patients { ("newpt", "Accepting") } else { ("nopt", "Not Accepting") };
     let mut extension = vec![json!({
@@ -185,8 +185,8 @@ pub fn practitioner_role(p: &Physician, l: &Location, base: &str) -> Value {
     })];
     extension.extend(p.conditions.iter().map(|&c| {
         json!({
-            "url": vocabulary::condition_extension(base),
-            "valueCodeableConcept": coding(&CONDITIONS.url(base), c.slug(), &c.entry().name),
+            "url": vocabulary::condition_extension(),
+            "valueCodeableConcept": coding(&CONDITIONS.url(), c.slug(), &c.entry().name),
         })
     }));
     json!({
@@ -216,12 +216,12 @@ fn service_name(service: Option<Service>) -> &'static str {
 /// A service at a location, with Plan-Net's `delivery-method`: physical
 /// for what the location offers, virtual for telehealth (the extension's
 /// context is `HealthcareService`).
-pub fn healthcare_service(p: &Physician, l: &Location, service: Option<Service>, base: &str) -> Value {
+pub fn healthcare_service(p: &Physician, l: &Location, service: Option<Service>) -> Value {
     let id = l.id(p.npi);
     let (method, method_display) =
         if service.is_some() { ("physical", "Physical") } else { ("virtual", "Virtual") };
     let kind = match service {
-        Some(s) => coding(&SERVICES.url(base), s.slug(), &s.entry().name),
+        Some(s) => coding(&SERVICES.url(), s.slug(), &s.entry().name),
         None => json!({ "text": "Telehealth" }),
     };
     json!({
