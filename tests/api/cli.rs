@@ -141,7 +141,33 @@ async fn a_prune_that_cannot_read_a_rows_npi_is_refused(backend: Backend) {
     assert_eq!(db.version().unwrap(), 1, "nothing applied");
 }
 
+/// The CLI refuses a row with a control character by its line (PostgreSQL
+/// failed the whole import on a NUL, with no line), or skips it.
+async fn a_control_character_is_refused_by_line(backend: Backend) {
+    let (test_db, db) = database(backend);
+    let dir = tempfile::tempdir().unwrap();
+    let (_, physicians) = db.load().unwrap();
+    let mut out = Vec::new();
+    physician_locator::directory::formats::csv::write(&mut out, &physicians[..3]).unwrap();
+    let city = physicians[1].locations[0].city.to_string();
+    let text = String::from_utf8(out).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    let line = 1 + lines[1..].iter().position(|l| l.contains(&city)).unwrap();
+    lines[line] = lines[line].replacen(&city, &format!("{city}\u{0}"), 1);
+    std::fs::write(dir.path().join("nul.csv"), lines.join("\n")).unwrap();
+    let args = ["import", "nul.csv", "--database-url", &test_db.url];
+    let (ok, stderr) = run(dir.path(), &args, &[]);
+    assert!(!ok, "{stderr}");
+    let expected = format!("line {}: city: holds the control character U+0000", line + 1);
+    assert!(stderr.contains(&expected), "{stderr}");
+    let (ok, stderr) = run(dir.path(), &[&args[..], &["--skip-invalid"]].concat(), &[]);
+    assert!(ok, "{stderr}");
+    assert!(stderr.contains("1 invalid"), "{stderr}");
+    assert_eq!(db.version().unwrap(), 1, "the other rows were unchanged: nothing written");
+}
+
 both_backends!(
+    a_control_character_is_refused_by_line,
     a_prune_that_cannot_read_a_rows_npi_is_refused,
     nppes_rows_map_to_physicians,
     a_killed_import_leaves_the_directory_as_it_was,

@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use crate::admin::{import, put};
-use crate::helpers::{Backend, Reply, TestApp, both_backends, spawn_app};
+use crate::helpers::{Backend, Reply, TestApp, assert_problem, both_backends, spawn_app};
 
 const NPPES_FIXTURE: &str = include_str!("../fixtures/npidata_pfile_fictional.csv");
 
@@ -136,6 +136,53 @@ async fn import_errors_name_the_line_that_holds_the_bad_value(backend: Backend) 
     assert_eq!(refusals(&reply), ["body line 3: Provider Credential Text"]);
 }
 
+/// The same row on both backends: a control character in any text field is
+/// refused, naming the field (PostgreSQL cannot store a NUL: it failed the
+/// write with a 503, and the whole import with no line), and an import
+/// refuses the row by its line or, with `skip_invalid`, applies the rest.
+async fn control_characters_are_refused_by_field_and_line(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let version = app.ok("/readyz").await["version"].clone();
+    let npi = app.physicians[0].npi.to_string();
+    let good = app.ok(&format!("/v1/physicians/{npi}")).await;
+    let cases: [(&str, fn(&mut Value)); 4] = [
+        ("body.given_name", |b| b["given_name"] = json!("a\u{0}b")),
+        ("body.family_name", |b| b["family_name"] = json!("Smith\u{1b}[31m")),
+        ("body.street", |b| b["locations"][0]["address"]["street"] = json!("1 Main St\nApt 2")),
+        ("body.city", |b| b["locations"][0]["address"]["city"] = json!("Adak\u{85}")),
+    ];
+    for (parameter, spoil) in cases {
+        let mut body = good.clone();
+        spoil(&mut body);
+        assert_problem(&put(&app, &npi, &body).await, 400, Some(parameter));
+    }
+
+    // CSV: the row is refused by its line, or skipped.
+    let mut lines = csv_lines(&app, 3);
+    let given = app.physicians[1].given_name.as_str();
+    lines[2] = lines[2].replacen(given, &format!("{given}\u{0}"), 1);
+    let body = lines.join("\n");
+    let reply = import(&app, "", "text/csv", body.clone()).await;
+    assert_eq!(refusals(&reply), ["body line 3: given_name"]);
+    let reply = import(&app, "skip_invalid=true&dry_run=true", "text/csv", body).await;
+    assert_eq!(reply.status, 200, "{:?}", reply.body);
+    assert_eq!((reply.body["invalid"].as_u64(), reply.body["unchanged"].as_u64()), (Some(1), Some(2)));
+
+    // NDJSON and NPPES alike.
+    let mut bad = good.clone();
+    bad["locations"][0]["practice_name"] = json!("Clinic\u{7f}");
+    let reply = import(&app, "", "application/x-ndjson", format!("{good}\n{bad}\n")).await;
+    assert_eq!(refusals(&reply), ["body line 2: practice_name"]);
+    let file = nppes_file(&[&[], &[("NPI", "1900000047"), ("Provider First Name", "LU\u{0}CIA")]]);
+    let reply = import(&app, "format=nppes&skip_invalid=true", "text/csv", file).await;
+    assert_eq!(reply.status, 200, "{:?}", reply.body);
+    assert_eq!((reply.body["added"].as_u64(), reply.body["invalid"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(reply.body["errors"][0]["field"], "given_name");
+    assert_eq!(app.get("/v1/physicians/1900000047").await.status, 404, "the refused row is not stored");
+    assert_eq!(app.ok(&format!("/v1/physicians/{npi}")).await, good);
+    assert_ne!(app.ok("/readyz").await["version"], version, "the valid NPPES row was applied");
+}
+
 /// Applies `body` with `prune` and `skip_invalid` (a dry run unless `write`).
 async fn prune(app: &TestApp, content_type: &str, body: String, write: bool) -> Reply {
     let query = format!("prune=true&skip_invalid=true&dry_run={}", !write);
@@ -223,6 +270,7 @@ async fn prune_never_removes_a_physician_the_file_mentions(backend: Backend) {
 }
 
 both_backends!(
+    control_characters_are_refused_by_field_and_line,
     prune_never_removes_a_physician_the_file_mentions,
     import_errors_name_the_line_that_holds_the_bad_value,
     repeated_terms_are_stored_and_counted_once,
