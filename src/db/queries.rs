@@ -8,7 +8,7 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::models::{LocationRow, NewAuditEntry, PhysicianRow};
-use super::schema::{audit_log, directory_changes, directory_version, locations, physicians};
+use super::schema::{audit_log, cursor_key, directory_changes, directory_version, locations, physicians};
 use crate::directory::Physician;
 use crate::error::Error;
 
@@ -18,6 +18,12 @@ pub const CHUNK: usize = 1_000;
 
 pub fn version(conn: &mut DbConnection) -> QueryResult<i64> {
     directory_version::table.select(directory_version::version).first(conn)
+}
+
+/// The secret paging cursors are signed with (made by the migration that
+/// created its table).
+pub fn cursor_key(conn: &mut DbConnection) -> QueryResult<Vec<u8>> {
+    cursor_key::table.select(cursor_key::secret).first(conn)
 }
 
 /// Above this many changed physicians a version is recorded as "reload

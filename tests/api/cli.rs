@@ -98,6 +98,11 @@ async fn two_instances_share_one_directory(backend: Backend) {
     let (_, listing) = http_get(port_a, "/v1/physicians?limit=1").unwrap();
     let listing: serde_json::Value = serde_json::from_str(&listing).unwrap();
     let npi = listing["results"][0]["physician"]["npi"].as_str().unwrap().to_owned();
+    // The instances share the key cursors are signed with: a page A began
+    // goes on at B (behind a load balancer, the next request may land there).
+    let cursor = listing["next_cursor"].as_str().unwrap();
+    let (status, page) = http_get(port_b, &format!("/v1/physicians?limit=1&cursor={cursor}")).unwrap();
+    assert_eq!(status, 200, "{page}");
     let (_, body) = http_get(port_a, &format!("/v1/physicians/{npi}")).unwrap();
     let mut body: serde_json::Value = serde_json::from_str(&body).unwrap();
     body["family_name"] = "Written-Through-A".into();

@@ -76,8 +76,9 @@ async fn search(
         .find(|s| s.resource == kind.as_str())
         .ok_or_else(|| Outcome::not_found(format!("{kind} is not searched here; see /fhir/metadata")))?;
     let base = base(&req);
-    let request = params::parse(searchable, req.query_string(), lenient(&req), &base)?;
-    Ok(ok(&bundle::search(&state.snapshot(), searchable, &request, &base)))
+    let key = state.store().cursor_key();
+    let request = params::parse(searchable, req.query_string(), lenient(&req), &base, key)?;
+    Ok(ok(&bundle::search(&state.snapshot(), searchable, &request, &base, key)))
 }
 
 async fn read(

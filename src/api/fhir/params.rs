@@ -15,7 +15,7 @@ use crate::directory::{Location, Physician};
 use crate::domain::text::fold;
 use crate::domain::{Condition, GeoPoint, Npi, Specialty};
 use crate::search::cursor::fnv1a;
-use crate::search::{Cursor, Near, PlaceKey};
+use crate::search::{Cursor, CursorKey, Near, PlaceKey};
 
 /// A search parameter as the CapabilityStatement lists it.
 pub struct Declared {
@@ -237,12 +237,13 @@ pub struct SearchRequest {
 }
 
 /// Parses the query string of a search of `searchable`; `base` is the FHIR
-/// base, our code systems' home.
+/// base, our code systems' home; a cursor must be signed with `key`.
 pub fn parse(
     searchable: &Searchable,
     query: &str,
     lenient: bool,
     base: &str,
+    key: &CursorKey,
 ) -> Result<SearchRequest, Outcome> {
     let mut faults: Vec<(String, String)> = Vec::new();
     let mut used: Vec<(String, String)> = Vec::new();
@@ -319,7 +320,7 @@ pub fn parse(
     keyed.sort();
     request.fingerprint = fnv1a(format!("{}?{}", searchable.resource, keyed.join("&")).as_bytes());
     if let Some((_, text)) = used.iter().find(|(n, _)| n == "cursor") {
-        match Cursor::decode(text, request.fingerprint).map(|c| PlaceKey::after(&c.position)) {
+        match Cursor::decode(text, request.fingerprint, key).map(|c| PlaceKey::after(&c.position)) {
             Ok(Some(key)) => request.after = Some(key),
             Ok(None) => faults.push(("cursor".into(), "belongs to a different search".into())),
             Err(e) => faults.push(("cursor".into(), e.to_string().replace("next_cursor", "the next link"))),
