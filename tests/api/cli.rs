@@ -146,6 +146,40 @@ async fn a_prune_that_cannot_read_a_rows_npi_is_refused(backend: Backend) {
     assert_eq!(db.version().unwrap(), 1, "nothing applied");
 }
 
+/// `--prune` may remove at most `--max-prune-percent` (default 10) of the
+/// directory unless `--force-prune`; a dry run says it would be refused.
+async fn a_prune_over_the_limit_is_refused_unless_forced(backend: Backend) {
+    let (test_db, db) = database(backend);
+    let dir = tempfile::tempdir().unwrap();
+    let (_, physicians) = db.load().unwrap();
+    let mut out = Vec::new();
+    physician_locator::directory::formats::csv::write(&mut out, &physicians[..3]).unwrap();
+    std::fs::write(dir.path().join("three.csv"), out).unwrap();
+    let url = test_db.url.as_str();
+    let import = |extra: &[&str]| {
+        run(dir.path(), &[&["import", "three.csv", "--database-url", url], extra].concat(), &[])
+    };
+    let expected = format!(
+        "would remove {} of the directory's {} physicians, more than the limit of 10%",
+        physicians.len() - 3,
+        physicians.len()
+    );
+    for extra in [&["--prune", "--dry-run"][..], &["--prune"]] {
+        let (ok, stderr) = import(extra);
+        assert!(!ok, "{stderr}");
+        assert!(stderr.contains(&expected) && stderr.contains("--force-prune"), "{stderr}");
+    }
+    assert_eq!(db.version().unwrap(), 1, "nothing applied");
+    let (ok, stderr) = import(&["--force-prune"]);
+    assert!(!ok && stderr.contains("--prune"), "--force-prune alone: {stderr}");
+    let (ok, stderr) = import(&["--prune", "--max-prune-percent", "100", "--dry-run"]);
+    assert!(ok, "{stderr}");
+    let (ok, stderr) = import(&["--prune", "--force-prune"]);
+    assert!(ok, "{stderr}");
+    assert!(stderr.contains(&format!("{} removed", physicians.len() - 3)), "{stderr}");
+    assert_eq!(db.load().unwrap().1.len(), 3);
+}
+
 /// The CLI refuses a row with a control character by its line (PostgreSQL
 /// failed the whole import on a NUL, with no line), or skips it.
 async fn a_control_character_is_refused_by_line(backend: Backend) {
@@ -173,6 +207,7 @@ async fn a_control_character_is_refused_by_line(backend: Backend) {
 
 both_backends!(
     a_control_character_is_refused_by_line,
+    a_prune_over_the_limit_is_refused_unless_forced,
     a_prune_that_cannot_read_a_rows_npi_is_refused,
     nppes_rows_map_to_physicians,
     a_killed_import_leaves_the_directory_as_it_was,
