@@ -184,7 +184,7 @@ Healthcare integrators: the same directory is served as HL7 FHIR R4 (Da Vinci PD
 with an exact, ordered `near` search and a distance on every match; its CapabilityStatement is \
 `GET /fhir/metadata`.",
         license(name = "MIT", identifier = "MIT"),
-        version = "1.0.0",
+        version = "1.1.0",
     ),
     tags(
         (name = "physicians", description = "Search the directory and read one physician"),
