@@ -31,6 +31,9 @@ pub struct Settings {
     pub cache_max_age: u32,
     /// The largest request body read (an admin import), in bytes.
     pub max_body_bytes: usize,
+    /// The most of the directory an import over HTTP may prune unless
+    /// forced, in percent.
+    pub max_prune_percent: u8,
     /// Memory kept for physicians' JSON, in bytes (0 keeps none).
     pub physician_json_bytes: usize,
     pub bind: String,
@@ -57,6 +60,7 @@ impl Settings {
             access: Access::default(),
             cache_max_age: api::DEFAULT_CACHE_MAX_AGE,
             max_body_bytes: api::admin::MAX_IMPORT_BYTES,
+            max_prune_percent: crate::import::DEFAULT_MAX_PRUNE_PERCENT,
             physician_json_bytes: api::DEFAULT_PHYSICIAN_JSON_MIB as usize * 1024 * 1024,
             bind: "127.0.0.1:8080".into(),
             metrics_bind: None,
@@ -94,6 +98,7 @@ impl Application {
             .with_cache_max_age(settings.cache_max_age)
             .with_access(settings.access)
             .with_max_body_bytes(settings.max_body_bytes)
+            .with_max_prune_percent(settings.max_prune_percent)
             .with_physician_json_bytes(settings.physician_json_bytes);
         Ok(Application {
             state: web::Data::new(state),

@@ -35,8 +35,9 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the HTTP server (the default): migrate and seed the database if needed,
-    /// build the snapshot, listen.
-    Serve(ServeArgs),
+    /// build the snapshot, listen. Boxed: its many flags would make every
+    /// command as large.
+    Serve(Box<ServeArgs>),
     /// Create or upgrade the database schema.
     Migrate(DatabaseArgs),
     /// Load a file into the directory: validated, all-or-nothing, one transaction.
@@ -116,6 +117,11 @@ pub struct ServeArgs {
     /// bodies get 413. Larger files go through the `import` command.
     #[arg(long, env = "LOCATOR_MAX_BODY_MIB", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=4096))]
     pub max_body_mib: u32,
+    /// The most of the directory an import over HTTP may remove with
+    /// `prune=true`, in percent of its physicians; more is refused (409)
+    /// unless the request says `force_prune=true`.
+    #[arg(long, env = "LOCATOR_MAX_PRUNE_PERCENT", default_value_t = crate::import::DEFAULT_MAX_PRUNE_PERCENT, value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub max_prune_percent: u8,
     /// Memory kept for physicians' JSON, written once and copied into the
     /// answers after, in MiB; 0 writes every answer afresh.
     #[arg(long, env = "LOCATOR_PHYSICIAN_JSON_MIB", default_value_t = crate::api::DEFAULT_PHYSICIAN_JSON_MIB, value_parser = clap::value_parser!(u32).range(0..=65536))]
@@ -161,6 +167,7 @@ impl ServeArgs {
                 .with_trusted_proxies(self.trusted_proxies.clone()),
             cache_max_age: self.cache_max_age,
             max_body_bytes: self.max_body_mib as usize * 1024 * 1024,
+            max_prune_percent: self.max_prune_percent,
             physician_json_bytes: self.physician_json_mib as usize * 1024 * 1024,
             bind: self.bind.clone(),
             metrics_bind: Some(self.metrics_bind.clone()).filter(|bind| !bind.is_empty()),
@@ -199,6 +206,14 @@ pub struct ImportArgs {
     /// Also remove physicians that are not in the file.
     #[arg(long)]
     pub prune: bool,
+    /// The most of the directory `--prune` may remove, in percent of its
+    /// physicians; more refuses the import (a dry run says so too).
+    #[arg(long, default_value_t = crate::import::DEFAULT_MAX_PRUNE_PERCENT, value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub max_prune_percent: u8,
+    /// Prune however many physicians the file leaves out, past
+    /// `--max-prune-percent`.
+    #[arg(long, requires = "prune")]
+    pub force_prune: bool,
     /// Apply the valid rows even if some rows are invalid (they are reported).
     #[arg(long)]
     pub skip_invalid: bool,

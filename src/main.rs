@@ -25,7 +25,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         None => serve(cli.serve),
-        Some(Command::Serve(args)) => serve(args),
+        Some(Command::Serve(args)) => serve(*args),
         Some(Command::Migrate(args)) => migrate(&args.database_url),
         Some(Command::Import(args)) => import(args),
         Some(Command::Generate(args)) => write_generated(args),
@@ -90,7 +90,12 @@ fn import(args: ImportArgs) -> Result<(), Error> {
     let size = file.metadata().map_or(0, |m| m.len());
     let (input, mut progress) = Progress::for_file(std::io::BufReader::new(file), size);
     let format = args.format.unwrap_or_else(|| Format::from_path(&args.file));
-    let options = Options { dry_run: args.dry_run, prune: args.prune, skip_invalid: args.skip_invalid };
+    let options = Options {
+        dry_run: args.dry_run,
+        prune: args.prune,
+        skip_invalid: args.skip_invalid,
+        max_prune_percent: (!args.force_prune).then_some(args.max_prune_percent),
+    };
     let started = std::time::Instant::now();
     let written = db.write("cli", |conn| import::import(conn, input, format, options, &mut progress))?;
     let report = import::report(written);
@@ -118,6 +123,11 @@ fn import(args: ImportArgs) -> Result<(), Error> {
         report.version,
         started.elapsed().as_secs_f64()
     );
+    if let Some(over) = report.prune_over_limit {
+        return Err(Error::Config(format!(
+            "--prune {over} (--max-prune-percent): the import was not applied; check the file, or pass --force-prune"
+        )));
+    }
     if report.refused {
         return Err(Error::Config(format!("{} invalid rows: the import was not applied", report.invalid)));
     }

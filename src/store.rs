@@ -16,7 +16,7 @@ use arc_swap::ArcSwap;
 
 use crate::db::{Database, DbConnection, Outcome, Update, Written};
 use crate::error::Error;
-use crate::search::Snapshot;
+use crate::search::{CursorKey, Snapshot};
 
 pub struct Store {
     database: Database,
@@ -30,11 +30,15 @@ pub struct Store {
     /// connection each, and starve the pool. The ones that wait find the
     /// snapshot already current.
     refreshing: Mutex<()>,
+    /// What the directory's paging cursors are signed with, read once: the
+    /// database keeps it for every instance and for the next start.
+    cursor_key: CursorKey,
 }
 
 impl Store {
     /// Loads the directory and builds the first snapshot (blocking).
     pub fn open(database: Database) -> Result<Self, Error> {
+        let cursor_key = CursorKey::new(database.cursor_key()?);
         let started = Instant::now();
         let (head, physicians) = database.load()?;
         let loaded = started.elapsed();
@@ -43,12 +47,17 @@ impl Store {
             "directory loaded in {loaded:.2?}, snapshot built in {:.2?}",
             started.elapsed() - loaded
         );
-        Ok(Store { database, snapshot, fault: Mutex::default(), refreshing: Mutex::default() })
+        Ok(Store { database, snapshot, fault: Mutex::default(), refreshing: Mutex::default(), cursor_key })
     }
 
     /// The snapshot to answer the current request from.
     pub fn current(&self) -> Arc<Snapshot> {
         self.snapshot.load_full()
+    }
+
+    /// The key to sign and check paging cursors with.
+    pub fn cursor_key(&self) -> &CursorKey {
+        &self.cursor_key
     }
 
     pub fn database(&self) -> &Database {

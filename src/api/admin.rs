@@ -232,6 +232,11 @@ pub struct ImportParams {
     /// Apply the valid rows even if some are invalid.
     #[param(example = false)]
     skip_invalid: Option<bool>,
+    /// With `prune`, remove however many physicians the body leaves out:
+    /// without it, a prune that would remove more of the directory than the
+    /// serving instance's `--max-prune-percent` (default 10) is refused (409).
+    #[param(example = false)]
+    force_prune: Option<bool>,
 }
 
 /// The `format` of an import, by its name.
@@ -271,6 +276,7 @@ pub struct ImportProblem {
         (status = 200, description = "Applied, or with dry_run, what would change", body = ImportReport),
         (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "The admin API is not enabled", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The prune would remove more of the directory than the limit allows: nothing was applied; `report.prune_over_limit` says how much", body = ImportProblem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid rows: nothing was applied; `report` lists them", body = ImportProblem, content_type = "application/problem+json"),
     ),
     security(("admin_token" = []))
@@ -281,14 +287,20 @@ pub async fn post_import(
     req: HttpRequest,
     actor: web::ReqData<Actor>,
     body: web::Payload,
-    Query(params, faults): Query<ImportParams>,
+    Query(params, mut faults): Query<ImportParams>,
 ) -> Result<HttpResponse, Error> {
     let Actor(actor) = actor.into_inner();
+    let prune = params.prune.unwrap_or(false);
+    let force_prune = params.force_prune.unwrap_or(false);
+    if force_prune && !prune {
+        faults.reject("force_prune", "applies only with prune=true");
+    }
     let params = faults.finish(params)?;
     let options = Options {
         dry_run: params.dry_run.unwrap_or(false),
-        prune: params.prune.unwrap_or(false),
+        prune,
         skip_invalid: params.skip_invalid.unwrap_or(false),
+        max_prune_percent: (!force_prune).then_some(state.max_prune_percent),
     };
     let ndjson = req.content_type().ends_with("ndjson");
     let format = params.format.unwrap_or(if ndjson { Format::Ndjson } else { Format::Csv });
@@ -298,6 +310,14 @@ pub async fn post_import(
         write(&state, actor, move |conn| import::import(conn, body, format, options, &mut Progress::Silent))
             .await?;
     let report = import::report(written);
+    if let Some(over) = report.prune_over_limit {
+        let message = format!(
+            "{over} (--max-prune-percent): nothing was applied; check the file, or pass force_prune=true"
+        );
+        let detail = format!("the prune {over}: nothing was applied");
+        let problem = Problem::new(StatusCode::CONFLICT, detail, vec![ParamError::new("prune", message)]);
+        return Err(refused(problem, report));
+    }
     if report.refused {
         let errors = report
             .errors
@@ -305,10 +325,19 @@ pub async fn post_import(
             .map(|e| ParamError::new(format!("body line {}: {}", e.line, e.field), e.message.clone()))
             .collect();
         let detail = format!("{} invalid rows: nothing was applied", report.invalid);
-        let mut problem = Problem::new(StatusCode::UNPROCESSABLE_ENTITY, detail, errors);
-        let report = serde_json::to_value(report).map_err(|e| Error::Internal(e.to_string()))?;
-        problem.extensions.insert("report".into(), report);
-        return Err(Error::Rejected(Box::new(problem)));
+        let problem = Problem::new(StatusCode::UNPROCESSABLE_ENTITY, detail, errors);
+        return Err(refused(problem, report));
     }
     Ok(HttpResponse::Ok().json(report))
+}
+
+/// A refused import's answer: the problem, with the report beside it.
+fn refused(mut problem: Problem, report: ImportReport) -> Error {
+    match serde_json::to_value(report) {
+        Ok(report) => {
+            problem.extensions.insert("report".into(), report);
+            Error::Rejected(Box::new(problem))
+        }
+        Err(e) => Error::Internal(e.to_string()),
+    }
 }

@@ -70,6 +70,9 @@ pub struct AppState {
     metrics: Metrics,
     /// The largest request body read (an admin import), in bytes.
     max_body_bytes: usize,
+    /// The most of the directory an import's prune may remove unless forced,
+    /// in percent.
+    max_prune_percent: u8,
     /// Compressed answers, kept by entity tag.
     compressed: compression::Compressed,
     physician_json: JsonCache,
@@ -97,6 +100,7 @@ impl AppState {
             limiter: RateLimiter::new(&Access::default()),
             metrics: Metrics::default(),
             max_body_bytes: admin::MAX_IMPORT_BYTES,
+            max_prune_percent: crate::import::DEFAULT_MAX_PRUNE_PERCENT,
             compressed: compression::Compressed::default(),
             physician_json: JsonCache::new(
                 DEFAULT_PHYSICIAN_JSON_MIB as usize * 1024 * 1024,
@@ -140,6 +144,12 @@ impl AppState {
     /// Sets the largest request body read (an admin import), in bytes.
     pub fn with_max_body_bytes(self, max_body_bytes: usize) -> Self {
         AppState { max_body_bytes, ..self }
+    }
+
+    /// Sets the most of the directory an import's prune may remove unless
+    /// forced, in percent.
+    pub fn with_max_prune_percent(self, max_prune_percent: u8) -> Self {
+        AppState { max_prune_percent, ..self }
     }
 
     /// Sets the memory kept for physicians' JSON, in bytes (0 keeps none).

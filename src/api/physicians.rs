@@ -20,7 +20,7 @@ use crate::domain::text::fold;
 use crate::domain::{Condition, Gender, Language, Npi, Radius, Service, Specialty, Unit, UsState, ZipCode};
 use crate::error::{Error, Problem};
 use crate::geocode::Origin;
-use crate::search::{Cursor, Filters, Hit, Page, Position, SearchQuery, Snapshot};
+use crate::search::{Cursor, CursorKey, Filters, Hit, Page, Position, SearchQuery, Snapshot};
 
 const DEFAULT_LIMIT: usize = 20;
 const MAX_LIMIT: usize = 100;
@@ -255,9 +255,15 @@ impl SearchRequest {
 const GEO_JSON: &str = "application/geo+json";
 
 /// Checks a search across its parameters (the location, the radius it needs,
-/// the cursor's query) and adds the faults to those of each parameter on its
-/// own; without `format`, `accept` decides between JSON and GeoJSON.
-fn check_search(params: SearchParams, mut faults: Faults, accept: &str) -> Result<SearchRequest, Error> {
+/// the cursor's signature under `key`, its query and kind) and adds the
+/// faults to those of each parameter on its own; without `format`, `accept`
+/// decides between JSON and GeoJSON.
+fn check_search(
+    params: SearchParams,
+    mut faults: Faults,
+    accept: &str,
+    key: &CursorKey,
+) -> Result<SearchRequest, Error> {
     let place = location::Place {
         lat: params.lat,
         lng: params.lng,
@@ -298,8 +304,14 @@ fn check_search(params: SearchParams, mut faults: Faults, accept: &str) -> Resul
     let query = SearchQuery { near, filters };
     let after = params.cursor.and_then(|text| {
         let ranked = near.is_some();
-        match Cursor::decode(&text, query.fingerprint()) {
-            Ok(Cursor { position, .. }) if matches!(position, Position::Distance { .. }) == ranked => {
+        match Cursor::decode(&text, query.fingerprint(), key) {
+            // A ranked search resumes by distance, a listing by name.
+            Ok(Cursor { position, .. })
+                if matches!(
+                    (&position, ranked),
+                    (Position::Distance { .. }, true) | (Position::Name { .. }, false)
+                ) =>
+            {
                 Some(position)
             }
             Ok(_) => {
@@ -354,7 +366,7 @@ pub async fn search(
     Query(params, faults): Query<SearchParams>,
 ) -> Result<HttpResponse, Error> {
     let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let request = check_search(params, faults, accept)?;
+    let request = check_search(params, faults, accept, state.store().cursor_key())?;
     answer_search(&state, &req, &request)
 }
 
@@ -376,7 +388,7 @@ pub async fn search_geojson(
     req: HttpRequest,
     Query(GeoJsonSearchParams(params), faults): Query<GeoJsonSearchParams>,
 ) -> Result<HttpResponse, Error> {
-    let request = check_search(params, faults, GEO_JSON)?;
+    let request = check_search(params, faults, GEO_JSON, state.store().cursor_key())?;
     answer_search(&state, &req, &request)
 }
 
@@ -389,28 +401,31 @@ fn answer_search(
     let snapshot = state.snapshot();
     let variant = if request.geojson { GEO_JSON } else { "application/json" };
     caching::cacheable(req, state.cache_max_age(), snapshot.head(), variant, || {
-        search_page(&snapshot, request, state.physician_json())
+        search_page(&snapshot, request, state.physician_json(), state.store().cursor_key())
     })
 }
 
-/// The page `request` asks for, as JSON (full or summary) or GeoJSON.
+/// The page `request` asks for, as JSON (full or summary) or GeoJSON, its
+/// next cursor signed with `key`.
 fn search_page(
     snapshot: &Snapshot,
     request: &SearchRequest,
     json: &JsonCache,
+    key: &CursorKey,
 ) -> Result<HttpResponse, Error> {
     let unit = request.query.near.map(|(_, r)| r.unit()).unwrap_or_default();
     let page = request.page(snapshot);
+    let next = page.next.as_ref().map(|cursor| cursor.encode(key));
     if request.geojson {
-        return geojson_page(request, &page, unit);
+        return geojson_page(request, &page, unit, next);
     }
     // Each hit is one result, on the page or beyond the radius.
     let shown = page.hits.len() + page.beyond.as_ref().map_or(0, Vec::len);
     if request.view == View::Summary {
-        let response = summary_response(request, &page, unit, |hit, l| json.location(hit, l))?;
+        let response = summary_response(request, &page, unit, next, |hit, l| json.location(hit, l))?;
         return dto::json(StatusCode::OK, &response, 512 * shown);
     }
-    let response = full_response(request, &page, unit, |hit| json.hit(hit));
+    let response = full_response(request, &page, unit, next, |hit| json.hit(hit));
     dto::json(StatusCode::OK, &response, 2048 * shown)
 }
 
@@ -419,6 +434,7 @@ fn full_response<'a>(
     request: &SearchRequest,
     page: &Page<'a>,
     unit: Unit,
+    next_cursor: Option<String>,
     physician: impl Fn(&Hit<'a>) -> PhysicianJson<'a>,
 ) -> SearchResponse<'a> {
     let results = |hits: &[Hit<'a>]| -> Vec<SearchResult<'a>> {
@@ -435,7 +451,7 @@ fn full_response<'a>(
         radius: request.query.near.map(|(_, r)| RadiusView { value: r.value(), unit: r.unit() }),
         total: page.total,
         results: results(&page.hits),
-        next_cursor: page.next.as_ref().map(Cursor::encode),
+        next_cursor,
         beyond_radius: page.beyond.as_deref().map(results),
     }
 }
@@ -443,7 +459,12 @@ fn full_response<'a>(
 /// The page as GeoJSON: with an origin, each result at its nearest matching
 /// location, then those beyond the radius, marked; without, each result at
 /// every location that matches.
-fn geojson_page(request: &SearchRequest, page: &Page<'_>, unit: Unit) -> Result<HttpResponse, Error> {
+fn geojson_page(
+    request: &SearchRequest,
+    page: &Page<'_>,
+    unit: Unit,
+    next_cursor: Option<String>,
+) -> Result<HttpResponse, Error> {
     let beyond = page.beyond.as_deref().unwrap_or_default();
     let marked = page.hits.iter().map(|hit| (hit, false)).chain(beyond.iter().map(|hit| (hit, true)));
     let features = marked
@@ -464,7 +485,7 @@ fn geojson_page(request: &SearchRequest, page: &Page<'_>, unit: Unit) -> Result<
         origin: request.origin.clone(),
         radius: request.query.near.map(|(_, r)| RadiusView { value: r.value(), unit: r.unit() }),
         total: page.total,
-        next_cursor: page.next.as_ref().map(Cursor::encode),
+        next_cursor,
     };
     let mut response = dto::json(StatusCode::OK, &collection, 1024 * collection.features.len())?;
     response.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static(GEO_JSON));
@@ -491,6 +512,7 @@ fn summary_response<'a>(
     request: &SearchRequest,
     page: &Page<'a>,
     unit: Unit,
+    next_cursor: Option<String>,
     written: impl Fn(&Hit<'a>, &'a Location) -> Fragment<LocationSummary<'a>>,
 ) -> Result<SearchSummaryResponse<'a>, Error> {
     let results = |hits: &[Hit<'a>]| -> Result<Vec<PhysicianSummary<'a>>, Error> {
@@ -518,7 +540,7 @@ fn summary_response<'a>(
         radius: request.query.near.map(|(_, r)| RadiusView { value: r.value(), unit: r.unit() }),
         total: page.total,
         results: results(&page.hits)?,
-        next_cursor: page.next.as_ref().map(Cursor::encode),
+        next_cursor,
         beyond_radius: page.beyond.as_deref().map(results).transpose()?,
     })
 }
@@ -683,8 +705,9 @@ mod tests {
     /// location as `json` writes them.
     fn answer(request: &SearchRequest, page: &Page<'_>, json: &JsonCache) -> [Vec<u8>; 2] {
         let unit = request.query.near.map(|(_, r)| r.unit()).unwrap_or_default();
-        let full = full_response(request, page, unit, |hit| json.hit(hit));
-        let summary = summary_response(request, page, unit, |hit, l| json.location(hit, l)).unwrap();
+        let next = || page.next.as_ref().map(|cursor| cursor.encode(&CursorKey::new([1; 32])));
+        let full = full_response(request, page, unit, next(), |hit| json.hit(hit));
+        let summary = summary_response(request, page, unit, next(), |hit, l| json.location(hit, l)).unwrap();
         [serde_json::to_vec(&full).unwrap(), serde_json::to_vec(&summary).unwrap()]
     }
 
@@ -703,7 +726,8 @@ mod tests {
         while answers < 1200 {
             let text = query(&mut rng, &physicians);
             let Ok(Query(params, faults)) = Query::<SearchParams>::parse(&text) else { continue };
-            let Ok(mut request) = check_search(params, faults, "") else { continue };
+            let key = CursorKey::new([1; 32]);
+            let Ok(mut request) = check_search(params, faults, "", &key) else { continue };
             // This page and up to two after it, through the cursor.
             for _ in 0..3 {
                 let page = request.page(&snapshot);

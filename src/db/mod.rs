@@ -377,6 +377,15 @@ impl Database {
         })
     }
 
+    /// The secret this directory's paging cursors are signed with, shared by
+    /// every instance that serves it.
+    pub fn cursor_key(&self) -> Result<[u8; 32], Error> {
+        let secret = queries::cursor_key(&mut *self.connect()?)?;
+        secret.try_into().map_err(|s: Vec<u8>| {
+            Error::Database(format!("the cursor key is {} bytes long, not 32", s.len()))
+        })
+    }
+
     /// The directory version: 0 until the first write.
     pub fn version(&self) -> Result<i64, Error> {
         Ok(queries::version(&mut *self.connect()?)?)

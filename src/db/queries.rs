@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use super::DbConnection;
 use super::models::{LocationRow, NewAuditEntry, PhysicianRow};
 use super::schema::{
-    audit_log, directory_changes, directory_stamps, directory_version, locations, physicians,
+    audit_log, cursor_key, directory_changes, directory_stamps, directory_version, locations, physicians,
 };
 use crate::directory::{Head, Physician};
 use crate::error::Error;
@@ -46,6 +46,12 @@ fn new_stamp() -> Result<String, Error> {
     getrandom::fill(&mut bits)
         .map_err(|e| Error::Internal(format!("no randomness for a version stamp: {e}")))?;
     Ok(bits.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// The secret paging cursors are signed with (made by the migration that
+/// created its table).
+pub fn cursor_key(conn: &mut DbConnection) -> QueryResult<Vec<u8>> {
+    cursor_key::table.select(cursor_key::secret).first(conn)
 }
 
 /// Above this many changed physicians a version is recorded as "reload

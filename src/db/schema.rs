@@ -68,5 +68,12 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    cursor_key (id) {
+        id -> Integer,
+        secret -> Binary,
+    }
+}
+
 diesel::joinable!(locations -> physicians (npi));
 diesel::allow_tables_to_appear_in_same_query!(physicians, locations);

@@ -33,6 +33,41 @@ pub struct PhysicianInput {
     pub locations: Vec<LocationInput>,
 }
 
+impl PhysicianInput {
+    /// The physician's own text fields, by the names errors give them (a
+    /// location's are [`LocationInput::texts`]). Every field is named, so a
+    /// field added to the input is added here or fails to compile.
+    pub fn texts(&self) -> [(&'static str, &str); 10] {
+        let PhysicianInput {
+            npi,
+            given_name,
+            family_name,
+            credentials,
+            gender,
+            specialties,
+            conditions,
+            languages,
+            accepting_new_patients: _,
+            telehealth: _,
+            last_updated,
+            licensed_states,
+            locations: _,
+        } = self;
+        [
+            ("npi", npi),
+            ("given_name", given_name),
+            ("family_name", family_name),
+            ("credentials", credentials),
+            ("gender", gender),
+            ("specialties", specialties),
+            ("conditions", conditions),
+            ("languages", languages),
+            ("last_updated", last_updated),
+            ("licensed_states", licensed_states),
+        ]
+    }
+}
+
 /// A practice location's fields, unchecked.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LocationInput {
@@ -47,6 +82,35 @@ pub struct LocationInput {
     pub lng: f64,
     pub services: String,
     pub geocode_precision: String,
+}
+
+impl LocationInput {
+    /// The location's text fields, by the names errors give them (every
+    /// field named, as in [`PhysicianInput::texts`]).
+    pub fn texts(&self) -> [(&'static str, &str); 8] {
+        let LocationInput {
+            practice_name,
+            street,
+            city,
+            state,
+            zip,
+            phone,
+            lat: _,
+            lng: _,
+            services,
+            geocode_precision,
+        } = self;
+        [
+            ("practice_name", practice_name),
+            ("street", street),
+            ("city", city),
+            ("state", state),
+            ("zip", zip),
+            ("phone", phone),
+            ("services", services),
+            ("geocode_precision", geocode_precision),
+        ]
+    }
 }
 
 /// A location's coordinates from their text: as given, or, when both are

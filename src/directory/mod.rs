@@ -101,6 +101,27 @@ fn field_error(field: &'static str) -> impl Fn(String) -> FieldError {
     move |message| FieldError::new(field, message)
 }
 
+/// Refuses a control character anywhere in these text fields: Unicode's
+/// `Cc`, that is C0 (U+0000 to U+001F, tab and line breaks among them), DEL
+/// (U+007F) and C1 (U+0080 to U+009F). No field of the directory may hold
+/// one: a name, an address or a term is one line of printable text, and what
+/// a field holds reaches every view, export and log line as given.
+/// PostgreSQL cannot store a NUL at all, so without this rule the same row
+/// would be stored on SQLite and fail the write on PostgreSQL.
+fn printable<'a>(texts: impl IntoIterator<Item = (&'static str, &'a str)>) -> Result<(), FieldError> {
+    for (field, value) in texts {
+        if let Some((at, c)) = value.chars().enumerate().find(|(_, c)| c.is_control()) {
+            let code = u32::from(c);
+            let message = format!(
+                "holds the control character U+{code:04X} at character {}; no field may hold control characters",
+                at + 1
+            );
+            return Err(FieldError::new(field, message));
+        }
+    }
+    Ok(())
+}
+
 fn required<T: for<'a> From<&'a str>>(field: &'static str, value: &str) -> Result<T, FieldError> {
     let trimmed = value.trim();
     if trimmed.is_empty() {
@@ -155,6 +176,7 @@ fn licensed(listed: &str, locations: &[Location]) -> Result<Vec<UsState>, FieldE
 impl Physician {
     /// Checks a physician given with their locations (in ordinal order).
     pub fn check(input: PhysicianInput) -> Result<Self, FieldError> {
+        printable(input.texts())?;
         let npi = Npi::parse(input.npi.trim()).map_err(|e| field_error("npi")(e.to_string()))?;
         let specialties = list("specialties", &input.specialties, Specialty::parse)?;
         if specialties.is_empty() {
@@ -210,6 +232,7 @@ impl Physician {
 
 impl Location {
     fn check(input: &LocationInput, ordinal: u8) -> Result<Self, FieldError> {
+        printable(input.texts())?;
         let point = GeoPoint::new(input.lat, input.lng).map_err(|e| {
             let field = match e {
                 crate::domain::geo::CoordinateError::Latitude => "lat",
@@ -313,6 +336,55 @@ pub(crate) mod tests {
         let codes: Vec<&str> =
             Physician::check(input).unwrap().licensed_states.iter().map(|s| s.code()).collect();
         assert_eq!(codes, ["NJ", "NY", "WY"]);
+    }
+
+    #[test]
+    fn no_text_field_holds_a_control_character() {
+        let fields = sample_input().texts().map(|(name, _)| name);
+        let location_fields = sample_input().locations[0].texts().map(|(name, _)| name);
+        // A text field of the physician's, or of their location's, by name.
+        fn field<'a>(input: &'a mut PhysicianInput, name: &str) -> &'a mut String {
+            match name {
+                "npi" => &mut input.npi,
+                "given_name" => &mut input.given_name,
+                "family_name" => &mut input.family_name,
+                "credentials" => &mut input.credentials,
+                "gender" => &mut input.gender,
+                "specialties" => &mut input.specialties,
+                "conditions" => &mut input.conditions,
+                "languages" => &mut input.languages,
+                "last_updated" => &mut input.last_updated,
+                "licensed_states" => &mut input.licensed_states,
+                "practice_name" => &mut input.locations[0].practice_name,
+                "street" => &mut input.locations[0].street,
+                "city" => &mut input.locations[0].city,
+                "state" => &mut input.locations[0].state,
+                "zip" => &mut input.locations[0].zip,
+                "phone" => &mut input.locations[0].phone,
+                "services" => &mut input.locations[0].services,
+                "geocode_precision" => &mut input.locations[0].geocode_precision,
+                _ => unreachable!("{name}"),
+            }
+        }
+        for name in fields.into_iter().chain(location_fields) {
+            for control in ['\0', '\t', '\n', '\r', '\u{1b}', '\u{7f}', '\u{85}', '\u{9f}'] {
+                for at_end in [false, true] {
+                    let mut input = sample_input();
+                    let value = field(&mut input, name);
+                    if at_end {
+                        value.push(control)
+                    } else {
+                        value.insert(1, control)
+                    }
+                    let error = Physician::check(input).unwrap_err();
+                    assert_eq!(error.field, name, "{control:?}: {error:?}");
+                    assert!(error.message.contains("control character"), "{error:?}");
+                }
+            }
+        }
+        let mut input = sample_input();
+        input.given_name = "Zo\u{eb}\u{a0}\u{200d}Ann".into();
+        assert!(Physician::check(input).is_ok(), "printable characters beyond ASCII are text");
     }
 
     #[test]

@@ -8,7 +8,10 @@
 //! what a real run would do. Physicians are replaced by NPI; `prune` also
 //! removes those the file does not mention at all. A physician whose row is
 //! invalid is mentioned all the same, so a row whose NPI cannot be read could
-//! be anyone's: with `prune`, such a file is refused whole.
+//! be anyone's: with `prune`, such a file is refused whole. And a prune may
+//! remove at most a set share of the directory (`max_prune_percent`, 10 by
+//! default) unless forced: one wrong file (a sample, the first page of an
+//! export) would otherwise empty it.
 
 pub mod progress;
 
@@ -59,8 +62,12 @@ impl Format {
     }
 }
 
+/// The share of the directory a prune may remove unless told otherwise, in
+/// percent.
+pub const DEFAULT_MAX_PRUNE_PERCENT: u8 = 10;
+
 /// How to apply an import.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 pub struct Options {
     /// Report what would change; write nothing.
     pub dry_run: bool,
@@ -69,6 +76,47 @@ pub struct Options {
     pub prune: bool,
     /// Apply the valid rows even if some are invalid.
     pub skip_invalid: bool,
+    /// The most a prune may remove, in percent of the physicians the
+    /// directory held before; more refuses the import. `None` (forced): no
+    /// limit.
+    pub max_prune_percent: Option<u8>,
+}
+
+impl Default for Options {
+    /// No dry run, no prune, no invalid row skipped, and the default limit
+    /// on a prune, which a caller must lift on purpose.
+    fn default() -> Self {
+        Options {
+            dry_run: false,
+            prune: false,
+            skip_invalid: false,
+            max_prune_percent: Some(DEFAULT_MAX_PRUNE_PERCENT),
+        }
+    }
+}
+
+/// A prune refused for its size: how much it would remove, and the limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct PruneOverLimit {
+    /// Physicians the prune would remove.
+    #[schema(example = 59_999)]
+    pub would_remove: usize,
+    /// Physicians in the directory before the import.
+    #[schema(example = 60_000)]
+    pub directory: usize,
+    /// The most a prune may remove, in percent of the directory.
+    #[schema(example = 10)]
+    pub max_percent: u8,
+}
+
+impl std::fmt::Display for PruneOverLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "would remove {} of the directory's {} physicians, more than the limit of {}%",
+            self.would_remove, self.directory, self.max_percent
+        )
+    }
 }
 
 /// A rejected row, as reported.
@@ -91,8 +139,12 @@ pub struct ImportReport {
     pub applied: bool,
     /// Whether the file was refused: invalid rows (without `skip_invalid`),
     /// no valid physician at all, or with `prune`, a row whose NPI cannot be
-    /// read. Nothing was, or in a dry run would be, applied.
+    /// read or removals over the limit. Nothing was, or in a dry run would
+    /// be, applied.
     pub refused: bool,
+    /// With `prune`, when it was refused for removing more of the directory
+    /// than the limit allows (nothing was removed): how much, and the limit.
+    pub prune_over_limit: Option<PruneOverLimit>,
     pub dry_run: bool,
     /// Valid physicians read from the file.
     pub physicians: usize,
@@ -255,10 +307,22 @@ pub fn apply(
     }
     report.refused = rejected;
     if options.prune && !rejected {
-        let absent: Vec<String> =
-            queries::all_npis(conn)?.into_iter().filter(|npi| !mentioned.contains(npi)).collect();
-        report.removed = queries::delete(conn, &absent)?;
-        changed.extend(absent);
+        let all = queries::all_npis(conn)?;
+        // The physicians added by this import are in it already.
+        let directory = all.len() - report.added;
+        let absent: Vec<String> = all.into_iter().filter(|npi| !mentioned.contains(npi)).collect();
+        match options.max_prune_percent {
+            Some(max_percent) if absent.len() * 100 > directory * usize::from(max_percent) => {
+                let over = PruneOverLimit { would_remove: absent.len(), directory, max_percent };
+                report.prune_over_limit = Some(over);
+                report.refused = true;
+                rejected = true;
+            }
+            _ => {
+                report.removed = queries::delete(conn, &absent)?;
+                changed.extend(absent);
+            }
+        }
     }
     if rejected || options.dry_run {
         return Ok(Outcome::Unchanged(report));

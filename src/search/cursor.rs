@@ -2,16 +2,61 @@
 //!
 //! It carries the last result's sort key and a fingerprint of the query, so a
 //! page resumes strictly after the previous one even if the directory changed in
-//! between, and a cursor cannot be replayed against another query. A checksum
-//! over the payload rejects any altered byte: FNV-1a's step `h -> (h ^ b) * p`
-//! is a bijection in both `h` and `b`, so changing any one byte changes the sum.
+//! between, and a cursor cannot be replayed against another query. It is
+//! signed: an HMAC-SHA256 of the payload under the directory's
+//! [`CursorKey`], so only a cursor the service wrote is accepted. A checksum
+//! anyone can compute would let a client forge any position (a distance no
+//! search reached, an ordinal no location has) and have it honoured.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
 
 use crate::domain::Npi;
 
-const FORMAT_VERSION: u8 = 1;
+/// 2: signed with HMAC-SHA256 (1 had an unkeyed checksum).
+const FORMAT_VERSION: u8 = 2;
+/// Bytes of the HMAC a cursor carries: its first 128 bits (RFC 2104 allows
+/// half the hash), which no client can guess, in a shorter URL.
+pub const TAG_BYTES: usize = 16;
+
+/// The secret cursors are signed with. Whoever holds it can write a cursor
+/// the service accepts; the service keeps it with the directory (see
+/// [`crate::db::Database::cursor_key`]), so that every instance serving one
+/// directory accepts the others' cursors. The search layer only uses it.
+#[derive(Clone)]
+pub struct CursorKey([u8; 32]);
+
+impl CursorKey {
+    pub fn new(secret: [u8; 32]) -> Self {
+        CursorKey(secret)
+    }
+
+    fn mac(&self, payload: &[u8]) -> Hmac<Sha256> {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes a key of any length");
+        mac.update(payload);
+        mac
+    }
+
+    /// The tag [`Cursor::encode`] appends to `payload`.
+    pub fn tag(&self, payload: &[u8]) -> [u8; TAG_BYTES] {
+        let full = self.mac(payload).finalize().into_bytes();
+        full[..TAG_BYTES].try_into().expect("SHA-256 is longer than the tag")
+    }
+
+    /// Whether `tag` is `payload`'s, compared in constant time.
+    fn signed(&self, payload: &[u8], tag: &[u8; TAG_BYTES]) -> bool {
+        self.mac(payload).verify_truncated_left(tag).is_ok()
+    }
+}
+
+/// Never shows the secret.
+impl std::fmt::Debug for CursorKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CursorKey(..)")
+    }
+}
 
 /// Where the previous page ended.
 #[derive(Clone, Debug, PartialEq)]
@@ -36,7 +81,9 @@ pub struct Cursor {
 /// Why a cursor was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum CursorError {
-    #[error("is malformed or has been altered; pass next_cursor exactly as received")]
+    /// Not signed by the key (altered, forged, or written for another
+    /// directory), or signed but not a cursor of this format.
+    #[error("was not written by this service or has been altered; pass next_cursor exactly as received")]
     Malformed,
     #[error(
         "belongs to a different query; repeat the same parameters with it, or start again without a cursor"
@@ -44,13 +91,15 @@ pub enum CursorError {
     OtherQuery,
 }
 
-/// FNV-1a, 64-bit.
+/// FNV-1a, 64-bit: a query's fingerprint (a cursor's MAC is what makes it
+/// unforgeable).
 pub fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
 }
 
 impl Cursor {
-    pub fn encode(&self) -> String {
+    /// The cursor's text, signed with `key`.
+    pub fn encode(&self, key: &CursorKey) -> String {
         let mut bytes = vec![FORMAT_VERSION];
         bytes.extend(self.fingerprint.to_be_bytes());
         match &self.position {
@@ -74,15 +123,16 @@ impl Cursor {
                 bytes.extend(npi.get().to_be_bytes());
             }
         }
-        bytes.extend(fnv1a(&bytes).to_be_bytes());
+        bytes.extend(key.tag(&bytes));
         URL_SAFE_NO_PAD.encode(bytes)
     }
 
-    /// Decodes a cursor and checks it was issued for the query `fingerprint`.
-    pub fn decode(text: &str, fingerprint: u64) -> Result<Self, CursorError> {
+    /// Decodes a cursor signed with `key` and checks it was issued for the
+    /// query `fingerprint`.
+    pub fn decode(text: &str, fingerprint: u64, key: &CursorKey) -> Result<Self, CursorError> {
         let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| CursorError::Malformed)?;
-        let (payload, sum) = bytes.split_last_chunk::<8>().ok_or(CursorError::Malformed)?;
-        if fnv1a(payload) != u64::from_be_bytes(*sum) {
+        let (payload, tag) = bytes.split_last_chunk::<TAG_BYTES>().ok_or(CursorError::Malformed)?;
+        if !key.signed(payload, tag) {
             return Err(CursorError::Malformed);
         }
         let mut reader = Reader(payload);
@@ -158,42 +208,64 @@ mod tests {
         ]
     }
 
+    fn key() -> CursorKey {
+        CursorKey::new([7; 32])
+    }
+
     #[test]
     fn round_trips() {
         for cursor in samples() {
-            assert_eq!(Cursor::decode(&cursor.encode(), cursor.fingerprint), Ok(cursor));
+            assert_eq!(Cursor::decode(&cursor.encode(&key()), cursor.fingerprint, &key()), Ok(cursor));
         }
     }
 
     #[test]
     fn refuses_another_query() {
         let cursor = &samples()[0];
-        assert_eq!(Cursor::decode(&cursor.encode(), 43), Err(CursorError::OtherQuery));
+        assert_eq!(Cursor::decode(&cursor.encode(&key()), 43, &key()), Err(CursorError::OtherQuery));
+    }
+
+    /// A cursor is only as good as its signature: the same cursor signed
+    /// with another key, or sealed with the unkeyed checksum version 1
+    /// carried, is refused.
+    #[test]
+    fn refuses_a_cursor_signed_otherwise() {
+        for cursor in samples() {
+            let other = cursor.encode(&CursorKey::new([8; 32]));
+            assert_eq!(Cursor::decode(&other, cursor.fingerprint, &key()), Err(CursorError::Malformed));
+            let raw = URL_SAFE_NO_PAD.decode(cursor.encode(&key())).unwrap();
+            let mut payload = raw[..raw.len() - TAG_BYTES].to_vec();
+            payload[0] = 1;
+            let sum = fnv1a(&payload);
+            payload.extend(sum.to_be_bytes());
+            let old = URL_SAFE_NO_PAD.encode(payload);
+            assert_eq!(Cursor::decode(&old, cursor.fingerprint, &key()), Err(CursorError::Malformed));
+        }
     }
 
     #[test]
     fn refuses_any_altered_byte() {
         for cursor in samples() {
-            let raw = URL_SAFE_NO_PAD.decode(cursor.encode()).unwrap();
+            let raw = URL_SAFE_NO_PAD.decode(cursor.encode(&key())).unwrap();
             for i in 0..raw.len() {
                 for flip in [1u8, 0x80, 0xff] {
                     let mut bytes = raw.clone();
                     bytes[i] ^= flip;
                     let text = URL_SAFE_NO_PAD.encode(&bytes);
                     assert_eq!(
-                        Cursor::decode(&text, cursor.fingerprint),
+                        Cursor::decode(&text, cursor.fingerprint, &key()),
                         Err(CursorError::Malformed),
                         "byte {i}"
                     );
                 }
             }
-            let text = cursor.encode();
+            let text = cursor.encode(&key());
             for cut in 0..text.len() {
-                assert!(Cursor::decode(&text[..cut], cursor.fingerprint).is_err());
+                assert!(Cursor::decode(&text[..cut], cursor.fingerprint, &key()).is_err());
             }
         }
         for junk in ["", "!!!", "AAAA", "%00", "🙂"] {
-            assert_eq!(Cursor::decode(junk, 0), Err(CursorError::Malformed));
+            assert_eq!(Cursor::decode(junk, 0, &key()), Err(CursorError::Malformed));
         }
     }
 }

@@ -10,7 +10,7 @@ mod query;
 mod snapshot;
 
 pub use self::candidate::Candidate;
-pub use self::cursor::{Cursor, CursorError, Position};
+pub use self::cursor::{Cursor, CursorError, CursorKey, Position};
 pub use self::places::{Near, Place, PlaceKey, PlaceQuery, Places};
 pub use self::query::{Filters, Hit, Page, SearchQuery};
 pub use self::snapshot::{Pin, Snapshot};

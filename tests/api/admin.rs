@@ -294,8 +294,8 @@ async fn imports_over_http_are_all_or_nothing(backend: Backend) {
     assert_eq!(reply.body["applied"], true);
     assert_eq!(app.ok(&format!("/v1/physicians/{first_npi}")).await["family_name"], "Renamed");
 
-    // Prune keeps only the file's physicians.
-    let reply = import(&app, "prune=true&dry_run=true", "text/csv", same).await;
+    // Prune keeps only the file's physicians (forced: the rest is over 10%).
+    let reply = import(&app, "prune=true&force_prune=true&dry_run=true", "text/csv", same).await;
     assert_eq!(reply.body["removed"].as_u64(), Some(app.physicians.len() as u64 - 50));
     assert_eq!(app.ok("/readyz").await["physicians"], app.physicians.len());
 

@@ -98,6 +98,11 @@ async fn two_instances_share_one_directory(backend: Backend) {
     let (_, listing) = http_get(port_a, "/v1/physicians?limit=1").unwrap();
     let listing: serde_json::Value = serde_json::from_str(&listing).unwrap();
     let npi = listing["results"][0]["physician"]["npi"].as_str().unwrap().to_owned();
+    // The instances share the key cursors are signed with: a page A began
+    // goes on at B (behind a load balancer, the next request may land there).
+    let cursor = listing["next_cursor"].as_str().unwrap();
+    let (status, page) = http_get(port_b, &format!("/v1/physicians?limit=1&cursor={cursor}")).unwrap();
+    assert_eq!(status, 200, "{page}");
     let (_, body) = http_get(port_a, &format!("/v1/physicians/{npi}")).unwrap();
     let mut body: serde_json::Value = serde_json::from_str(&body).unwrap();
     body["family_name"] = "Written-Through-A".into();
@@ -141,7 +146,68 @@ async fn a_prune_that_cannot_read_a_rows_npi_is_refused(backend: Backend) {
     assert_eq!(db.version().unwrap(), 1, "nothing applied");
 }
 
+/// `--prune` may remove at most `--max-prune-percent` (default 10) of the
+/// directory unless `--force-prune`; a dry run says it would be refused.
+async fn a_prune_over_the_limit_is_refused_unless_forced(backend: Backend) {
+    let (test_db, db) = database(backend);
+    let dir = tempfile::tempdir().unwrap();
+    let (_, physicians) = db.load().unwrap();
+    let mut out = Vec::new();
+    physician_locator::directory::formats::csv::write(&mut out, &physicians[..3]).unwrap();
+    std::fs::write(dir.path().join("three.csv"), out).unwrap();
+    let url = test_db.url.as_str();
+    let import = |extra: &[&str]| {
+        run(dir.path(), &[&["import", "three.csv", "--database-url", url], extra].concat(), &[])
+    };
+    let expected = format!(
+        "would remove {} of the directory's {} physicians, more than the limit of 10%",
+        physicians.len() - 3,
+        physicians.len()
+    );
+    for extra in [&["--prune", "--dry-run"][..], &["--prune"]] {
+        let (ok, stderr) = import(extra);
+        assert!(!ok, "{stderr}");
+        assert!(stderr.contains(&expected) && stderr.contains("--force-prune"), "{stderr}");
+    }
+    assert_eq!(db.version().unwrap(), 1, "nothing applied");
+    let (ok, stderr) = import(&["--force-prune"]);
+    assert!(!ok && stderr.contains("--prune"), "--force-prune alone: {stderr}");
+    let (ok, stderr) = import(&["--prune", "--max-prune-percent", "100", "--dry-run"]);
+    assert!(ok, "{stderr}");
+    let (ok, stderr) = import(&["--prune", "--force-prune"]);
+    assert!(ok, "{stderr}");
+    assert!(stderr.contains(&format!("{} removed", physicians.len() - 3)), "{stderr}");
+    assert_eq!(db.load().unwrap().1.len(), 3);
+}
+
+/// The CLI refuses a row with a control character by its line (PostgreSQL
+/// failed the whole import on a NUL, with no line), or skips it.
+async fn a_control_character_is_refused_by_line(backend: Backend) {
+    let (test_db, db) = database(backend);
+    let dir = tempfile::tempdir().unwrap();
+    let (_, physicians) = db.load().unwrap();
+    let mut out = Vec::new();
+    physician_locator::directory::formats::csv::write(&mut out, &physicians[..3]).unwrap();
+    let city = physicians[1].locations[0].city.to_string();
+    let text = String::from_utf8(out).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    let line = 1 + lines[1..].iter().position(|l| l.contains(&city)).unwrap();
+    lines[line] = lines[line].replacen(&city, &format!("{city}\u{0}"), 1);
+    std::fs::write(dir.path().join("nul.csv"), lines.join("\n")).unwrap();
+    let args = ["import", "nul.csv", "--database-url", &test_db.url];
+    let (ok, stderr) = run(dir.path(), &args, &[]);
+    assert!(!ok, "{stderr}");
+    let expected = format!("line {}: city: holds the control character U+0000", line + 1);
+    assert!(stderr.contains(&expected), "{stderr}");
+    let (ok, stderr) = run(dir.path(), &[&args[..], &["--skip-invalid"]].concat(), &[]);
+    assert!(ok, "{stderr}");
+    assert!(stderr.contains("1 invalid"), "{stderr}");
+    assert_eq!(db.version().unwrap(), 1, "the other rows were unchanged: nothing written");
+}
+
 both_backends!(
+    a_control_character_is_refused_by_line,
+    a_prune_over_the_limit_is_refused_unless_forced,
     a_prune_that_cannot_read_a_rows_npi_is_refused,
     nppes_rows_map_to_physicians,
     a_killed_import_leaves_the_directory_as_it_was,

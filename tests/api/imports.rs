@@ -5,7 +5,10 @@
 use serde_json::{Value, json};
 
 use crate::admin::{import, put};
-use crate::helpers::{Backend, Reply, TestApp, both_backends, spawn_app};
+use crate::helpers::{
+    ADMIN_TOKEN, Backend, Reply, TestApp, assert_problem, both_backends, spawn_app, spawn_app_configured,
+};
+use physician_locator::application::Settings;
 
 const NPPES_FIXTURE: &str = include_str!("../fixtures/npidata_pfile_fictional.csv");
 
@@ -136,9 +139,104 @@ async fn import_errors_name_the_line_that_holds_the_bad_value(backend: Backend) 
     assert_eq!(refusals(&reply), ["body line 3: Provider Credential Text"]);
 }
 
-/// Applies `body` with `prune` and `skip_invalid` (a dry run unless `write`).
+/// The same row on both backends: a control character in any text field is
+/// refused, naming the field (PostgreSQL cannot store a NUL: it failed the
+/// write with a 503, and the whole import with no line), and an import
+/// refuses the row by its line or, with `skip_invalid`, applies the rest.
+async fn control_characters_are_refused_by_field_and_line(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let version = app.ok("/readyz").await["version"].clone();
+    let npi = app.physicians[0].npi.to_string();
+    let good = app.ok(&format!("/v1/physicians/{npi}")).await;
+    type Spoil = fn(&mut Value);
+    let cases: [(&str, Spoil); 4] = [
+        ("body.given_name", |b| b["given_name"] = json!("a\u{0}b")),
+        ("body.family_name", |b| b["family_name"] = json!("Smith\u{1b}[31m")),
+        ("body.street", |b| b["locations"][0]["address"]["street"] = json!("1 Main St\nApt 2")),
+        ("body.city", |b| b["locations"][0]["address"]["city"] = json!("Adak\u{85}")),
+    ];
+    for (parameter, spoil) in cases {
+        let mut body = good.clone();
+        spoil(&mut body);
+        assert_problem(&put(&app, &npi, &body).await, 400, Some(parameter));
+    }
+
+    // CSV: the row is refused by its line, or skipped.
+    let mut lines = csv_lines(&app, 3);
+    let given = app.physicians[1].given_name.as_str();
+    lines[2] = lines[2].replacen(given, &format!("{given}\u{0}"), 1);
+    let body = lines.join("\n");
+    let reply = import(&app, "", "text/csv", body.clone()).await;
+    assert_eq!(refusals(&reply), ["body line 3: given_name"]);
+    let reply = import(&app, "skip_invalid=true&dry_run=true", "text/csv", body).await;
+    assert_eq!(reply.status, 200, "{:?}", reply.body);
+    assert_eq!((reply.body["invalid"].as_u64(), reply.body["unchanged"].as_u64()), (Some(1), Some(2)));
+
+    // NDJSON and NPPES alike.
+    let mut bad = good.clone();
+    bad["locations"][0]["practice_name"] = json!("Clinic\u{7f}");
+    let reply = import(&app, "", "application/x-ndjson", format!("{good}\n{bad}\n")).await;
+    assert_eq!(refusals(&reply), ["body line 2: practice_name"]);
+    let file = nppes_file(&[&[], &[("NPI", "1900000047"), ("Provider First Name", "LU\u{0}CIA")]]);
+    let reply = import(&app, "format=nppes&skip_invalid=true", "text/csv", file).await;
+    assert_eq!(reply.status, 200, "{:?}", reply.body);
+    assert_eq!((reply.body["added"].as_u64(), reply.body["invalid"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(reply.body["errors"][0]["field"], "given_name");
+    assert_eq!(app.get("/v1/physicians/1900000047").await.status, 404, "the refused row is not stored");
+    assert_eq!(app.ok(&format!("/v1/physicians/{npi}")).await, good);
+    assert_ne!(app.ok("/readyz").await["version"], version, "the valid NPPES row was applied");
+}
+
+/// A prune may remove at most `--max-prune-percent` (default 10) of the
+/// directory unless forced: over it, the import is refused whole (409
+/// naming `prune`, saying how many and the limit), a dry run included.
+async fn a_prune_over_the_limit_is_refused_unless_forced(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let total = app.physicians.len();
+    let version = app.ok("/readyz").await["version"].clone();
+    let kept = csv_lines(&app, 50).join("\n");
+    for query in ["prune=true&dry_run=true", "prune=true"] {
+        let reply = import(&app, query, "text/csv", kept.clone()).await;
+        assert_problem(&reply, 409, Some("prune"));
+        let message = reply.body["errors"][0]["message"].as_str().unwrap();
+        let expected = format!("would remove {} of the directory's {total} physicians", total - 50);
+        assert!(message.contains(&expected) && message.contains("limit of 10%"), "{message}");
+        assert!(message.contains("force_prune=true"), "{message}");
+        let report = &reply.body["report"];
+        assert_eq!((report["refused"].as_bool(), report["removed"].as_u64()), (Some(true), Some(0)));
+        assert_eq!(
+            report["prune_over_limit"],
+            json!({"would_remove": total - 50, "directory": total, "max_percent": 10})
+        );
+    }
+    assert_eq!(app.ok("/readyz").await["version"], version, "nothing written");
+    assert_eq!(app.ok("/readyz").await["physicians"], total);
+
+    // Forced, or within the limit, it applies.
+    let reply = import(&app, "prune=true&force_prune=true&dry_run=true", "text/csv", kept.clone()).await;
+    assert_eq!((reply.status, reply.body["removed"].as_u64()), (200, Some(total as u64 - 50)));
+    let tenth = total / 10;
+    let most = csv_lines(&app, total - tenth).join("\n");
+    let reply = import(&app, "prune=true&dry_run=true", "text/csv", most).await;
+    assert_eq!((reply.status, reply.body["removed"].as_u64()), (200, Some(tenth as u64)), "{:?}", reply.body);
+    let reply = import(&app, "force_prune=true&dry_run=true", "text/csv", kept).await;
+    assert_problem(&reply, 400, Some("force_prune"));
+
+    // The serving instance sets the limit.
+    let app = spawn_app_configured(backend, &format!("tests:{ADMIN_TOKEN}"), |settings| Settings {
+        max_prune_percent: 99,
+        ..settings
+    })
+    .await;
+    let reply = import(&app, "prune=true", "text/csv", csv_lines(&app, 50).join("\n")).await;
+    assert_eq!((reply.status, reply.body["removed"].as_u64()), (200, Some(total as u64 - 50)));
+    assert_eq!(app.ok("/readyz").await["physicians"], 50);
+}
+
+/// Applies `body` with `prune` (forced past the limit on its share) and
+/// `skip_invalid` (a dry run unless `write`).
 async fn prune(app: &TestApp, content_type: &str, body: String, write: bool) -> Reply {
-    let query = format!("prune=true&skip_invalid=true&dry_run={}", !write);
+    let query = format!("prune=true&force_prune=true&skip_invalid=true&dry_run={}", !write);
     import(app, &query, content_type, body).await
 }
 
@@ -223,6 +321,8 @@ async fn prune_never_removes_a_physician_the_file_mentions(backend: Backend) {
 }
 
 both_backends!(
+    control_characters_are_refused_by_field_and_line,
+    a_prune_over_the_limit_is_refused_unless_forced,
     prune_never_removes_a_physician_the_file_mentions,
     import_errors_name_the_line_that_holds_the_bad_value,
     repeated_terms_are_stored_and_counted_once,

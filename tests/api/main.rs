@@ -4,6 +4,7 @@ mod admin;
 mod binary;
 mod caching;
 mod cli;
+mod cursors;
 mod directory;
 mod errors;
 mod faults;

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use super::params::{Criterion, Includes, SearchRequest, Searchable, Unit};
 use super::resources::{self, services};
 use crate::directory::{Location, Physician};
-use crate::search::{Candidate, Cursor, Filters, PlaceKey, PlaceQuery, Snapshot};
+use crate::search::{Candidate, Cursor, CursorKey, Filters, PlaceKey, PlaceQuery, Snapshot};
 
 /// The canonical URL of the extension that carries a match's distance.
 const LOCATION_DISTANCE: &str = "http://hl7.org/fhir/StructureDefinition/location-distance";
@@ -22,8 +22,15 @@ struct Matches {
     next: Option<PlaceKey>,
 }
 
-/// The Bundle answering `request`, a search of `searchable`.
-pub fn search(snapshot: &Snapshot, searchable: &Searchable, request: &SearchRequest, base: &str) -> Value {
+/// The Bundle answering `request`, a search of `searchable`; its next link's
+/// cursor signed with `cursor_key`.
+pub fn search(
+    snapshot: &Snapshot,
+    searchable: &Searchable,
+    request: &SearchRequest,
+    base: &str,
+    cursor_key: &CursorKey,
+) -> Value {
     let matches = if request.criteria.iter().any(Criterion::impossible) {
         Matches { entries: Vec::new(), included: Vec::new(), total: request.total.then_some(0), next: None }
     } else if searchable.resource == "Practitioner" {
@@ -47,7 +54,7 @@ pub fn search(snapshot: &Snapshot, searchable: &Searchable, request: &SearchRequ
         let mut pairs: Vec<(String, String)> =
             request.used.iter().filter(|(n, _)| n != "cursor").cloned().collect();
         let cursor = Cursor { fingerprint: request.fingerprint, position: key.position() };
-        pairs.push(("cursor".into(), cursor.encode()));
+        pairs.push(("cursor".into(), cursor.encode(cursor_key)));
         links.push(json!({ "relation": "next", "url": url(&pairs) }));
     }
     let mut bundle =

@@ -14,7 +14,7 @@ use crate::api::fhir::vocabulary::CONDITIONS;
 use crate::domain::text::fold;
 use crate::domain::{Condition, GeoPoint, Npi, Specialty};
 use crate::search::cursor::fnv1a;
-use crate::search::{Candidate, Cursor, Near, PlaceKey};
+use crate::search::{Candidate, Cursor, CursorKey, Near, PlaceKey};
 
 /// A search parameter as the CapabilityStatement lists it.
 pub struct Declared {
@@ -258,8 +258,14 @@ pub struct SearchRequest {
     pub fingerprint: u64,
 }
 
-/// Parses the query string of a search of `searchable`.
-pub fn parse(searchable: &Searchable, query: &str, lenient: bool) -> Result<SearchRequest, Outcome> {
+/// Parses the query string of a search of `searchable`; a cursor must be
+/// signed with `key`.
+pub fn parse(
+    searchable: &Searchable,
+    query: &str,
+    lenient: bool,
+    key: &CursorKey,
+) -> Result<SearchRequest, Outcome> {
     let mut faults: Vec<(String, String)> = Vec::new();
     let mut used: Vec<(String, String)> = Vec::new();
     for (name, value) in form_urlencoded::parse(query.as_bytes()) {
@@ -352,7 +358,7 @@ pub fn parse(searchable: &Searchable, query: &str, lenient: bool) -> Result<Sear
     keyed.sort();
     request.fingerprint = fnv1a(format!("{}?{}", searchable.resource, keyed.join("&")).as_bytes());
     if let Some((_, text)) = used.iter().find(|(n, _)| n == "cursor") {
-        match Cursor::decode(text, request.fingerprint).map(|c| PlaceKey::after(&c.position)) {
+        match Cursor::decode(text, request.fingerprint, key).map(|c| PlaceKey::after(&c.position)) {
             Ok(Some(key)) => request.after = Some(key),
             Ok(None) => faults.push(("cursor".into(), "belongs to a different search".into())),
             Err(e) => faults.push(("cursor".into(), e.to_string().replace("next_cursor", "the next link"))),

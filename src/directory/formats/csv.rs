@@ -399,7 +399,11 @@ mod tests {
 
         let mut spanning = bad_npi.clone();
         spoil(&mut spanning[1], "Example Neuromuscular Clinic", "\"Example\nNeuromuscular Clinic\"");
-        assert_eq!(errors(&spanning), at(5, "npi"), "a quoted line break is a line");
+        assert_eq!(
+            errors(&spanning),
+            [(2, "practice_name".to_owned()), (5, "npi".to_owned())],
+            "a quoted line break is a line, and no field holds one"
+        );
 
         let mut blank = bad_npi.clone();
         blank.insert(3, String::new());
