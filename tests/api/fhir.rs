@@ -184,7 +184,7 @@ async fn refusals_are_operation_outcomes() {
     }
     // At the bounds, accepted: 100 values, 100 characters (accents are one each).
     let at_bounds = [
-        format!("/fhir/Location?address-city={}", vec!["z"; 100].join(",")),
+        format!("/fhir/Location?address-city={}&_count=100&_total=accurate", vec!["z"; 100].join(",")),
         format!("/fhir/Practitioner?name={}", urlencode(&"é".repeat(100))),
         format!("/fhir/Practitioner?{}", vec!["family=z"; 100].join("&")),
     ];

@@ -109,8 +109,9 @@ pub const SEARCHABLE: [&Searchable; 3] = [&PRACTITIONER, &PRACTITIONER_ROLE, &LO
 const RESULT_PARAMS: [&str; 4] = ["_count", "_total", "_sort", "cursor"];
 pub const DEFAULT_COUNT: usize = 20;
 pub const MAX_COUNT: usize = 100;
-/// The most values one search takes, each of a comma-separated list
-/// counted (its cursor aside). Every value is a test run against every
+/// The most values the criteria of one search take, each of a
+/// comma-separated list counted (`_count`, `_total`, `_sort`, `cursor`,
+/// `_include` and `near` aside). Every value is a test run against every
 /// resource the search reaches, so this bounds what one request can cost.
 pub const MAX_VALUES: usize = 100;
 /// The longest value, in characters (a cursor aside), as `/v1`'s `q`.
@@ -298,6 +299,14 @@ pub fn parse(
     for (name, value) in used.iter().filter(|(name, _)| name != "cursor") {
         if value.split(',').any(|v| v.chars().count() > MAX_VALUE_CHARS) {
             faults.push((name.clone(), format!("a value is longer than {MAX_VALUE_CHARS} characters")));
+        }
+        // The tests: what shapes the answer (its size, order, inclusions) is
+        // bounded by its own rules.
+        if RESULT_PARAMS.contains(&name.as_str())
+            || name == "_include"
+            || Some(name.as_str()) == searchable.near
+        {
+            continue;
         }
         let before = values;
         values += value.split(',').count();
