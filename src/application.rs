@@ -84,6 +84,14 @@ impl Application {
     /// first snapshot, starts watching for other instances' writes, and
     /// assembles the HTTP state. Blocking.
     pub fn build(settings: Settings) -> Result<Self, Error> {
+        if settings.public_url.is_none() && !settings.access.trusted_proxies().is_empty() {
+            // A proxy that only appends X-Forwarded-For passes a client's
+            // X-Forwarded-Host on: the links would follow it.
+            tracing::warn!(
+                "--trusted-proxies without --public-url: FHIR links follow the host the proxies forward, \
+                 so each must set or strip X-Forwarded-Host and X-Forwarded-Proto"
+            );
+        }
         let public = PublicBase::new(settings.public_url, &settings.bind).map_err(Error::Config)?;
         let database =
             Database::with_pool_size(DatabaseUrl::parse(&settings.database_url)?, settings.pool_size);

@@ -42,7 +42,8 @@ impl Store {
         let started = Instant::now();
         let (head, physicians) = database.load()?;
         let loaded = started.elapsed();
-        let snapshot = ArcSwap::from_pointee(Snapshot::build(head, physicians));
+        let snapshot = whole(Snapshot::build(head, physicians))?;
+        let snapshot = ArcSwap::from_pointee(snapshot);
         tracing::info!(
             "directory loaded in {loaded:.2?}, snapshot built in {:.2?}",
             started.elapsed() - loaded
@@ -96,7 +97,7 @@ impl Store {
             Update::Full { head, physicians } => Snapshot::build(head, physicians),
             Update::Partial { head, changed, fresh } => current.with_changes(head, &changed, fresh),
         };
-        let next = Arc::new(next);
+        let next = Arc::new(whole(next)?);
         tracing::info!("snapshot {} -> {} in {:.2?}", current.version(), next.version(), started.elapsed());
         // A concurrent refresh may have installed a newer snapshot meanwhile:
         // keep it. But if the snapshot is still the one this refresh started
@@ -155,6 +156,24 @@ impl Store {
     /// Why the snapshot could not follow the directory at the last attempt.
     pub fn fault(&self) -> Option<Fault> {
         self.fault.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+/// `snapshot`, if it holds as many physicians as its version recorded:
+/// else it was read from a directory being restored table by table (one
+/// `pg_restore` without `--single-transaction` commits each table apart),
+/// and serving it would put another directory under its version's tags.
+/// The refresh fails instead, the fault shows, and the next poll tries again.
+fn whole(snapshot: Snapshot) -> Result<Snapshot, Error> {
+    let head = snapshot.head();
+    match head.physicians {
+        Some(recorded) if recorded != snapshot.physician_count() as u64 => Err(Error::Database(format!(
+            "version {} of the directory of record records {recorded} physicians, but {} were read: \
+             a restore under way, or rows changed outside the service; not served",
+            head.version,
+            snapshot.physician_count()
+        ))),
+        _ => Ok(snapshot),
     }
 }
 

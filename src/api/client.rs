@@ -73,6 +73,11 @@ impl TrustedProxies {
         blocks.map(Cidr::parse).collect::<Result<_, _>>().map(TrustedProxies)
     }
 
+    /// Whether it trusts no proxy at all.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     fn trusts(&self, address: IpAddr) -> bool {
         self.0.iter().any(|block| block.contains(address))
     }

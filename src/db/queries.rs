@@ -22,12 +22,19 @@ pub fn version(conn: &mut DbConnection) -> QueryResult<i64> {
     directory_version::table.select(directory_version::version).first(conn)
 }
 
-/// The directory's version and the stamp of the write that made it.
+/// The directory's version, the stamp of the write that made it, and the
+/// number of physicians that write recorded.
 pub fn head(conn: &mut DbConnection) -> QueryResult<Head> {
     let (version, stamp) = directory_version::table
         .select((directory_version::version, directory_version::stamp))
         .first(conn)?;
-    Ok(Head { version, stamp })
+    let recorded: Option<Option<i64>> = directory_stamps::table
+        .filter(directory_stamps::version.eq(version))
+        .select(directory_stamps::physicians)
+        .first(conn)
+        .optional()?;
+    let physicians = recorded.flatten().and_then(|n| u64::try_from(n).ok());
+    Ok(Head { version, stamp, physicians })
 }
 
 /// The stamp version `version` was made with, if the history has it.
@@ -60,11 +67,16 @@ const MAX_LISTED_CHANGES: usize = 50_000;
 /// The `directory_changes` entry that means every physician may have changed.
 const EVERYTHING: &str = "*";
 
-/// Ends a write: bumps the directory version under a new stamp and records
-/// which physicians it changed (every write does all three, in its
-/// transaction). Returns the new version.
+/// Ends a write: bumps the directory version under a new stamp, records
+/// how many physicians the directory now holds and which it changed (every
+/// write does all of it, in its transaction). Returns the new version.
+///
+/// The count is a `count(*)`, a scan of the physicians' key (some
+/// milliseconds at a million): what lets an instance tell a directory
+/// restored table by table from a whole one.
 pub fn commit_version(conn: &mut DbConnection, changed: &[String]) -> Result<i64, Error> {
     let stamp = new_stamp()?;
+    let physicians: i64 = physicians::table.count().get_result(conn)?;
     diesel::update(directory_version::table)
         .set((
             directory_version::version.eq(directory_version::version + 1),
@@ -77,7 +89,11 @@ pub fn commit_version(conn: &mut DbConnection, changed: &[String]) -> Result<i64
     // already, made by another write: that stamp is no longer the truth.
     diesel::delete(directory_stamps::table.filter(directory_stamps::version.ge(version))).execute(conn)?;
     diesel::insert_into(directory_stamps::table)
-        .values((directory_stamps::version.eq(version), directory_stamps::stamp.eq(&stamp)))
+        .values((
+            directory_stamps::version.eq(version),
+            directory_stamps::stamp.eq(&stamp),
+            directory_stamps::physicians.eq(physicians),
+        ))
         .execute(conn)?;
     let everything = [EVERYTHING.to_owned()];
     let listed = if changed.len() > MAX_LISTED_CHANGES { &everything[..] } else { changed };
@@ -126,26 +142,63 @@ pub fn audit(conn: &mut DbConnection, actor: &str, action: &str, npi: Option<Str
     diesel::insert_into(audit_log::table).values(&entry).execute(conn).map(drop)
 }
 
-/// Assembles physicians from their rows (locations in NPI, ordinal order).
-fn assemble(rows: Vec<PhysicianRow>, locations: Vec<LocationRow>) -> Result<Vec<Physician>, Error> {
+/// Assembles physicians from their rows (locations in NPI, ordinal order)
+/// into `into`; each physician whose rows fail the directory's check adds a
+/// line to `invalid` instead.
+fn assemble(
+    rows: Vec<PhysicianRow>,
+    locations: Vec<LocationRow>,
+    into: &mut Vec<Physician>,
+    invalid: &mut Invalid,
+) {
     let mut locations = locations.into_iter().peekable();
-    rows.into_iter()
-        .map(|row| {
-            let mut own = Vec::new();
-            while let Some(l) = locations.next_if(|l| l.npi <= row.npi) {
-                if l.npi == row.npi {
-                    own.push(l);
-                }
+    for row in rows {
+        let mut own = Vec::new();
+        while let Some(l) = locations.next_if(|l| l.npi <= row.npi) {
+            if l.npi == row.npi {
+                own.push(l);
             }
-            let npi = row.npi.clone();
-            Physician::check(row.input(own)).map_err(|e| {
-                Error::Database(format!(
-                    "physician {npi} is invalid in the database: {}: {}",
-                    e.field, e.message
-                ))
-            })
-        })
-        .collect()
+        }
+        let npi = row.npi.clone();
+        match Physician::check(row.input(own)) {
+            Ok(physician) => into.push(physician),
+            Err(e) => invalid.add(format!("physician {npi}: {}: {}", e.field, e.message)),
+        }
+    }
+}
+
+/// The physicians a load found invalid in the database: every one counted,
+/// the first few named, so that an operator repairing rows written by an
+/// older version (or behind the service's back) sees them all at once.
+#[derive(Default)]
+struct Invalid {
+    count: usize,
+    named: Vec<String>,
+}
+
+impl Invalid {
+    const NAMED: usize = 10;
+
+    fn add(&mut self, what: String) {
+        self.count += 1;
+        if self.named.len() < Self::NAMED {
+            self.named.push(what);
+        }
+    }
+
+    /// `loaded`, if nothing was invalid.
+    fn or(self, loaded: Vec<Physician>) -> Result<Vec<Physician>, Error> {
+        if self.count == 0 {
+            return Ok(loaded);
+        }
+        let more = self.count - self.named.len();
+        let more = if more > 0 { format!("; and {more} more") } else { String::new() };
+        Err(Error::Database(format!(
+            "{} physicians are invalid in the database: {}{more}",
+            self.count,
+            self.named.join("; ")
+        )))
+    }
 }
 
 /// Every physician, by NPI.
@@ -157,6 +210,7 @@ fn assemble(rows: Vec<PhysicianRow>, locations: Vec<LocationRow>) -> Result<Vec<
 pub fn load_all(conn: &mut DbConnection) -> Result<Vec<Physician>, Error> {
     const LOAD_CHUNK: i64 = 20_000;
     let mut all = Vec::new();
+    let mut invalid = Invalid::default();
     let mut after = String::new();
     loop {
         let rows = physicians::table
@@ -166,7 +220,7 @@ pub fn load_all(conn: &mut DbConnection) -> Result<Vec<Physician>, Error> {
             .select(PhysicianRow::as_select())
             .load(conn)?;
         let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
-            return Ok(all);
+            return invalid.or(all);
         };
         let locations = locations::table
             .filter(locations::npi.between(&first.npi, &last.npi))
@@ -174,7 +228,7 @@ pub fn load_all(conn: &mut DbConnection) -> Result<Vec<Physician>, Error> {
             .select(LocationRow::as_select())
             .load(conn)?;
         after = last.npi.clone();
-        all.extend(assemble(rows, locations)?);
+        assemble(rows, locations, &mut all, &mut invalid);
     }
 }
 
@@ -196,6 +250,7 @@ pub fn load_some(conn: &mut DbConnection, npis: &[String]) -> Result<Vec<Physici
     sorted.sort();
     sorted.dedup();
     let mut physicians = Vec::new();
+    let mut invalid = Invalid::default();
     for chunk in sorted.chunks(CHUNK) {
         let rows = physicians::table
             .filter(physicians::npi.eq_any(chunk))
@@ -207,9 +262,9 @@ pub fn load_some(conn: &mut DbConnection, npis: &[String]) -> Result<Vec<Physici
             .order((locations::npi, locations::ordinal))
             .select(LocationRow::as_select())
             .load(conn)?;
-        physicians.extend(assemble(rows, locations)?);
+        assemble(rows, locations, &mut physicians, &mut invalid);
     }
-    Ok(physicians)
+    invalid.or(physicians)
 }
 
 /// Every NPI in the directory.

@@ -48,6 +48,7 @@ diesel::table! {
     directory_stamps (version) {
         version -> BigInt,
         stamp -> Text,
+        physicians -> Nullable<BigInt>,
     }
 }
 

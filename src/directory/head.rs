@@ -13,12 +13,17 @@ pub struct Head {
     pub version: i64,
     /// 128 random bits in hex, drawn at the commit.
     pub stamp: String,
+    /// How many physicians the directory held at this version, as its
+    /// commit recorded it (unknown for versions written before the count
+    /// was kept). A snapshot that holds another number was read while the
+    /// directory was being restored table by table, and is not served.
+    pub physicians: Option<u64>,
 }
 
 /// A bare version is a head with no stamp: a snapshot built outside the
 /// directory of record (the tests' and benchmarks').
 impl From<i64> for Head {
     fn from(version: i64) -> Self {
-        Head { version, stamp: String::new() }
+        Head { version, stamp: String::new(), physicians: None }
     }
 }

@@ -7,13 +7,15 @@ use std::time::{Duration, Instant};
 
 use actix_web::http::Method;
 use actix_web::test::TestRequest;
+use diesel::{Connection, RunQueryDsl};
 use serde_json::{Value, json};
 
 use physician_locator::db::{Database, DatabaseUrl, Outcome, queries};
 
 use crate::binary::{http, http_raw, serve};
 use crate::helpers::{
-    ADMIN_TOKEN, Backend, TestApp, assert_problem, both_backends, restore_backup, spawn_app, take_backup,
+    ADMIN_TOKEN, Backend, TABLES, TestApp, assert_problem, both_backends, restore_backup, spawn_app,
+    take_backup,
 };
 
 async fn a_repeated_search_gets_304_and_the_tag_follows_the_request(backend: Backend) {
@@ -128,7 +130,7 @@ async fn a_restored_directory_never_replays_old_answers(backend: Backend) {
     assert!(before.contains("BeforeRestore"), "{before}");
     assert!(before_tag.starts_with("W/\"2-"), "{before_tag}");
 
-    restore_backup(&mut app.db.connect().unwrap());
+    restore_backup(&mut app.db.connect().unwrap(), &TABLES);
     let mut other = app.physicians.iter().find(|p| p.npi.to_string() == npi).unwrap().clone();
     other.family_name = "AfterRestore".into();
     let written = app
@@ -163,10 +165,73 @@ async fn a_restored_directory_never_replays_old_answers(backend: Backend) {
     assert!(revalidated.contains("AfterRestore"), "{revalidated}");
 }
 
+/// The review of the fixes: `pg_restore --clean` without
+/// `--single-transaction` empties every table, then commits each table's
+/// rows apart, the version tables before the physicians. An instance that
+/// polled in between reloaded an empty directory under the restored
+/// version's tag, called itself ready, and never reloaded again. The
+/// snapshot must not follow a directory that holds fewer physicians than
+/// its version recorded: the old one is served, degraded, until the restore
+/// is whole.
+async fn a_directory_restored_table_by_table_is_not_served_half_done(backend: Backend) {
+    let app = spawn_app(backend).await;
+    take_backup(&mut app.db.connect().unwrap());
+    let mut physician = app.ok(SEARCH).await["results"][0]["physician"].clone();
+    let npi = physician["npi"].as_str().unwrap().to_owned();
+    physician["family_name"] = json!("BeforeRestore");
+    let put = TestRequest::default()
+        .method(Method::PUT)
+        .uri(&format!("/v1/admin/physicians/{npi}"))
+        .insert_header(("Authorization", format!("Bearer {ADMIN_TOKEN}")))
+        .insert_header(("Content-Type", "application/json"))
+        .set_payload(physician.to_string());
+    assert_eq!(app.request(put).await.status, 200);
+    let written = app.ok(SEARCH).await["results"].clone();
+
+    let mut conn = app.db.connect().unwrap();
+    conn.transaction(|conn| {
+        for table in TABLES.iter().rev() {
+            diesel::sql_query(format!("DELETE FROM {table}")).execute(conn)?;
+        }
+        diesel::QueryResult::Ok(())
+    })
+    .unwrap();
+    restore_backup(&mut conn, &["directory_version", "directory_changes", "directory_stamps", "audit_log"]);
+    let started = Instant::now();
+    loop {
+        let ready = app.get("/readyz").await;
+        if ready.status == 503 && ready.body["detail"].as_str().unwrap().contains("cannot follow") {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the half-restored directory was taken: {:?}",
+            ready.body
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        app.ok(SEARCH).await["results"],
+        written,
+        "the snapshot before the restore is served meanwhile"
+    );
+
+    restore_backup(&mut conn, &["physicians", "locations"]);
+    let started = Instant::now();
+    while app.get("/readyz").await.status != 200 {
+        assert!(started.elapsed() < Duration::from_secs(20), "the whole restored directory was never taken");
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    let restored = app.ok(&format!("{SEARCH}&include_total=true")).await;
+    assert!(!restored.to_string().contains("BeforeRestore"), "{restored}");
+    assert_eq!(app.ok("/readyz").await["physicians"].as_u64(), Some(app.physicians.len() as u64));
+}
+
 both_backends!(
     a_repeated_search_gets_304_and_the_tag_follows_the_request,
     detail_and_vocabularies_are_cacheable,
-    a_restored_directory_never_replays_old_answers
+    a_restored_directory_never_replays_old_answers,
+    a_directory_restored_table_by_table_is_not_served_half_done
 );
 
 /// Finding 1 through the real binary, as the review reproduced it: a
@@ -202,7 +267,7 @@ fn a_restored_database_file_never_replays_old_answers_from_the_binary() {
     let (_, before_tag, before) = search("X-Nothing: 0");
     assert!(before.contains("BeforeRestore"), "{before}");
 
-    restore_backup(&mut database.connect().unwrap());
+    restore_backup(&mut database.connect().unwrap(), &TABLES);
     physician["family_name"] = json!("AfterRestore");
     put(&physician);
     let (status, after_tag, after) = search("X-Nothing: 0");

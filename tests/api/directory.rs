@@ -73,3 +73,36 @@ both_backends!(
     loading_the_seed_again_changes_nothing,
     the_database_round_trips_the_seed_exactly,
 );
+
+/// The review of issue 21's fixes: a PostgreSQL database restored with
+/// `pg_restore --clean` from a dump made before the upgrade gets back its
+/// old tables and migration list, but keeps the tables the dump does not
+/// name (`directory_stamps`, `cursor_key`). Migrating it again must work,
+/// and leave no stamp of the discarded history.
+#[actix_web::test]
+async fn a_postgres_database_restored_from_before_the_upgrade_migrates_again() {
+    if !Backend::postgres_enabled() {
+        return;
+    }
+    let app = spawn_app(Backend::Postgres).await;
+    let mut conn = app.db.connect().unwrap();
+    for statement in [
+        "ALTER TABLE directory_version DROP COLUMN stamp",
+        "DELETE FROM __diesel_schema_migrations WHERE version LIKE '20261208%'",
+        "INSERT INTO directory_stamps (version, stamp) VALUES (40, 'of-the-discarded-history')",
+    ] {
+        diesel::RunQueryDsl::execute(diesel::sql_query(statement), &mut *conn).unwrap();
+    }
+    drop(conn);
+    let version = app.db.migrate().expect("migrates again");
+    let head = app.db.head().unwrap();
+    assert_eq!((head.version, head.stamp.len()), (version, 32), "a new stamp: {head:?}");
+    assert_eq!(head.physicians, Some(app.physicians.len() as u64));
+    let mut conn = app.db.connect().unwrap();
+    assert_eq!(
+        db::queries::stamp_of(&mut conn, 40).unwrap(),
+        None,
+        "the discarded history's stamps are gone"
+    );
+    assert!(app.db.cursor_key().is_ok(), "the cursor key kept");
+}

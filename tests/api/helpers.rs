@@ -296,7 +296,7 @@ impl Lcg {
 }
 
 /// The directory's tables, parents first.
-const TABLES: [&str; 6] =
+pub const TABLES: [&str; 6] =
     ["physicians", "locations", "directory_version", "directory_changes", "directory_stamps", "audit_log"];
 
 /// Keeps a copy of every table beside it, as a dump would: what
@@ -309,15 +309,16 @@ pub fn take_backup(conn: &mut physician_locator::db::DbConnection) {
     }
 }
 
-/// Puts every table back as [`take_backup`] found it, in one transaction,
-/// behind the service's back: a restore (`pg_restore --clean`, a copied
-/// SQLite file) as an operator does it.
-pub fn restore_backup(conn: &mut physician_locator::db::DbConnection) {
+/// Puts `tables` back as [`take_backup`] found them, in one transaction,
+/// behind the service's back: with every table, a restore as an operator
+/// does it (`pg_restore --clean --single-transaction`, a copied SQLite
+/// file); with some, one step of a restore that commits table by table.
+pub fn restore_backup(conn: &mut physician_locator::db::DbConnection, tables: &[&str]) {
     conn.transaction(|conn| {
-        for table in TABLES.iter().rev() {
+        for table in tables.iter().rev() {
             diesel::sql_query(format!("DELETE FROM {table}")).execute(conn)?;
         }
-        for table in TABLES {
+        for table in tables {
             diesel::sql_query(format!("INSERT INTO {table} SELECT * FROM backup_{table}")).execute(conn)?;
         }
         diesel::QueryResult::Ok(())

@@ -115,7 +115,26 @@ async fn a_committed_write_succeeds_though_the_snapshot_cannot_follow(backend: B
     assert_eq!(metric(&app, "locator_snapshot_stale").await, Some(0.0));
 }
 
+/// Rows the directory's check refuses (written by an older version, or
+/// behind the service's back) are all counted when the directory is loaded,
+/// the first ones named: an operator repairs them at once, not one restart
+/// at a time (the review of issue 21).
+async fn every_invalid_physician_in_the_database_is_reported_at_once(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let spoiled: Vec<String> = app.physicians[2..4].iter().map(|p| p.npi.to_string()).collect();
+    for npi in &spoiled {
+        tamper(&app, npi, "not-a-specialty");
+    }
+    let Err(error) = app.db.load() else { panic!("a directory with invalid rows loaded") };
+    let message = error.to_string();
+    assert!(message.contains("2 physicians are invalid in the database"), "{message}");
+    for npi in &spoiled {
+        assert!(message.contains(npi.as_str()), "{npi} in {message}");
+    }
+}
+
 both_backends!(
+    every_invalid_physician_in_the_database_is_reported_at_once,
     concurrent_writes_queue_instead_of_failing,
     a_committed_write_succeeds_though_the_snapshot_cannot_follow
 );
