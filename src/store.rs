@@ -30,15 +30,16 @@ pub struct Store {
     /// connection each, and starve the pool. The ones that wait find the
     /// snapshot already current.
     refreshing: Mutex<()>,
-    /// What the directory's paging cursors are signed with, read once: the
-    /// database keeps it for every instance and for the next start.
-    cursor_key: CursorKey,
+    /// What the directory's paging cursors are signed with: the database
+    /// keeps it for every instance and for the next start. Read again with
+    /// every whole reload, since a restore may bring another database's.
+    cursor_key: ArcSwap<CursorKey>,
 }
 
 impl Store {
     /// Loads the directory and builds the first snapshot (blocking).
     pub fn open(database: Database) -> Result<Self, Error> {
-        let cursor_key = CursorKey::new(database.cursor_key()?);
+        let cursor_key = ArcSwap::from_pointee(CursorKey::new(database.cursor_key()?));
         let started = Instant::now();
         let (head, physicians) = database.load()?;
         let loaded = started.elapsed();
@@ -57,8 +58,8 @@ impl Store {
     }
 
     /// The key to sign and check paging cursors with.
-    pub fn cursor_key(&self) -> &CursorKey {
-        &self.cursor_key
+    pub fn cursor_key(&self) -> Arc<CursorKey> {
+        self.cursor_key.load_full()
     }
 
     pub fn database(&self) -> &Database {
@@ -92,12 +93,21 @@ impl Store {
         let _turn = self.refreshing.lock().unwrap_or_else(|p| p.into_inner());
         let current = self.current();
         let started = Instant::now();
+        let mut key = None;
         let next = match self.database.update_since(current.head())? {
             Update::Current => return Ok(current.version()),
-            Update::Full { head, physicians } => Snapshot::build(head, physicians),
+            Update::Full { head, physicians } => {
+                // A whole reload follows a restore, perhaps of another
+                // database, with its own key.
+                key = Some(CursorKey::new(self.database.cursor_key()?));
+                Snapshot::build(head, physicians)
+            }
             Update::Partial { head, changed, fresh } => current.with_changes(head, &changed, fresh),
         };
         let next = Arc::new(whole(next)?);
+        if let Some(key) = key {
+            self.cursor_key.store(Arc::new(key));
+        }
         tracing::info!("snapshot {} -> {} in {:.2?}", current.version(), next.version(), started.elapsed());
         // A concurrent refresh may have installed a newer snapshot meanwhile:
         // keep it. But if the snapshot is still the one this refresh started

@@ -366,7 +366,7 @@ pub async fn search(
     Query(params, faults): Query<SearchParams>,
 ) -> Result<HttpResponse, Error> {
     let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let request = check_search(params, faults, accept, state.store().cursor_key())?;
+    let request = check_search(params, faults, accept, &state.store().cursor_key())?;
     answer_search(&state, &req, &request)
 }
 
@@ -388,7 +388,7 @@ pub async fn search_geojson(
     req: HttpRequest,
     Query(GeoJsonSearchParams(params), faults): Query<GeoJsonSearchParams>,
 ) -> Result<HttpResponse, Error> {
-    let request = check_search(params, faults, GEO_JSON, state.store().cursor_key())?;
+    let request = check_search(params, faults, GEO_JSON, &state.store().cursor_key())?;
     answer_search(&state, &req, &request)
 }
 
@@ -401,7 +401,7 @@ fn answer_search(
     let snapshot = state.snapshot();
     let variant = if request.geojson { GEO_JSON } else { "application/json" };
     caching::cacheable(req, state.cache_max_age(), snapshot.head(), variant, || {
-        search_page(&snapshot, request, state.physician_json(), state.store().cursor_key())
+        search_page(&snapshot, request, state.physician_json(), &state.store().cursor_key())
     })
 }
 

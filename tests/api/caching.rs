@@ -11,6 +11,7 @@ use diesel::{Connection, RunQueryDsl};
 use serde_json::{Value, json};
 
 use physician_locator::db::{Database, DatabaseUrl, Outcome, queries};
+use physician_locator::search::{Cursor, CursorError, CursorKey};
 
 use crate::binary::{http, http_raw, serve};
 use crate::helpers::{
@@ -227,7 +228,53 @@ async fn a_directory_restored_table_by_table_is_not_served_half_done(backend: Ba
     assert_eq!(app.ok("/readyz").await["physicians"].as_u64(), Some(app.physicians.len() as u64));
 }
 
+/// The review of the fixes: the cursor key was read once, at start, so
+/// after a restore of another database (which brings its own key) an
+/// instance kept signing with the old one, and instances started since
+/// refused its cursors. A whole reload reads the key again.
+async fn after_a_restore_cursors_are_signed_with_the_restored_key(backend: Backend) {
+    let app = spawn_app(backend).await;
+    take_backup(&mut app.db.connect().unwrap());
+    let mut physician = app.ok(SEARCH).await["results"][0]["physician"].clone();
+    physician["family_name"] = json!("BeforeRestore");
+    let put = TestRequest::default()
+        .method(Method::PUT)
+        .uri(&format!("/v1/admin/physicians/{}", physician["npi"].as_str().unwrap()))
+        .insert_header(("Authorization", format!("Bearer {ADMIN_TOKEN}")))
+        .insert_header(("Content-Type", "application/json"))
+        .set_payload(physician.to_string());
+    assert_eq!(app.request(put).await.status, 200);
+    let before = app.ok(SEARCH).await["next_cursor"].as_str().unwrap().to_owned();
+
+    // Another database's key, and its directory: the backup of this one.
+    let other = [7u8; 32];
+    let hex: String = other.iter().map(|b| format!("{b:02x}")).collect();
+    let set_key = match backend {
+        Backend::Sqlite => format!("UPDATE cursor_key SET secret = X'{hex}'"),
+        Backend::Postgres => format!("UPDATE cursor_key SET secret = '\\x{hex}'::bytea"),
+    };
+    diesel::sql_query(set_key).execute(&mut *app.db.connect().unwrap()).unwrap();
+    restore_backup(&mut app.db.connect().unwrap(), &TABLES);
+    let started = Instant::now();
+    while app.ok("/readyz").await["version"] != 1 {
+        assert!(started.elapsed() < Duration::from_secs(20), "the restore was never taken");
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    let stale = app.get(&format!("{SEARCH}&cursor={before}")).await;
+    assert_problem(&stale, 400, Some("cursor"));
+    let page = app.ok(SEARCH).await;
+    let cursor = page["next_cursor"].as_str().unwrap();
+    assert_eq!(app.db.cursor_key().unwrap(), other);
+    let restored_key = CursorKey::new(other);
+    assert!(
+        !matches!(Cursor::decode(cursor, 0, &restored_key), Err(CursorError::Malformed)),
+        "signed with the restored database's key"
+    );
+    assert_eq!(app.get(&format!("{SEARCH}&cursor={cursor}")).await.status, 200);
+}
+
 both_backends!(
+    after_a_restore_cursors_are_signed_with_the_restored_key,
     a_repeated_search_gets_304_and_the_tag_follows_the_request,
     detail_and_vocabularies_are_cacheable,
     a_restored_directory_never_replays_old_answers,

@@ -77,8 +77,8 @@ async fn search(
         .find(|s| s.resource == kind.as_str())
         .ok_or_else(|| Outcome::not_found(format!("{kind} is not searched here; see /fhir/metadata")))?;
     let key = state.store().cursor_key();
-    let request = params::parse(searchable, req.query_string(), lenient(&req), key)?;
-    Ok(ok(&bundle::search(&state.snapshot(), searchable, &request, &base(&state, &req), key)))
+    let request = params::parse(searchable, req.query_string(), lenient(&req), &key)?;
+    Ok(ok(&bundle::search(&state.snapshot(), searchable, &request, &base(&state, &req), &key)))
 }
 
 async fn read(
