@@ -51,7 +51,9 @@ impl PublicUrl {
         if authority.contains('@') {
             return Err(bad("it must name no user or password (…@)"));
         }
-        let path_ok = path.bytes().all(|b| b.is_ascii_alphanumeric() || b"/-._~!$&'()*+,;=:@%".contains(&b));
+        let path_ok = path.bytes().all(|b| b.is_ascii_alphanumeric() || b"/-._~!$&'()*+,;=:@%".contains(&b))
+            // Each `%` begins an escape: two hexadecimal digits.
+            && path.split('%').skip(1).all(|after| after.len() >= 2 && after.as_bytes()[..2].iter().all(u8::is_ascii_hexdigit));
         if !path_ok {
             return Err(bad("its path may hold only URL characters (percent-encode the others)"));
         }
@@ -105,11 +107,26 @@ fn host_and_port(authority: &str) -> Option<(String, Option<u16>)> {
         }
         None => {
             let (host, port) = authority.split_once(':').map_or((authority, None), |(h, p)| (h, Some(p)));
+            // A name's labels are letters and digits, with hyphens (RFC
+            // 1123) and underscores (container and service names) inside,
+            // and its last begins with a letter (no top-level domain is
+            // numeric); anything else must be a dotted IPv4 address, so that
+            // no spelling (`0x7f.1`, `999.999.999.999`) means an address to
+            // one reader and a name to another.
             let label_ok = |l: &str| {
                 (1..=63).contains(&l.len())
                     && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                    && l.starts_with(|c: char| c.is_ascii_alphanumeric())
+                    && l.ends_with(|c: char| c.is_ascii_alphanumeric())
             };
-            if host.len() > 253 || !host.split('.').all(label_ok) {
+            let named =
+                host.rsplit('.').next().is_some_and(|tld| tld.starts_with(|c: char| c.is_ascii_alphabetic()));
+            let valid = if named {
+                host.len() <= 253 && host.split('.').all(label_ok)
+            } else {
+                host.parse::<std::net::Ipv4Addr>().is_ok()
+            };
+            if !valid {
                 return None;
             }
             (host.to_ascii_lowercase(), port)
@@ -248,6 +265,13 @@ mod tests {
             "https://[::1",
             "https://[not-v6]",
             "https://caf\u{e9}.example",
+            "https://-evil-.example",
+            "https://_",
+            "https://0x7f.1",
+            "https://999.999.999.999",
+            "https://127.1",
+            "https://locator.example.org/%zz",
+            "https://locator.example.org/%4",
         ] {
             let refused = PublicUrl::parse(bad).expect_err(bad);
             assert!(refused.contains("is not a public URL"), "{bad}: {refused}");

@@ -145,7 +145,7 @@ async fn roles_near_adak_page_without_gaps_and_agree_with_v1() {
 #[actix_web::test]
 async fn refusals_are_operation_outcomes() {
     let app = spawn_app(Backend::Sqlite).await;
-    let cases: [(&str, u16, &str); 22] = [
+    let cases: [(&str, u16, &str); 23] = [
         ("/fhir/Location?color=blue", 400, "color"),
         ("/fhir/Location?_sort=near", 400, "_sort"),
         ("/fhir/Location?near=91%7C0", 400, "near"),
@@ -158,6 +158,12 @@ async fn refusals_are_operation_outcomes() {
         ("/fhir/Location?cursor=AAAA", 400, "cursor"),
         ("/fhir/PractitionerRole?_include=PractitionerRole:endpoint", 400, "_include"),
         ("/fhir/PractitionerRole?_lastUpdated=yesterday", 400, "_lastUpdated"),
+        // A conditions system saved from 1.x, under the serving host.
+        (
+            "/fhir/PractitionerRole?condition=http://127.0.0.1:8080/fhir/CodeSystem/conditions%7Clems",
+            400,
+            "condition",
+        ),
         ("/fhir/PractitionerRole?practitioner=Location/1", 400, "practitioner"),
         ("/fhir/Practitioner?name:contains=ada", 400, "name:contains"),
         // Finding 2 of the second outside review: values are bounded.
@@ -433,14 +439,23 @@ async fn our_code_systems_have_one_canonical_url_whatever_the_host() {
         "https://physician-locator.example/fhir/StructureDefinition/condition-expertise"
     );
     assert_eq!(extension["valueCodeableConcept"]["coding"][0]["system"], canonical);
-    // A system no one defined matches nothing, as any unknown system does;
-    // the address the server happens to be reached at is no system either.
+    // Another system matches nothing, as FHIR says; but one under the address
+    // the server happened to be reached at is what 1.x wrote, and a client
+    // that saved it is told the canonical instead of finding no one.
+    let other = "/fhir/PractitionerRole?condition=http://snomed.info/sct%7C193178008&_total=accurate";
+    assert_eq!(total(&app, other, &[]).await, 0);
     for system in [
         "http://localhost:8301/fhir/CodeSystem/conditions",
         "http://127.0.0.1:8080/fhir/CodeSystem/conditions",
     ] {
-        let uri = format!("/fhir/PractitionerRole?condition={system}%7Clems&_total=accurate");
-        assert_eq!(total(&app, &uri, &[]).await, 0, "{system}");
+        let reply = app.get(&format!("/fhir/PractitionerRole?condition={system}%7Clems")).await;
+        assert_eq!(reply.status, 400, "{system}: {:?}", reply.body);
+        assert_eq!(reply.body["issue"][0]["expression"][0], "condition");
+        assert!(
+            reply.body["issue"][0]["diagnostics"].as_str().unwrap().contains(canonical),
+            "{:?}",
+            reply.body
+        );
     }
     let parameter = app.get("/fhir/SearchParameter/practitionerrole-condition").await.body;
     assert_eq!(

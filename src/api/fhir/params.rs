@@ -531,6 +531,17 @@ fn criterion(resource: &str, name: &str, exact: bool, value: &str) -> Result<Cri
         ),
         ("PractitionerRole", "condition") => {
             let system = CONDITIONS.url();
+            // Before 2.0 the system was the serving host's own
+            // `…/fhir/CodeSystem/conditions`, and a client may have saved
+            // one: say so rather than match nothing in silence.
+            let saved = values.clone().filter_map(|v| v.split_once('|')).map(|(s, _)| s);
+            if let Some(old) =
+                saved.into_iter().find(|s| *s != system && s.ends_with("/CodeSystem/conditions"))
+            {
+                return Err(format!(
+                    "{old:?} is not the conditions system; it is {system} (or give the bare code)"
+                ));
+            }
             Criterion::Conditions(
                 values.filter_map(|v| token(v, &system)).filter_map(|c| Condition::parse(c).ok()).collect(),
             )
