@@ -9,6 +9,7 @@ mod directory;
 mod errors;
 mod faults;
 mod fhir;
+mod fhir_answers;
 mod gate;
 mod helpers;
 mod imports;
