@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use arc_swap::ArcSwap;
 
 use crate::db::{Database, DbConnection, Outcome, Update, Written};
+use crate::directory::Head;
 use crate::error::Error;
 use crate::search::{CursorKey, Snapshot};
 
@@ -43,7 +44,8 @@ impl Store {
         let started = Instant::now();
         let (head, physicians) = database.load()?;
         let loaded = started.elapsed();
-        let snapshot = whole(Snapshot::build(head, physicians))?;
+        let snapshot = Snapshot::build(head, physicians);
+        whole(&snapshot)?;
         let snapshot = ArcSwap::from_pointee(snapshot);
         tracing::info!(
             "directory loaded in {loaded:.2?}, snapshot built in {:.2?}",
@@ -94,17 +96,30 @@ impl Store {
         let current = self.current();
         let started = Instant::now();
         let mut key = None;
-        let next = match self.database.update_since(current.head())? {
-            Update::Current => return Ok(current.version()),
-            Update::Full { head, physicians } => {
-                // A whole reload follows a restore, perhaps of another
-                // database, with its own key.
-                key = Some(CursorKey::new(self.database.cursor_key()?));
-                Snapshot::build(head, physicians)
+        let mut update = self.database.update_since(current.head())?;
+        let next = loop {
+            match update {
+                Update::Current => return Ok(current.version()),
+                Update::Full { head, physicians } => {
+                    // A whole reload follows a restore, perhaps of another
+                    // database, with its own key.
+                    key = Some(CursorKey::new(self.database.cursor_key()?));
+                    break Snapshot::build(head, physicians);
+                }
+                Update::Partial { head, changed, fresh } => {
+                    let patched = current.with_changes(head, &changed, fresh);
+                    if whole(&patched).is_ok() {
+                        break patched;
+                    }
+                    // Patched from a snapshot that was not the directory
+                    // (rows changed outside the service): from no head,
+                    // the update is the whole directory.
+                    update = self.database.update_since(&Head::default())?;
+                }
             }
-            Update::Partial { head, changed, fresh } => current.with_changes(head, &changed, fresh),
         };
-        let next = Arc::new(whole(next)?);
+        whole(&next)?;
+        let next = Arc::new(next);
         if let Some(key) = key {
             self.cursor_key.store(Arc::new(key));
         }
@@ -169,12 +184,12 @@ impl Store {
     }
 }
 
-/// `snapshot`, if it holds as many physicians as its version recorded:
+/// Whether `snapshot` holds as many physicians as its version recorded:
 /// else it was read from a directory being restored table by table (one
 /// `pg_restore` without `--single-transaction` commits each table apart),
 /// and serving it would put another directory under its version's tags.
 /// The refresh fails instead, the fault shows, and the next poll tries again.
-fn whole(snapshot: Snapshot) -> Result<Snapshot, Error> {
+fn whole(snapshot: &Snapshot) -> Result<(), Error> {
     let head = snapshot.head();
     match head.physicians {
         Some(recorded) if recorded != snapshot.physician_count() as u64 => Err(Error::Database(format!(
@@ -183,7 +198,7 @@ fn whole(snapshot: Snapshot) -> Result<Snapshot, Error> {
             head.version,
             snapshot.physician_count()
         ))),
-        _ => Ok(snapshot),
+        _ => Ok(()),
     }
 }
 

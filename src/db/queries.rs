@@ -28,13 +28,19 @@ pub fn head(conn: &mut DbConnection) -> QueryResult<Head> {
     let (version, stamp) = directory_version::table
         .select((directory_version::version, directory_version::stamp))
         .first(conn)?;
+    let physicians = recorded_physicians(conn, version)?.and_then(|n| u64::try_from(n).ok());
+    Ok(Head { version, stamp, physicians })
+}
+
+/// How many physicians the directory held at `version`, as its commit
+/// recorded (unknown for versions before the count was kept).
+fn recorded_physicians(conn: &mut DbConnection, version: i64) -> QueryResult<Option<i64>> {
     let recorded: Option<Option<i64>> = directory_stamps::table
         .filter(directory_stamps::version.eq(version))
         .select(directory_stamps::physicians)
         .first(conn)
         .optional()?;
-    let physicians = recorded.flatten().and_then(|n| u64::try_from(n).ok());
-    Ok(Head { version, stamp, physicians })
+    Ok(recorded.flatten())
 }
 
 /// The stamp version `version` was made with, if the history has it.
@@ -77,6 +83,23 @@ const EVERYTHING: &str = "*";
 pub fn commit_version(conn: &mut DbConnection, changed: &[String]) -> Result<i64, Error> {
     let stamp = new_stamp()?;
     let physicians: i64 = physicians::table.count().get_result(conn)?;
+    // A write that changes these physicians moves the count by at most as
+    // many: more, and the directory was not what its version recorded when
+    // the write began (a restore committing table by table, rows changed
+    // outside the service). Recording this count would make a half
+    // directory look whole.
+    let previous = version(conn)?;
+    if let Some(before) = recorded_physicians(conn, previous)?
+        && !changed.is_empty()
+        && (physicians - before).unsigned_abs() > changed.len() as u64
+    {
+        return Err(Error::Degraded(format!(
+            "the directory of record holds {physicians} physicians where version {previous} recorded \
+             {before}, more than this write's {} changes explain: a restore under way, or rows changed \
+             outside the service; nothing was written",
+            changed.len()
+        )));
+    }
     diesel::update(directory_version::table)
         .set((
             directory_version::version.eq(directory_version::version + 1),

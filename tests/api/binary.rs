@@ -341,8 +341,12 @@ fn fhir_urls_and_the_origin_check_follow_the_public_url_not_the_request() {
     let lems = total(format!("/fhir/PractitionerRole?condition={canonical}%7Clems&_total=accurate"));
     assert!(lems > 0);
     assert_eq!(lems, total("/fhir/PractitionerRole?condition=lems&_total=accurate".into()));
+    // A system under the host, as 1.x wrote it, is refused naming the canonical.
     let by_host = format!("http://localhost:{port}/fhir/CodeSystem/conditions");
-    assert_eq!(total(format!("/fhir/PractitionerRole?condition={by_host}%7Clems&_total=accurate")), 0);
+    let path = format!("/fhir/PractitionerRole?condition={by_host}%7Clems&_total=accurate");
+    let (status, body) = http(port, "GET", &path, &hostile, "").unwrap();
+    assert_eq!(status, 400, "{path}: {body}");
+    assert!(body.contains("OperationOutcome") && body.contains(canonical), "{body}");
     // A partner's key from another site that says it was sent there: 403.
     assert_eq!(evil_origin_status(port), 403);
     drop(server);

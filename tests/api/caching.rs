@@ -198,6 +198,19 @@ async fn a_directory_restored_table_by_table_is_not_served_half_done(backend: Ba
     })
     .unwrap();
     restore_backup(&mut conn, &["directory_version", "directory_changes", "directory_stamps", "audit_log"]);
+    // A write in the gap would record the half directory as whole (the
+    // second review): it is refused, and nothing is written.
+    let mut newcomer = physician.clone();
+    newcomer["npi"] = json!("1999999992");
+    let put = TestRequest::default()
+        .method(Method::PUT)
+        .uri("/v1/admin/physicians/1999999992")
+        .insert_header(("Authorization", format!("Bearer {ADMIN_TOKEN}")))
+        .insert_header(("Content-Type", "application/json"))
+        .set_payload(newcomer.to_string());
+    let refused = app.request(put).await;
+    assert_problem(&refused, 503, None);
+    assert!(refused.body["detail"].as_str().unwrap().contains("a restore under way"), "{:?}", refused.body);
     let started = Instant::now();
     loop {
         let ready = app.get("/readyz").await;

@@ -133,7 +133,25 @@ async fn every_invalid_physician_in_the_database_is_reported_at_once(backend: Ba
     }
 }
 
+/// A physician inserted behind the service's back (no version moved) is
+/// not in the snapshot; the next write records the directory's true count,
+/// and the snapshot, patched by that write's changes, would hold one fewer.
+/// It reloads whole instead of staying degraded (the second review).
+async fn rows_added_outside_the_service_are_taken_at_the_next_write(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let mut outsider = app.physicians[0].clone();
+    outsider.npi = physician_locator::domain::Npi::parse("1999999992").unwrap();
+    physician_locator::db::queries::insert(&mut app.db.connect().unwrap(), &[outsider]).unwrap();
+    let body = changed(&app, 1).await;
+    assert_eq!(app.request(put_request(&body)).await.status, 200);
+    let ready = app.get("/readyz").await;
+    assert_eq!(ready.status, 200, "{:?}", ready.body);
+    assert_eq!(ready.body["physicians"].as_u64(), Some(app.physicians.len() as u64 + 1));
+    assert_eq!(app.get("/v1/physicians/1999999992").await.status, 200);
+}
+
 both_backends!(
+    rows_added_outside_the_service_are_taken_at_the_next_write,
     every_invalid_physician_in_the_database_is_reported_at_once,
     concurrent_writes_queue_instead_of_failing,
     a_committed_write_succeeds_though_the_snapshot_cannot_follow
