@@ -29,8 +29,9 @@ pub struct Store {
     /// One refresh at a time: after a burst of writes, each writer's refresh
     /// would otherwise reload the same changes at once, on a pooled
     /// connection each, and starve the pool. The ones that wait find the
-    /// snapshot already current.
-    refreshing: Mutex<()>,
+    /// snapshot already current. It holds the head whose directory was
+    /// last refused as not whole (see [`whole`]), if any.
+    refreshing: Mutex<Option<Head>>,
     /// What the directory's paging cursors are signed with: the database
     /// keeps it for every instance and for the next start. Read again with
     /// every whole reload, since a restore may bring another database's.
@@ -92,7 +93,19 @@ impl Store {
     /// take turns; and a snapshot never replaces a newer one, so they cannot
     /// go back in time. Returns the version served.
     pub fn refresh(&self) -> Result<i64, Error> {
-        let _turn = self.refreshing.lock().unwrap_or_else(|p| p.into_inner());
+        let mut refused = self.refreshing.lock().unwrap_or_else(|p| p.into_inner());
+        // A directory refused as not whole is read again only once its
+        // count has moved to what its head recorded (a restore finishing,
+        // a repair): one count a poll, not a whole reload, while it lasts.
+        if let Some(head) = refused.as_ref()
+            && let Some(recorded) = head.physicians
+            && self.database.head()? == *head
+        {
+            let counted = self.database.physician_count()?;
+            if counted != recorded {
+                return Err(not_whole(head, counted));
+            }
+        }
         let current = self.current();
         let started = Instant::now();
         let mut key = None;
@@ -118,7 +131,11 @@ impl Store {
                 }
             }
         };
-        whole(&next)?;
+        if let Err(e) = whole(&next) {
+            *refused = Some(next.head().clone());
+            return Err(e);
+        }
+        *refused = None;
         let next = Arc::new(next);
         if let Some(key) = key {
             self.cursor_key.store(Arc::new(key));
@@ -191,15 +208,22 @@ impl Store {
 /// The refresh fails instead, the fault shows, and the next poll tries again.
 fn whole(snapshot: &Snapshot) -> Result<(), Error> {
     let head = snapshot.head();
+    let read = snapshot.physician_count() as u64;
     match head.physicians {
-        Some(recorded) if recorded != snapshot.physician_count() as u64 => Err(Error::Database(format!(
-            "version {} of the directory of record records {recorded} physicians, but {} were read: \
-             a restore under way, or rows changed outside the service; not served",
-            head.version,
-            snapshot.physician_count()
-        ))),
+        Some(recorded) if recorded != read => Err(not_whole(head, read)),
         _ => Ok(()),
     }
+}
+
+/// Why the directory at `head`, holding `held` physicians, is not served.
+fn not_whole(head: &Head, held: u64) -> Error {
+    Error::Database(format!(
+        "version {} of the directory of record records {} physicians, but it holds {held}: a restore \
+         under way, or rows changed outside the service; not served. {}",
+        head.version,
+        head.physicians.unwrap_or_default(),
+        crate::db::RECOUNT_ADVICE
+    ))
 }
 
 const UNREACHABLE: &str = "the directory of record is unreachable";

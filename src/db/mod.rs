@@ -87,6 +87,13 @@ fn redact(url: &str) -> String {
     }
 }
 
+/// The way out when the physician count a version recorded disagrees with
+/// the directory, and no restore is under way: rows removed or added by
+/// hand (a repair the start asked for, say).
+pub const RECOUNT_ADVICE: &str = "If rows were removed or added by hand and no restore is under way, \
+     record the count anew: UPDATE directory_stamps SET physicians = (SELECT count(*) FROM physicians) \
+     WHERE version = (SELECT version FROM directory_version)";
+
 /// Connections the pool keeps at most unless configured.
 pub const DEFAULT_POOL_SIZE: u32 = 8;
 /// How long a use waits for a free connection before it fails.
@@ -389,6 +396,11 @@ impl Database {
     /// The directory version: 0 until the first write.
     pub fn version(&self) -> Result<i64, Error> {
         Ok(queries::version(&mut *self.connect()?)?)
+    }
+
+    /// How many physicians the directory holds now (a `count(*)`).
+    pub fn physician_count(&self) -> Result<u64, Error> {
+        Ok(queries::physician_count(&mut *self.connect()?)?)
     }
 
     /// The directory's head. Cheap enough to poll.

@@ -32,6 +32,12 @@ pub fn head(conn: &mut DbConnection) -> QueryResult<Head> {
     Ok(Head { version, stamp, physicians })
 }
 
+/// How many physicians the directory holds now.
+pub fn physician_count(conn: &mut DbConnection) -> QueryResult<u64> {
+    let counted: i64 = physicians::table.count().get_result(conn)?;
+    Ok(counted.unsigned_abs())
+}
+
 /// How many physicians the directory held at `version`, as its commit
 /// recorded (unknown for versions before the count was kept).
 fn recorded_physicians(conn: &mut DbConnection, version: i64) -> QueryResult<Option<i64>> {
@@ -82,7 +88,7 @@ const EVERYTHING: &str = "*";
 /// restored table by table from a whole one.
 pub fn commit_version(conn: &mut DbConnection, changed: &[String]) -> Result<i64, Error> {
     let stamp = new_stamp()?;
-    let physicians: i64 = physicians::table.count().get_result(conn)?;
+    let physicians = i64::try_from(physician_count(conn)?).expect("fewer physicians than i64::MAX");
     // A write that changes these physicians moves the count by at most as
     // many: more, and the directory was not what its version recorded when
     // the write began (a restore committing table by table, rows changed
@@ -96,8 +102,9 @@ pub fn commit_version(conn: &mut DbConnection, changed: &[String]) -> Result<i64
         return Err(Error::Degraded(format!(
             "the directory of record holds {physicians} physicians where version {previous} recorded \
              {before}, more than this write's {} changes explain: a restore under way, or rows changed \
-             outside the service; nothing was written",
-            changed.len()
+             outside the service; nothing was written. {}",
+            changed.len(),
+            super::RECOUNT_ADVICE
         )));
     }
     diesel::update(directory_version::table)
