@@ -5,7 +5,6 @@
 use std::io::Read;
 use std::time::{Duration, Instant};
 
-use actix_web::http::Method;
 use actix_web::test::TestRequest;
 use diesel::{Connection, RunQueryDsl};
 use serde_json::{Value, json};
@@ -15,8 +14,8 @@ use physician_locator::search::{Cursor, CursorError, CursorKey};
 
 use crate::binary::{http, http_raw, serve};
 use crate::helpers::{
-    ADMIN_TOKEN, Backend, TABLES, TestApp, assert_problem, both_backends, restore_backup, spawn_app,
-    take_backup,
+    ADMIN_TOKEN, Backend, TABLES, TestApp, assert_problem, both_backends, put_request, restore_backup,
+    spawn_app, take_backup,
 };
 
 async fn a_repeated_search_gets_304_and_the_tag_follows_the_request(backend: Backend) {
@@ -120,12 +119,7 @@ async fn a_restored_directory_never_replays_old_answers(backend: Backend) {
     let mut physician = app.ok(SEARCH).await["results"][0]["physician"].clone();
     let npi = physician["npi"].as_str().unwrap().to_owned();
     physician["family_name"] = json!("BeforeRestore");
-    let put = TestRequest::default()
-        .method(Method::PUT)
-        .uri(&format!("/v1/admin/physicians/{npi}"))
-        .insert_header(("Authorization", format!("Bearer {ADMIN_TOKEN}")))
-        .insert_header(("Content-Type", "application/json"))
-        .set_payload(physician.to_string());
+    let put = put_request(&physician);
     assert_eq!(app.request(put).await.status, 200);
     let (_, before_tag, before) = gzipped(&app, None).await;
     assert!(before.contains("BeforeRestore"), "{before}");
@@ -178,14 +172,8 @@ async fn a_directory_restored_table_by_table_is_not_served_half_done(backend: Ba
     let app = spawn_app(backend).await;
     take_backup(&mut app.db.connect().unwrap());
     let mut physician = app.ok(SEARCH).await["results"][0]["physician"].clone();
-    let npi = physician["npi"].as_str().unwrap().to_owned();
     physician["family_name"] = json!("BeforeRestore");
-    let put = TestRequest::default()
-        .method(Method::PUT)
-        .uri(&format!("/v1/admin/physicians/{npi}"))
-        .insert_header(("Authorization", format!("Bearer {ADMIN_TOKEN}")))
-        .insert_header(("Content-Type", "application/json"))
-        .set_payload(physician.to_string());
+    let put = put_request(&physician);
     assert_eq!(app.request(put).await.status, 200);
     let written = app.ok(SEARCH).await["results"].clone();
 
@@ -202,12 +190,7 @@ async fn a_directory_restored_table_by_table_is_not_served_half_done(backend: Ba
     // second review): it is refused, and nothing is written.
     let mut newcomer = physician.clone();
     newcomer["npi"] = json!("1999999992");
-    let put = TestRequest::default()
-        .method(Method::PUT)
-        .uri("/v1/admin/physicians/1999999992")
-        .insert_header(("Authorization", format!("Bearer {ADMIN_TOKEN}")))
-        .insert_header(("Content-Type", "application/json"))
-        .set_payload(newcomer.to_string());
+    let put = put_request(&newcomer);
     let refused = app.request(put).await;
     assert_problem(&refused, 503, None);
     assert!(refused.body["detail"].as_str().unwrap().contains("a restore under way"), "{:?}", refused.body);
@@ -250,12 +233,7 @@ async fn after_a_restore_cursors_are_signed_with_the_restored_key(backend: Backe
     take_backup(&mut app.db.connect().unwrap());
     let mut physician = app.ok(SEARCH).await["results"][0]["physician"].clone();
     physician["family_name"] = json!("BeforeRestore");
-    let put = TestRequest::default()
-        .method(Method::PUT)
-        .uri(&format!("/v1/admin/physicians/{}", physician["npi"].as_str().unwrap()))
-        .insert_header(("Authorization", format!("Bearer {ADMIN_TOKEN}")))
-        .insert_header(("Content-Type", "application/json"))
-        .set_payload(physician.to_string());
+    let put = put_request(&physician);
     assert_eq!(app.request(put).await.status, 200);
     let before = app.ok(SEARCH).await["next_cursor"].as_str().unwrap().to_owned();
 

@@ -261,6 +261,17 @@ impl TestApp {
     }
 }
 
+/// PUT `body` (a physician as the detail returns it) back to its NPI, as
+/// an admin.
+pub fn put_request(body: &Value) -> test::TestRequest {
+    test::TestRequest::default()
+        .method(actix_web::http::Method::PUT)
+        .uri(&format!("/v1/admin/physicians/{}", body["npi"].as_str().unwrap()))
+        .insert_header(("Authorization", format!("Bearer {ADMIN_TOKEN}")))
+        .insert_header(("Content-Type", "application/json"))
+        .set_payload(body.to_string())
+}
+
 /// A 400 problem+json naming `parameter`.
 pub fn assert_problem(reply: &Reply, status: u16, parameter: Option<&str>) {
     assert_eq!(reply.status, status, "{:?}", reply.body);

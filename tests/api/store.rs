@@ -4,25 +4,13 @@
 
 use std::time::{Duration, Instant};
 
-use actix_web::http::Method;
-use actix_web::test::TestRequest;
 use diesel::RunQueryDsl;
 use futures_util::future::join_all;
 use serde_json::{Value, json};
 
 use crate::binary::{http, run, serve};
-use crate::helpers::{ADMIN_TOKEN, Backend, Reply, TestApp, both_backends, spawn_app};
+use crate::helpers::{ADMIN_TOKEN, Backend, Reply, TestApp, both_backends, put_request, spawn_app};
 use crate::observability::parse_prometheus;
-
-/// PUT `body` (a physician as the detail returns it) back to its NPI.
-fn put_request(body: &Value) -> TestRequest {
-    TestRequest::default()
-        .method(Method::PUT)
-        .uri(&format!("/v1/admin/physicians/{}", body["npi"].as_str().unwrap()))
-        .insert_header(("Authorization", format!("Bearer {ADMIN_TOKEN}")))
-        .insert_header(("Content-Type", "application/json"))
-        .set_payload(body.to_string())
-}
 
 /// Physician `i`'s detail with its `accepting_new_patients` flipped.
 async fn changed(app: &TestApp, i: usize) -> Value {
