@@ -30,16 +30,8 @@ VIEWS=${VIEWS:-summary full}
 mkdir -p "$WORK"
 require wrk oha python3 curl
 
-if [ -z "${BIN:-}" ]; then
-  cargo build --release --quiet
-  BIN=target/release/physician-locator
-fi
-csv="$WORK/directory-$SIZE.csv"
-db="$WORK/directory-$SIZE.db"
-[ -f "$csv" ] || "$BIN" generate --count "$SIZE" --seed 1 --out "$csv"
-if [ ! -f "$db" ]; then
-  "$BIN" import "$csv" --database-url "sqlite://$db.partial" && mv "$db.partial" "$db"
-fi
+release_bin
+generated_directory
 
 # 256 query points: practice locations spread through the file (so by population).
 python3 benches/points.py "$csv" "$WORK/points.csv"

@@ -30,3 +30,22 @@ checked_wrk() {
   fi
   printf '%s\n' "$out"
 }
+
+# The release binary to measure: $BIN if set, else the working tree's, built.
+release_bin() {
+  if [ -z "${BIN:-}" ]; then
+    cargo build --release --quiet
+    BIN=target/release/physician-locator
+  fi
+}
+
+# A generated directory of $SIZE physicians in $WORK, made once and kept:
+# sets $csv (its file) and $db (a SQLite database imported from it with $BIN).
+generated_directory() {
+  csv="$WORK/directory-$SIZE.csv"
+  db="$WORK/directory-$SIZE.db"
+  [ -f "$csv" ] || "$BIN" generate --count "$SIZE" --seed 1 --out "$csv"
+  if [ ! -f "$db" ]; then
+    "$BIN" import "$csv" --database-url "sqlite://$db.partial" && mv "$db.partial" "$db"
+  fi
+}

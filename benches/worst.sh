@@ -16,16 +16,8 @@ SIZE=${SIZE:-60000}
 PORT=${PORT:-8097}
 WORK=${WORK:-target/bench-http}
 mkdir -p "$WORK"
-if [ -z "${BIN:-}" ]; then
-  cargo build --release --quiet
-  BIN=target/release/physician-locator
-fi
-csv="$WORK/directory-$SIZE.csv"
-db="$WORK/directory-$SIZE.db"
-[ -f "$csv" ] || "$BIN" generate --count "$SIZE" --seed 1 --out "$csv"
-if [ ! -f "$db" ]; then
-  "$BIN" import "$csv" --database-url "sqlite://$db.partial" && mv "$db.partial" "$db"
-fi
+release_bin
+generated_directory
 # A copy to serve, so that a build with newer migrations leaves the kept one as it was.
 cp "$db" "$WORK/worst.db"
 

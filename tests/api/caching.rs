@@ -107,6 +107,17 @@ async fn gzipped(app: &TestApp, if_none_match: Option<&str>) -> (u16, String, St
     (reply.status, reply.header("etag").unwrap_or_default().to_owned(), body)
 }
 
+/// An app whose directory was backed up at version 1 and then written: the
+/// first physician of [`SEARCH`] renamed "BeforeRestore" (version 2).
+async fn written_after_a_backup(backend: Backend) -> (TestApp, Value) {
+    let app = spawn_app(backend).await;
+    take_backup(&mut app.db.connect().unwrap());
+    let mut physician = app.ok(SEARCH).await["results"][0]["physician"].clone();
+    physician["family_name"] = json!("BeforeRestore");
+    assert_eq!(app.request(put_request(&physician)).await.status, 200);
+    (app, physician)
+}
+
 /// Finding 1 of the second outside review: a restore takes the directory
 /// back to version 1, and another instance writes version 2 again with other
 /// content. This instance, which served the first version 2, learns of it
@@ -114,13 +125,8 @@ async fn gzipped(app: &TestApp, if_none_match: Option<&str>) -> (u16, String, St
 /// still follow, and no tag or kept compressed answer of the first version 2
 /// may be served again.
 async fn a_restored_directory_never_replays_old_answers(backend: Backend) {
-    let app = spawn_app(backend).await;
-    take_backup(&mut app.db.connect().unwrap());
-    let mut physician = app.ok(SEARCH).await["results"][0]["physician"].clone();
+    let (app, physician) = written_after_a_backup(backend).await;
     let npi = physician["npi"].as_str().unwrap().to_owned();
-    physician["family_name"] = json!("BeforeRestore");
-    let put = put_request(&physician);
-    assert_eq!(app.request(put).await.status, 200);
     let (_, before_tag, before) = gzipped(&app, None).await;
     assert!(before.contains("BeforeRestore"), "{before}");
     assert!(before_tag.starts_with("W/\"2-"), "{before_tag}");
@@ -169,12 +175,7 @@ async fn a_restored_directory_never_replays_old_answers(backend: Backend) {
 /// its version recorded: the old one is served, degraded, until the restore
 /// is whole.
 async fn a_directory_restored_table_by_table_is_not_served_half_done(backend: Backend) {
-    let app = spawn_app(backend).await;
-    take_backup(&mut app.db.connect().unwrap());
-    let mut physician = app.ok(SEARCH).await["results"][0]["physician"].clone();
-    physician["family_name"] = json!("BeforeRestore");
-    let put = put_request(&physician);
-    assert_eq!(app.request(put).await.status, 200);
+    let (app, physician) = written_after_a_backup(backend).await;
     let written = app.ok(SEARCH).await["results"].clone();
 
     let mut conn = app.db.connect().unwrap();
@@ -229,12 +230,7 @@ async fn a_directory_restored_table_by_table_is_not_served_half_done(backend: Ba
 /// instance kept signing with the old one, and instances started since
 /// refused its cursors. A whole reload reads the key again.
 async fn after_a_restore_cursors_are_signed_with_the_restored_key(backend: Backend) {
-    let app = spawn_app(backend).await;
-    take_backup(&mut app.db.connect().unwrap());
-    let mut physician = app.ok(SEARCH).await["results"][0]["physician"].clone();
-    physician["family_name"] = json!("BeforeRestore");
-    let put = put_request(&physician);
-    assert_eq!(app.request(put).await.status, 200);
+    let (app, _) = written_after_a_backup(backend).await;
     let before = app.ok(SEARCH).await["next_cursor"].as_str().unwrap().to_owned();
 
     // Another database's key, and its directory: the backup of this one.
