@@ -367,7 +367,7 @@ impl Database {
                 return Ok(Update::Current);
             }
             let same_history = head.version > from.version
-                && queries::stamp_of(conn, from.version)?.is_some_and(|stamp| stamp == from.stamp);
+                && queries::recorded(conn, from.version)?.is_some_and(|(stamp, _)| stamp == from.stamp);
             let changes = if same_history {
                 queries::changes_between(conn, from.version, head.version)?
             } else {

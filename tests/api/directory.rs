@@ -100,7 +100,7 @@ async fn a_postgres_database_restored_from_before_the_upgrade_migrates_again() {
     assert_eq!(head.physicians, Some(app.physicians.len() as u64));
     let mut conn = app.db.connect().unwrap();
     assert_eq!(
-        db::queries::stamp_of(&mut conn, 40).unwrap(),
+        db::queries::recorded(&mut conn, 40).unwrap(),
         None,
         "the discarded history's stamps are gone"
     );
