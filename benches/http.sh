@@ -45,10 +45,7 @@ env "${BENCH_LIMITS[@]}" "$BIN" serve --no-seed --bind "127.0.0.1:$PORT" --datab
   >"$WORK/server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
-until curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null; do
-  kill -0 $server 2>/dev/null || { cat "$WORK/server.log"; exit 1; }
-  sleep 0.2
-done
+wait_ready "$WORK/server.log"
 rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$server/status"; }
 ready_kib=$(rss_kib)
 echo "== server ready in $((($(date +%s%N) - started) / 1000000)) ms; resident $((ready_kib / 1024)) MiB"

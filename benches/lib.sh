@@ -49,3 +49,12 @@ generated_directory() {
     "$BIN" import "$csv" --database-url "sqlite://$db.partial" && mv "$db.partial" "$db"
   fi
 }
+
+# Waits until the server started as $server answers /readyz on $PORT; if it
+# exits first, prints its log ($1) and stops the script.
+wait_ready() {
+  until curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null; do
+    kill -0 "$server" 2>/dev/null || { cat "$1"; exit 1; }
+    sleep 0.2
+  done
+}

@@ -11,6 +11,7 @@
 # Needs wrk (apt-get install wrk), curl and python3. Loopback only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. benches/lib.sh
 
 DURATION=${DURATION:-60s}
 WARMUP=${WARMUP:-10s}
@@ -32,10 +33,7 @@ export PATHS="$WORK/paths.txt"
   LOCATOR_ADMIN_TOKENS="load:$TOKEN" RUST_LOG=warn exec "../../$BIN" >server.log 2>&1) &
 server=$!
 trap 'kill $server 2>/dev/null || true; kill $writer 2>/dev/null || true' EXIT
-until curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null; do
-  kill -0 $server 2>/dev/null || { cat "$WORK/server.log"; exit 1; }
-  sleep 0.2
-done
+wait_ready "$WORK/server.log"
 rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$server/status"; }
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 

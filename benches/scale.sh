@@ -42,10 +42,7 @@ for size in ${SIZES//,/ }; do
     --database-url "sqlite://$db" >"$log" 2>&1 &
   server=$!
   trap 'kill $server 2>/dev/null || true' EXIT
-  until curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null; do
-    kill -0 $server 2>/dev/null || { cat "$log"; exit 1; }
-    sleep 0.5
-  done
+  wait_ready "$log"
   ready_ms=$((($(date +%s%N) - started) / 1000000))
   rss=$(awk '/VmRSS/ {printf "%.2f GiB", $2 / 1048576}' "/proc/$server/status")
   echo "== $size physicians: ready in $ready_ms ms ($(grep -o 'directory loaded in [^"]*' "$log" | head -1)); resident $rss"

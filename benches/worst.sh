@@ -27,8 +27,5 @@ env "${BENCH_LIMITS[@]}" "$BIN" serve --no-seed --bind "127.0.0.1:$PORT" --datab
   >"$WORK/worst.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
-until curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null; do
-  kill -0 $server 2>/dev/null || { cat "$WORK/worst.log"; exit 1; }
-  sleep 0.2
-done
+wait_ready "$WORK/worst.log"
 PORT=$PORT python3 benches/worst.py
